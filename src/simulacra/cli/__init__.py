@@ -1,0 +1,46 @@
+"""The ``simulacra`` command line. One module per command; this module wires them up and turns
+Simulacra's own errors into a one-line message and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from simulacra import __version__
+from simulacra.cli._models import models_command
+from simulacra.cli._run import run_command
+from simulacra.cli._show import show_command
+from simulacra.errors import ConfigError, MissingExtraError
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simulacra")
+def cli() -> None:
+    """Simulacra: LLM-based conversational user simulation."""
+
+
+cli.add_command(run_command)
+cli.add_command(show_command)
+cli.add_command(models_command)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``simulacra`` script."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except (ConfigError, MissingExtraError) as exc:
+        click.echo(f"simulacra: error: {exc}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("simulacra: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("simulacra: interrupted", err=True)
+        sys.exit(130)

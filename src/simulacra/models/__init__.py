@@ -1,0 +1,37 @@
+"""Models: a :class:`Model` wrapper over provider adapters that only translate.
+
+Providers: :class:`EmbeddedAPI` (llama.cpp in-process, the offline default),
+:class:`OpenAICompatibleAPI` (any OpenAI-compatible server), and the test doubles in
+:mod:`simulacra.testing`. Run configs name models with :class:`ModelSpec` strings such as
+``embedded:default``, ``gguf:/path.gguf`` or ``openai:<model>``.
+"""
+
+from simulacra.models._catalogue import CATALOGUE, CatalogueEntry, cache_dir, resolve_gguf
+from simulacra.models._embedded import EmbeddedAPI
+from simulacra.models._model import CallLog, Model, ModelAPI, RetryPolicy, record_calls
+from simulacra.models._openai import OpenAICompatibleAPI
+from simulacra.models._resolve import ModelSpec, build_api, get_model, parse_model_spec
+from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
+
+__all__ = [
+    "CATALOGUE",
+    "CallLog",
+    "CatalogueEntry",
+    "ChatMessage",
+    "EmbeddedAPI",
+    "GenerateConfig",
+    "Model",
+    "ModelAPI",
+    "ModelOutput",
+    "ModelSpec",
+    "OpenAICompatibleAPI",
+    "RetryPolicy",
+    "Usage",
+    "build_api",
+    "cache_dir",
+    "get_model",
+    "parse_model_spec",
+    "record_calls",
+    "resolve_gguf",
+]
+

@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import contextvars
+import random
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from simulacra.errors import ModelError, RateLimitError, TransientError
+from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
+
+__all__ = ["CallLog", "Model", "ModelAPI", "RetryPolicy", "record_calls"]
+
+
+class ModelAPI(abc.ABC):
+    """A provider adapter: translates a chat request to one backend and back. Nothing more.
+
+    Retries, limits, usage accounting and event recording belong to :class:`Model`. Adapters raise
+    the :class:`~simulacra.errors.ModelError` subclass that matches the failure.
+    """
+
+    #: Model identifier as recorded in run logs (e.g. ``"embedded:tiny"``).
+    name: str
+    #: How many calls this backend can usefully serve at once.
+    max_concurrency: int = 1
+
+    @abc.abstractmethod
+    async def generate(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
+        """Generate one completion."""
+
+    def describe(self) -> dict[str, Any]:
+        """Facts recorded in ``run.json`` (model file hash, base URL, ...)."""
+        return {"name": self.name}
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (connections, model memory)."""
+
+
+class RetryPolicy:
+    """Exponential backoff with full jitter for retryable :class:`ModelError` s.
+
+    Args:
+        max_retries: Retries after the first attempt.
+        base_delay: Delay before the first retry, seconds.
+        max_delay: Cap on one delay, seconds.
+        timeout: Per-attempt timeout in seconds (``None``: no timeout).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_retries: int = 3,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+        timeout: float | None = None,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.max_retries = max_retries
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.timeout = timeout
+
+    def delay(self, attempt: int, error: ModelError) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return min(error.retry_after, self.max_delay)
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+class CallLog:
+    """Collects the model calls made while it is active (see :func:`record_calls`)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.usage = Usage()
+
+    def add(self, call: dict[str, Any], usage: Usage) -> None:
+        self.calls.append(call)
+        self.usage = self.usage + usage
+
+
+_CALL_LOG: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar(
+    "simulacra_call_log", default=None
+)
+
+
+@contextlib.contextmanager
+def record_calls() -> Iterator[CallLog]:
+    """Record every :meth:`Model.generate` call made in this context (and its tasks)."""
+    log = CallLog()
+    token = _CALL_LOG.set(log)
+    try:
+        yield log
+    finally:
+        _CALL_LOG.reset(token)
+
+
+class Model:
+    """A model as the rest of Simulacra sees it: a provider plus policy.
+
+    The wrapper owns retries (exponential backoff, ``Retry-After``), a concurrency limit, usage and
+    latency accounting, and the recording of every call into the active :class:`CallLog`.
+
+    Args:
+        api: The provider adapter.
+        role: What this model is used for (``user``, ``target``, ``judge``...).
+        config: Default generation options, overridden per call.
+        retry: Retry policy.
+        max_concurrency: Calls in flight at once (default: the adapter's own limit).
+    """
+
+    def __init__(
+        self,
+        api: ModelAPI,
+        *,
+        role: str = "default",
+        config: GenerateConfig | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int | None = None,
+    ) -> None:
+        self.api = api
+        self.role = role
+        self.config = config or GenerateConfig()
+        self.retry = retry or RetryPolicy()
+        self._semaphore = asyncio.Semaphore(max_concurrency or api.max_concurrency)
+        self.usage = Usage()
+        self.calls = 0
+        self.retries = 0
+        self.errors = 0
+        self.latency_s = 0.0
+
+    @property
+    def name(self) -> str:
+        """The provider's model identifier."""
+        return self.api.name
+
+    def __repr__(self) -> str:
+        return f"Model({self.name!r}, role={self.role!r})"
+
+    async def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        config: GenerateConfig | None = None,
+        templates: Sequence[str] = (),
+    ) -> ModelOutput:
+        """Generate a completion, retrying retryable failures.
+
+        Args:
+            messages: The chat request.
+            config: Per-call options on top of the model's defaults.
+            templates: Ids@versions of the prompt templates that built the request (recorded).
+
+        Raises:
+            ModelError: When the call fails for good (after retries, or not retryable).
+        """
+        effective = self.config.merged(config)
+        call_id = uuid.uuid4().hex[:16]
+        attempt = 0
+        started = time.time()
+        async with self._semaphore:
+            while True:
+                attempt += 1
+                t0 = time.perf_counter()
+                try:
+                    coro = self.api.generate(messages, effective)
+                    if self.retry.timeout is not None:
+                        try:
+                            output = await asyncio.wait_for(coro, self.retry.timeout)
+                        except TimeoutError as exc:
+                            raise TransientError(
+                                f"{self.name}: no answer within {self.retry.timeout}s"
+                            ) from exc
+                    else:
+                        output = await coro
+                except ModelError as exc:
+                    if exc.retryable and attempt <= self.retry.max_retries:
+                        self.retries += 1
+                        await asyncio.sleep(self.retry.delay(attempt, exc))
+                        continue
+                    self.errors += 1
+                    self._record(call_id, messages, effective, templates, started, None, exc, attempt)
+                    raise
+                break
+        latency = time.perf_counter() - t0
+        output = output.model_copy(update={"call_id": call_id, "latency_s": latency, "attempts": attempt})
+        self.calls += 1
+        self.usage = self.usage + output.usage
+        self.latency_s += latency
+        self._record(call_id, messages, effective, templates, started, output, None, attempt)
+        return output
+
+    def _record(
+        self,
+        call_id: str,
+        messages: Sequence[ChatMessage],
+        config: GenerateConfig,
+        templates: Sequence[str],
+        started: float,
+        output: ModelOutput | None,
+        error: ModelError | None,
+        attempts: int,
+    ) -> None:
+        log = _CALL_LOG.get()
+        if log is None:
+            return
+        call: dict[str, Any] = {
+            "call_id": call_id,
+            "role": self.role,
+            "model": self.name,
+            "started_at": started,
+            "attempts": attempts,
+            "templates": list(templates),
+            "config": config.model_dump(exclude_none=True),
+            "messages": [m.model_dump(exclude_none=True) for m in messages],
+        }
+        if output is not None:
+            call["output"] = output.text
+            call["finish_reason"] = output.finish_reason
+            call["usage"] = output.usage.model_dump(exclude_none=True)
+            call["latency_s"] = round(output.latency_s or 0.0, 4)
+        if error is not None:
+            call["error"] = {"kind": error.kind, "message": str(error)}
+        log.add(call, output.usage if output else Usage())
+
+    def stats(self) -> dict[str, Any]:
+        """Usage and accounting so far (recorded in ``run.json``)."""
+        return {
+            "model": self.name,
+            "role": self.role,
+            "calls": self.calls,
+            "retries": self.retries,
+            "errors": self.errors,
+            "latency_s": round(self.latency_s, 3),
+            **self.usage.model_dump(exclude_none=True),
+        }
+
+    async def aclose(self) -> None:
+        """Close the provider."""
+        await self.api.aclose()

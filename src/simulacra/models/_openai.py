@@ -1,0 +1,161 @@
+"""Any OpenAI-compatible chat completions server (vLLM, llama.cpp server, Ollama, hosted APIs)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from simulacra.errors import (
+    AuthenticationError,
+    ContentFilterError,
+    ContextWindowError,
+    MalformedResponseError,
+    ModelError,
+    RateLimitError,
+    TransientError,
+)
+from simulacra.models._model import ModelAPI
+from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
+
+__all__ = ["OpenAICompatibleAPI"]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def classify_http_error(name: str, response: httpx.Response) -> ModelError:
+    """Map an HTTP error response to the matching :class:`ModelError`."""
+    status = response.status_code
+    body = response.text[:300].replace("\n", " ")
+    message = f"{name}: HTTP {status}: {body}"
+    lowered = body.lower()
+    if status == 429:
+        return RateLimitError(message, retry_after=_retry_after(response))
+    if status in (401, 403):
+        return AuthenticationError(message)
+    if "context length" in lowered or "context window" in lowered or "maximum context" in lowered:
+        return ContextWindowError(message)
+    if "content_filter" in lowered or "content filter" in lowered:
+        return ContentFilterError(message)
+    if status == 503 and response.headers.get("retry-after"):
+        return RateLimitError(message, retry_after=_retry_after(response))
+    if status >= 500 or status in (408, 409):
+        return TransientError(message)
+    return ModelError(message)
+
+
+class OpenAICompatibleAPI(ModelAPI):
+    """Chat completions over HTTP (``POST {base_url}/chat/completions``).
+
+    Args:
+        model: The model name the server expects.
+        base_url: e.g. ``http://127.0.0.1:8000/v1``.
+        api_key: Bearer token (``None``: no Authorization header).
+        timeout: Per-request timeout, seconds.
+        max_connections: Connection pool size (also the default concurrency limit).
+        extra_body: Extra JSON fields sent with every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        max_connections: int = 16,
+        extra_body: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.name = f"openai:{model}@{self.base_url}"
+        self.max_concurrency = max_connections
+        self.extra_body = extra_body or {}
+        headers = {"Content-Type": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "provider": "openai", "model": self.model, "base_url": self.base_url}
+
+    def build_request(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> dict[str, Any]:
+        """The JSON body sent for one call."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.model_dump(exclude_none=True) for m in messages],
+        }
+        for field in ("temperature", "top_p", "max_tokens", "stop", "seed"):
+            value = getattr(config, field)
+            if value is not None:
+                body[field] = value
+        # Non-standard knobs that vLLM, llama.cpp server and Ollama accept.
+        for field in ("top_k", "min_p", "repeat_penalty"):
+            value = getattr(config, field)
+            if value is not None:
+                body[field] = value
+        if config.json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": config.json_schema, "strict": True},
+            }
+        body.update(self.extra_body)
+        return body
+
+    async def generate(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
+        body = self.build_request(messages, config)
+        try:
+            response = await self._client.post("/chat/completions", json=body)
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{self.name}: timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise classify_http_error(self.name, response)
+        return self.parse_response(response.content)
+
+    def parse_response(self, content: bytes) -> ModelOutput:
+        """Parse a chat completion response body."""
+        try:
+            data = json.loads(content)
+            choice = data["choices"][0]
+            text = choice["message"].get("content")
+            usage = data.get("usage") or {}
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise MalformedResponseError(f"{self.name}: malformed response: {content[:200]!r}") from exc
+        finish = choice.get("finish_reason") or "stop"
+        if finish == "content_filter":
+            raise ContentFilterError(f"{self.name}: the provider filtered the output")
+        if text is None:
+            raise MalformedResponseError(f"{self.name}: response without message content")
+        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+        prompt = int(usage.get("prompt_tokens", 0))
+        return ModelOutput(
+            text=text,
+            finish_reason=finish,
+            usage=Usage(
+                prompt_tokens=prompt,
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+                prompt_tokens_evaluated=(prompt - int(cached)) if cached is not None else None,
+            ),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,142 @@
+"""Model specs: how a run config names a model, and how a name becomes a :class:`Model`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ConfigDict, Field, field_validator
+
+from simulacra.errors import ConfigError, ModelNotAvailableError
+from simulacra.models._catalogue import CATALOGUE, file_sha256, resolve_gguf
+from simulacra.models._model import Model, ModelAPI, RetryPolicy
+from simulacra.models._types import GenerateConfig
+
+__all__ = ["ModelSpec", "get_model", "parse_model_spec"]
+
+_PREFIXES = ("embedded", "gguf", "openai")
+
+
+class ModelSpec(GenerateConfig):
+    """A model as named in a run config, with its sampling defaults.
+
+    ``model`` forms:
+
+    - ``embedded:<tier>`` — a catalogue model (``default``, ``small``, ``tiny``);
+    - ``gguf:/path/to/file.gguf`` — any local GGUF file;
+    - ``openai:<model-name>`` — an OpenAI-compatible server at ``base_url`` (key read from the
+      environment variable ``api_key_env``; ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` by default).
+
+    Sampling fields (``temperature``, ``max_tokens``, ``seed``...) are the defaults of every call.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    n_ctx: int | None = Field(default=None, gt=0)
+    n_threads: int | None = Field(default=None, gt=0)
+    reuse_prefix: bool = True
+    max_retries: int = Field(default=3, ge=0)
+    timeout: float | None = Field(default=None, gt=0)
+    max_connections: int | None = Field(default=None, gt=0)
+
+    @field_validator("model")
+    @classmethod
+    def _known_prefix(cls, value: str) -> str:
+        prefix, sep, rest = value.partition(":")
+        if not sep or prefix not in _PREFIXES or not rest:
+            raise ValueError(
+                f"expected 'embedded:<tier>', 'gguf:<path>' or 'openai:<model>', got {value!r}"
+            )
+        if prefix == "embedded" and rest not in CATALOGUE:
+            raise ValueError(
+                f"unknown embedded tier {rest!r} (known: {', '.join(CATALOGUE)})"
+            )
+        return value
+
+    def generate_config(self) -> GenerateConfig:
+        """The sampling defaults."""
+        fields = GenerateConfig.model_fields
+        return GenerateConfig(**{k: v for k, v in self.model_dump().items() if k in fields})
+
+
+def parse_model_spec(value: str | dict[str, Any] | ModelSpec) -> ModelSpec:
+    """Accept a string or mapping and return a :class:`ModelSpec`."""
+    if isinstance(value, ModelSpec):
+        return value
+    if isinstance(value, str):
+        return ModelSpec(model=value)
+    return ModelSpec.model_validate(value)
+
+
+def build_api(spec: ModelSpec) -> ModelAPI:
+    """Create the provider adapter for a spec (loads embedded models).
+
+    Raises:
+        ModelNotAvailableError: If the model cannot be found or verified.
+        ConfigError: If a required setting (e.g. ``base_url``) is missing.
+    """
+    prefix, _, rest = spec.model.partition(":")
+    if prefix == "embedded":
+        from simulacra.models._embedded import EmbeddedAPI
+
+        entry = CATALOGUE[rest]
+        path = resolve_gguf(entry)
+        return EmbeddedAPI(
+            path,
+            name=spec.model,
+            n_ctx=spec.n_ctx or entry.n_ctx,
+            n_threads=spec.n_threads,
+            seed=spec.seed or 0,
+            reuse_prefix=spec.reuse_prefix,
+            sha256=entry.sha256,
+        )
+    if prefix == "gguf":
+        from simulacra.models._embedded import EmbeddedAPI
+
+        path = Path(rest).expanduser()
+        if not path.is_file():
+            raise ModelNotAvailableError(f"{path}: GGUF file not found (model {spec.model!r})")
+        return EmbeddedAPI(
+            path,
+            name=spec.model,
+            n_ctx=spec.n_ctx or 4096,
+            n_threads=spec.n_threads,
+            seed=spec.seed or 0,
+            reuse_prefix=spec.reuse_prefix,
+            sha256=file_sha256(path),
+        )
+    from simulacra.models._openai import OpenAICompatibleAPI
+
+    base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL")
+    if not base_url:
+        raise ConfigError(
+            f"model {spec.model!r}: set 'base_url' (or the OPENAI_BASE_URL environment variable)"
+        )
+    return OpenAICompatibleAPI(
+        model=rest,
+        base_url=base_url,
+        api_key=os.environ.get(spec.api_key_env),
+        timeout=spec.timeout or 120.0,
+        max_connections=spec.max_connections or 16,
+    )
+
+
+def get_model(spec: str | dict[str, Any] | ModelSpec, *, role: str = "default") -> Model:
+    """Build a :class:`Model` for a role from a spec.
+
+    Example:
+        >>> model = get_model("embedded:tiny", role="user")  # doctest: +SKIP
+    """
+    parsed = parse_model_spec(spec)
+    api = build_api(parsed)
+    return Model(
+        api,
+        role=role,
+        config=parsed.generate_config(),
+        retry=RetryPolicy(max_retries=parsed.max_retries, timeout=parsed.timeout),
+        max_concurrency=parsed.max_connections,
+    )

@@ -1,0 +1,28 @@
+"""Orchestration: the pure conversation loop and turn-taking policies.
+
+:func:`run_conversation` touches no files and no registry: give it participants, get a
+:class:`~simulacra.Conversation` back. Batch runs (config, files, resume) live in
+:mod:`simulacra.runs`.
+"""
+
+from simulacra.orchestration._loop import GoalCheck, StopConditions, run_conversation
+from simulacra.orchestration._policies import (
+    POLICIES,
+    TurnPolicy,
+    addressed,
+    alternate,
+    get_policy,
+    round_robin,
+)
+
+__all__ = [
+    "POLICIES",
+    "GoalCheck",
+    "StopConditions",
+    "TurnPolicy",
+    "addressed",
+    "alternate",
+    "get_policy",
+    "round_robin",
+    "run_conversation",
+]

@@ -1,0 +1,161 @@
+"""The conversation loop: pick a speaker, build its view, let it respond, append, check stop."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import asyncio
+
+from simulacra.conversation import (
+    Conversation,
+    ParticipantKind,
+    TerminationReason,
+    Turn,
+)
+from simulacra.errors import ModelError
+from simulacra.models import record_calls
+from simulacra.orchestration._policies import TurnPolicy, get_policy
+from simulacra.participants import Participant, Reply
+
+__all__ = ["GoalCheck", "StopConditions", "run_conversation"]
+
+GoalCheck = Callable[[Conversation], bool | Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class StopConditions:
+    """When a conversation ends (besides a participant's own stop signal and errors).
+
+    Attributes:
+        max_turns: Stop after this many turns in total.
+        token_budget: Stop once model calls of this conversation used this many tokens.
+        timeout: Stop after this many seconds of wall time.
+        goal_check: Called after every turn; ``True`` ends the conversation with ``goal_reached``.
+    """
+
+    max_turns: int = 10
+    token_budget: int | None = None
+    timeout: float | None = None
+    goal_check: GoalCheck | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_turns < 1:
+            raise ValueError("max_turns must be >= 1")
+
+
+def _classify(participant: Participant, error: BaseException) -> TerminationReason:
+    if participant.info.kind is ParticipantKind.AI_SYSTEM:
+        return TerminationReason.TARGET_ERROR
+    if isinstance(error, ModelError) and error.retryable:
+        return TerminationReason.INFRASTRUCTURE_ERROR
+    return TerminationReason.SIMULATOR_ERROR
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".strip()
+
+
+async def run_conversation(
+    participants: Sequence[Participant],
+    *,
+    policy: str | TurnPolicy = "alternate",
+    stop: StopConditions | None = None,
+    conversation_id: str | None = None,
+    scenario_id: str | None = None,
+    opening: Sequence[Turn] = (),
+    metadata: Mapping[str, str | int | float | bool | None] | None = None,
+) -> Conversation:
+    """Run one conversation to its end and return the record. Never raises for errors that
+    happen inside the conversation: they end it with a :class:`TerminationReason`.
+
+    Args:
+        participants: Who takes part, in speaking order (the first speaks first).
+        policy: Turn policy name (``alternate``, ``round_robin``, ``addressed``) or callable.
+        stop: Stop conditions (default: 10 turns).
+        conversation_id: Id of the record (default: random).
+        scenario_id: Recorded on the conversation.
+        opening: Turns already said before the loop starts (e.g. a seed prompt).
+        metadata: Recorded on the conversation.
+    """
+    stop = stop or StopConditions()
+    choose = get_policy(policy)
+    by_id = {p.info.id: p for p in participants}
+    if len(by_id) != len(participants):
+        raise ValueError("participant ids must be unique")
+    infos = [p.info for p in participants]
+    conversation = Conversation(
+        participants=infos,
+        scenario_id=scenario_id,
+        metadata=dict(metadata or {}),
+        started_at=time.time(),
+        **({"id": conversation_id} if conversation_id else {}),
+    )
+    for turn in opening:
+        conversation.append(turn)
+    deadline = None if stop.timeout is None else time.monotonic() + stop.timeout
+    addressed_id: str | None = None
+
+    with record_calls() as log:
+        reason: TerminationReason | None = None
+        while reason is None:
+            if len(conversation.turns) >= stop.max_turns:
+                reason = TerminationReason.MAX_TURNS
+                break
+            speaker_id = choose(conversation, infos, addressed_id)
+            speaker = by_id[speaker_id]
+            view = conversation.view_for(speaker_id)
+            try:
+                if deadline is None:
+                    reply: Reply = await speaker.respond(view)
+                else:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError
+                    reply = await asyncio.wait_for(speaker.respond(view), remaining)
+            except TimeoutError:
+                reason = TerminationReason.TIMEOUT
+                break
+            except Exception as exc:  # errors inside a conversation become data
+                reason = _classify(speaker, exc)
+                conversation.error = f"{speaker_id}: {_one_line(exc)}"
+                break
+            if reply.utterance or not reply.stop:
+                meta = dict(reply.metadata)
+                if reply.addressed:
+                    meta["addressed"] = reply.addressed
+                conversation.append(
+                    Turn(
+                        speaker=speaker_id,
+                        utterance=reply.utterance,
+                        reasoning=reply.reasoning,
+                        model_calls=reply.model_calls,
+                        metadata=meta,
+                    )
+                )
+            addressed_id = reply.addressed
+            if reply.stop:
+                is_ai = speaker.info.kind is ParticipantKind.AI_SYSTEM
+                reason = TerminationReason.TARGET_STOP if is_ai else TerminationReason.USER_STOP
+            elif stop.goal_check is not None:
+                try:
+                    done = stop.goal_check(conversation)
+                    if inspect.isawaitable(done):
+                        done = await done
+                except Exception as exc:
+                    reason = TerminationReason.SIMULATOR_ERROR
+                    conversation.error = f"goal_check: {_one_line(exc)}"
+                    break
+                if done:
+                    reason = TerminationReason.GOAL_REACHED
+            if reason is None and stop.token_budget is not None:
+                if log.usage.total_tokens >= stop.token_budget:
+                    reason = TerminationReason.BUDGET_EXHAUSTED
+        conversation.termination = reason
+        conversation.model_calls = list(log.calls)
+        conversation.usage = log.usage.model_dump(exclude_none=True)
+    conversation.ended_at = time.time()
+    return conversation

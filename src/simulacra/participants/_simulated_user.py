@@ -1,0 +1,167 @@
+"""Prompt-based simulated users (survey §5.1)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from simulacra.conversation import ParticipantInfo, ParticipantKind, View
+from simulacra.models import ChatMessage, GenerateConfig, Model
+from simulacra.participants._protocol import Reply, call_ref
+from simulacra.profiles import GeneralUser, Profile
+from simulacra.prompts import get_template
+
+__all__ = ["STOP_SENTINEL", "PromptedUser", "Prompting", "clean_utterance", "render_profile"]
+
+STOP_SENTINEL = "###STOP###"
+
+Prompting = Literal["transcript", "chat"]
+
+_REASONING_SCHEMA = {
+    "type": "object",
+    "properties": {"thought": {"type": "string"}, "message": {"type": "string"}},
+    "required": ["thought", "message"],
+}
+
+
+def render_profile(profile: Profile) -> tuple[str, str]:
+    """Render a profile with its template; returns ``(text, template_ref)``."""
+    template = get_template(profile.template)
+    return template.render(p=profile), template.ref
+
+
+def clean_utterance(text: str, *, name: str, other_names: Sequence[str]) -> str:
+    """Strip what small models add around a message: a speaker label, wrapping quotes, and any
+    continuation of the transcript into another speaker's turn."""
+    text = text.strip()
+    for label in (name, "User", "user", "USER"):
+        for sep in (":", " :"):
+            if text.startswith(label + sep):
+                text = text[len(label) + len(sep) :].strip()
+    for other in other_names:
+        match = re.search(rf"(?m)^\s*{re.escape(other)}\s*:", text)
+        if match and match.start() > 0:
+            text = text[: match.start()].strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    if text.startswith("“") and text.endswith("”"):
+        text = text[1:-1].strip()
+    return text
+
+
+class PromptedUser:
+    """A simulated user produced by prompting a model: ``u_t ~ P(u_t | C_{t-1}, Ψ_p)``.
+
+    Two prompting techniques:
+
+    - ``"transcript"`` (default): the whole conversation is rendered as a transcript inside one
+      message, followed by "write only <name>'s next message". The model never sees the system
+      under test's turns in the ``user`` role, so it does not slip into answering as the assistant,
+      and consecutive turns share a stable prompt prefix (cheap with KV reuse).
+    - ``"chat"``: the naive form — history as chat messages with the roles flipped. Kept as the
+      measured baseline.
+
+    Args:
+        model: The model that plays the user.
+        goal: What the user wants from the conversation (private to the user).
+        profile: Who the user is (default: :class:`~simulacra.profiles.GeneralUser`).
+        id: Participant id.
+        prompting: ``"transcript"`` or ``"chat"``.
+        exemplars: Few-shot examples of real user messages.
+        reasoning: Ask for hidden chain-of-thought (JSON-constrained), logged on the turn.
+        instructions: Extra scenario instructions appended to the system prompt.
+        stop_sentinel: The string with which the user ends the conversation.
+        config: Per-call generation options.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        goal: str,
+        profile: Profile | None = None,
+        id: str = "user",
+        prompting: Prompting = "transcript",
+        exemplars: Sequence[str] = (),
+        reasoning: bool = False,
+        instructions: str | None = None,
+        stop_sentinel: str = STOP_SENTINEL,
+        config: GenerateConfig | None = None,
+    ) -> None:
+        if prompting not in ("transcript", "chat"):
+            raise ValueError(f"prompting must be 'transcript' or 'chat', got {prompting!r}")
+        self.model = model
+        self.goal = goal
+        self.profile: Profile = profile or GeneralUser()
+        self.prompting = prompting
+        self.exemplars = list(exemplars)
+        self.reasoning = reasoning
+        self.instructions = instructions
+        self.stop_sentinel = stop_sentinel
+        self.config = config
+        self.info = ParticipantInfo(
+            id=id, name=self.profile.name, kind=ParticipantKind.SIMULATED_HUMAN, profile=self.profile
+        )
+        self._profile_text, self._profile_ref = render_profile(self.profile)
+
+    def build_messages(self, view: View) -> tuple[list[ChatMessage], list[str]]:
+        """The request for this view, and the refs of the templates used."""
+        name = self.info.name
+        common = {
+            "name": name,
+            "profile": self._profile_text,
+            "goal": self.goal,
+            "instructions": self.instructions,
+            "exemplars": self.exemplars,
+            "stop_sentinel": self.stop_sentinel,
+        }
+        if self.prompting == "transcript":
+            system = get_template("user/transcript_system")
+            turn = get_template("user/transcript_turn")
+            messages = [
+                ChatMessage(role="system", content=system.render(**common)),
+                ChatMessage(
+                    role="user",
+                    content=turn.render(
+                        name=name, transcript=view.transcript(), reasoning=self.reasoning
+                    ),
+                ),
+            ]
+            return messages, [self._profile_ref, system.ref, turn.ref]
+        system = get_template("user/chat_system")
+        messages = [ChatMessage(role="system", content=system.render(**common))]
+        refs = [self._profile_ref, system.ref]
+        if not view.messages or view.messages[0].role == "assistant":
+            kickoff = get_template("user/chat_kickoff")
+            messages.append(ChatMessage(role="user", content=kickoff.render()))
+            refs.append(kickoff.ref)
+        messages.extend(ChatMessage(role=m.role, content=m.content) for m in view.messages)
+        return messages, refs
+
+    async def respond(self, view: View) -> Reply:
+        messages, refs = self.build_messages(view)
+        others = [p.name for p in view.others]
+        per_call = GenerateConfig(
+            stop=[f"\n{n}:" for n in others] if self.prompting == "transcript" else None,
+            json_schema=_REASONING_SCHEMA if self.reasoning else None,
+        ).merged(self.config)
+        output = await self.model.generate(messages, config=per_call, templates=refs)
+        text, thought = output.text, None
+        if self.reasoning:
+            try:
+                parsed = json.loads(text)
+                text, thought = str(parsed["message"]), str(parsed["thought"])
+            except (ValueError, KeyError, TypeError):
+                thought = None
+        stop = self.stop_sentinel in text
+        text = clean_utterance(
+            text.replace(self.stop_sentinel, ""), name=self.info.name, other_names=others
+        )
+        return Reply(
+            utterance=text,
+            reasoning=thought,
+            stop=stop,
+            model_calls=[call_ref(self.model, output)],
+        )

@@ -1,0 +1,10 @@
+"""Versioned prompt templates, shipped as package data.
+
+Each template is a YAML file under ``templates/`` with an ``id``, an integer ``version`` and a
+Jinja2 ``template``. Every model call records the ids and versions of the templates that built it,
+so a change of wording is visible in the run log.
+"""
+
+from simulacra.prompts._templates import PromptTemplate, get_template, list_templates
+
+__all__ = ["PromptTemplate", "get_template", "list_templates"]

@@ -1,0 +1,44 @@
+"""Runs: a YAML config becomes a run directory of conversations.
+
+Layers: :func:`load_config` (file → :class:`RunConfig`), :func:`build_models` (names → objects),
+:func:`execute_run` (work items → ``conversations.jsonl`` + ``run.json``).
+"""
+
+from simulacra.runs._config import (
+    RunConfig,
+    ScenarioConfig,
+    StopConfig,
+    TargetConfig,
+    UserConfig,
+    load_config,
+    parse_config,
+)
+from simulacra.runs._runner import (
+    RunResult,
+    WorkItem,
+    build_models,
+    execute_run,
+    work_item_id,
+    work_items,
+)
+from simulacra.runs._store import RUN_SCHEMA_VERSION, RunWriter, read_conversations, read_run
+
+__all__ = [
+    "RUN_SCHEMA_VERSION",
+    "RunConfig",
+    "RunResult",
+    "RunWriter",
+    "ScenarioConfig",
+    "StopConfig",
+    "TargetConfig",
+    "UserConfig",
+    "WorkItem",
+    "build_models",
+    "execute_run",
+    "load_config",
+    "parse_config",
+    "read_conversations",
+    "read_run",
+    "work_item_id",
+    "work_items",
+]

@@ -1,0 +1,215 @@
+"""The run config file: schema, loading, and one-line error messages."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simulacra.errors import ConfigError
+from simulacra.models import ModelSpec
+from simulacra.profiles import GeneralUser, Profile
+
+__all__ = [
+    "RunConfig",
+    "ScenarioConfig",
+    "StopConfig",
+    "TargetConfig",
+    "UserConfig",
+    "load_config",
+    "parse_config",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScenarioConfig(_Strict):
+    """One scenario: what the simulated user wants.
+
+    Attributes:
+        id: Stable id (part of work-item ids).
+        goal: The user's goal (private to the user).
+        instructions: Extra instructions for the simulated user.
+        first_speaker: ``user`` or ``target``.
+        opening: A first message said by the first speaker verbatim (a seed prompt).
+        max_turns: Overrides ``stop.max_turns`` for this scenario.
+    """
+
+    id: str = Field(min_length=1)
+    goal: str = Field(min_length=1)
+    instructions: str | None = None
+    first_speaker: Literal["user", "target"] = "user"
+    opening: str | None = None
+    max_turns: int | None = Field(default=None, ge=1)
+
+
+class UserConfig(_Strict):
+    """How the simulated user is produced."""
+
+    model: str = "user"
+    """The model role that plays the user."""
+    prompting: Literal["transcript", "chat"] = "transcript"
+    reasoning: bool = False
+    exemplars: list[str] = Field(default_factory=list)
+
+
+class TargetConfig(_Strict):
+    """The system under test."""
+
+    type: Literal["model", "http", "callable"] = "model"
+    name: str = "Assistant"
+    model: str = "target"
+    """For ``type: model``: the model role that plays the system."""
+    system_prompt: str | None = "You are a helpful assistant."
+    url: str | None = None
+    request_template: dict[str, Any] | None = None
+    response_path: str = "reply"
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float = Field(default=60.0, gt=0)
+    callable: str | None = None
+    """For ``type: callable``: ``"module:function"`` taking the view, returning a string."""
+
+    @model_validator(mode="after")
+    def _required_per_type(self) -> TargetConfig:
+        if self.type == "http" and not self.url:
+            raise ValueError("'url' is required when type is 'http'")
+        if self.type == "callable" and (not self.callable or ":" not in self.callable):
+            raise ValueError("'callable' must be 'module:function' when type is 'callable'")
+        return self
+
+
+class StopConfig(_Strict):
+    """Stop conditions shared by all conversations."""
+
+    max_turns: int = Field(default=8, ge=1)
+    token_budget: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0)
+
+
+class RunConfig(_Strict):
+    """A run: scenarios × profiles × epochs, the models of each role, and where output goes."""
+
+    name: str = "run"
+    seed: int = 0
+    epochs: int = Field(default=1, ge=1)
+    output_dir: str = "runs"
+    models: dict[str, ModelSpec]
+    user: UserConfig = Field(default_factory=UserConfig)
+    target: TargetConfig = Field(default_factory=TargetConfig)
+    profiles: list[Profile] = Field(default_factory=lambda: [GeneralUser()])
+    scenarios: list[ScenarioConfig] = Field(min_length=1)
+    stop: StopConfig = Field(default_factory=StopConfig)
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _string_specs(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"model": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _roles_exist(self) -> RunConfig:
+        needed = {"user.model": self.user.model}
+        if self.target.type == "model":
+            needed["target.model"] = self.target.model
+        for field, role in needed.items():
+            if role not in self.models:
+                known = ", ".join(self.models) or "none"
+                raise ValueError(f"{field}: no model for role {role!r} under 'models' (have: {known})")
+        ids = [s.id for s in self.scenarios]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"scenarios: duplicate id(s) {', '.join(dupes)}")
+        pids = [p.profile_id() for p in self.profiles]
+        pdupes = sorted({i for i in pids if pids.count(i) > 1})
+        if pdupes:
+            raise ValueError(f"profiles: duplicate id(s) {', '.join(pdupes)}; give each an 'id'")
+        return self
+
+
+def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    names = set(model.model_fields)
+    for field in model.model_fields.values():
+        for arg in _walk_types(field.annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                names |= _all_field_names(arg, seen)
+    return names
+
+
+def _walk_types(tp: Any) -> list[Any]:
+    out = [tp]
+    for arg in getattr(tp, "__args__", ()) or ():
+        out.extend(_walk_types(arg))
+    meta = getattr(tp, "__metadata__", None)
+    if meta is not None:
+        out.extend(_walk_types(getattr(tp, "__origin__", None)))
+    return out
+
+
+def _format_error(source: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-after"))
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        key = str(first["loc"][-1])
+        known = _all_field_names(RunConfig)
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{source}: {loc}: unknown key{hint}"
+    if kind == "missing":
+        return f"{source}: {loc}: required field is missing"
+    if kind == "union_tag_invalid":
+        return f"{source}: {loc}: {first['msg']}"
+    message = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    got = ""
+    if kind.endswith(("_type", "_parsing")) and not isinstance(value, dict | list):
+        got = f", got {value!r}"
+    where = f"{loc}: " if loc else ""
+    return f"{source}: {where}{message}{got}"
+
+
+def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
+    """Validate a mapping as a :class:`RunConfig`.
+
+    Raises:
+        ConfigError: One line naming ``source``, the field and the problem.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(source, exc)) from None
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a YAML run config.
+
+    Raises:
+        ConfigError: If the file is missing, not YAML, or not a valid config.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
+    return parse_config(data, source=str(path))
