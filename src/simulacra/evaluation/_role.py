@@ -1,0 +1,101 @@
+"""A lexical detector of simulated-user turns that break role.
+
+Small models asked to play a user often answer *as the assistant* ("Sure! Here is...", "How can I
+help you?"), leak their instructions ("The conversation has not started yet"), or write both sides
+of the dialogue. This detector flags those turns with transparent rules. It is a heuristic: it
+measures the failure modes we have seen, not every possible one, and every flag names its rule so
+results can be audited.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["ROLE_VIOLATIONS", "RoleAdherence", "role_adherence", "role_violation"]
+
+_ASSISTANT_PATTERNS = [
+    r"^\s*(sure|certainly|of course|absolutely|great question)\b[!,.]",
+    r"\bhow (can|may) i (help|assist)",
+    r"\bi('d| would| will|'ll) be (happy|glad|delighted) to (help|assist)",
+    r"\bas an ai\b",
+    r"\bi('m| am) (an ai|a language model|an assistant|your assistant|here to help)",
+    r"\bis there anything else\b",
+    r"\bfeel free to\b",
+    r"\blet me know if you (need|have)\b",
+    r"\bhere (is|are) (a|an|the|some) ",
+    r"\bi can help you\b",
+    r"\bthank you for (reaching out|contacting|choosing)",
+    r"^\s*(hello|hi)[!,.]? (how can|welcome)",
+    r"```",
+    r"(?m)^\s*\d+\.\s+\*\*",
+]
+_LEAK_PATTERNS = [
+    r"\bthe conversation (has not started|so far)\b",
+    r"\byour goal\b",
+    r"\bnext message\b",
+    r"\bmessage text only\b",
+    r"###",
+]
+_DIALOGUE_PATTERN = r"(?m)^\s*(assistant|user|system)\s*:"
+
+ROLE_VIOLATIONS = ("empty", "speaks_as_assistant", "instruction_leak", "writes_dialogue")
+
+
+def role_violation(utterance: str) -> str | None:
+    """The first role violation found in a simulated user's turn, or ``None``.
+
+    Returns one of :data:`ROLE_VIOLATIONS`.
+    """
+    text = utterance.strip()
+    if not text:
+        return "empty"
+    lowered = text.lower()
+    if re.search(_DIALOGUE_PATTERN, lowered):
+        return "writes_dialogue"
+    if any(re.search(p, lowered) for p in _LEAK_PATTERNS):
+        return "instruction_leak"
+    if any(re.search(p, lowered) for p in _ASSISTANT_PATTERNS):
+        return "speaks_as_assistant"
+    return None
+
+
+@dataclass(frozen=True)
+class RoleAdherence:
+    """Share of simulated-user turns that stay in role, with a 95% Wilson interval."""
+
+    turns: int
+    adherent: int
+    violations: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        """Adherent turns ÷ turns."""
+        return self.adherent / self.turns if self.turns else float("nan")
+
+    def wilson_interval(self, z: float = 1.96) -> tuple[float, float]:
+        """95% Wilson score interval of :attr:`rate`."""
+        n = self.turns
+        if n == 0:
+            return (float("nan"), float("nan"))
+        p = self.adherent / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+        return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def role_adherence(utterances: Iterable[str]) -> RoleAdherence:
+    """Score a set of simulated-user turns."""
+    counts = {v: 0 for v in ROLE_VIOLATIONS}
+    turns = adherent = 0
+    for u in utterances:
+        turns += 1
+        v = role_violation(u)
+        if v is None:
+            adherent += 1
+        else:
+            counts[v] += 1
+    return RoleAdherence(turns=turns, adherent=adherent, violations=counts)
