@@ -28,46 +28,66 @@ from simulacra.models import CATALOGUE, EmbeddedAPI, GenerateConfig, Model, reso
 
 GOAL = "Get a refund for a pair of running shoes (order 7731) that fell apart after two weeks."
 EXCHANGES = [
-    ("Hi, I bought running shoes two weeks ago and they're already falling apart.",
-     "I'm really sorry to hear that your running shoes are already damaged. That should not happen "
-     "after only two weeks of use. Could you tell me your order number and describe what exactly is "
-     "wrong with them, so I can look into the options for you?"),
-    ("Order 7731. The sole is coming off the left shoe.",
-     "Thank you, I found order 7731: one pair of TrailRunner 3 shoes, size 42, delivered on the "
-     "4th. A sole separating after two weeks is covered by our quality guarantee. Would you prefer "
-     "a replacement pair or a full refund to your original payment method?"),
-    ("A refund please, I don't trust that model anymore.",
-     "Understood, a refund it is. To process it I need the shoes back. I can email you a prepaid "
-     "return label right away; you just print it, pack the shoes in any box and drop it at a "
-     "post office. Is the email address on your account still correct?"),
-    ("Yes, same email. Do I need the original box?",
-     "No, the original box is not required. Any sturdy box or bag will do, as long as the shoes are "
-     "inside and the label is clearly visible. Please include a note with the order number if you "
-     "can; it helps our warehouse match the parcel faster when it arrives."),
-    ("Ok. How long does the refund take?",
-     "Once the parcel reaches our warehouse, it is usually checked within two working days. The "
-     "refund is then sent immediately, and depending on your bank it appears on your card within "
-     "three to five working days. You will get an email at each step of the process."),
-    ("Can't you refund me now? I'm a bit short on money this month.",
-     "I understand, and I'm sorry for the inconvenience. As an exception, because this is a clear "
-     "quality defect, I can issue the refund now before the shoes arrive, provided you send them "
-     "within fourteen days. Would that work for you? The amount is 89 EUR."),
-    ("Yes that works, thank you. 89 EUR is right.",
-     "Great, I have issued the refund of 89 EUR to the card ending in 4410 just now. The return "
-     "label has been sent to your email as well. Please remember to ship the shoes within fourteen "
-     "days, otherwise the refund may be reversed. Is there anything else?"),
-    ("I didn't get the email yet.",
-     "Emails can take a few minutes to arrive. Please also check your spam or promotions folder, "
-     "since automated messages sometimes land there. If it has not arrived within fifteen minutes, "
-     "I can resend it or give you a download link for the label right here instead."),
-    ("Found it in spam. Can I drop it at any post office?",
-     "Yes, any post office in the country accepts our prepaid labels, and many parcel lockers do "
-     "too. Keep the receipt they give you: it contains a tracking number, so you can follow the "
-     "parcel and prove that it was sent within the fourteen days if ever needed."),
-    ("Good. Will I get a discount for next time?",
-     "As an apology for the trouble, I have added a 15% discount code to your account. It is valid "
-     "for six months on any item in our shop, including other running shoe models. You will find it "
-     "under My Account, Vouchers. Is there anything else I can help you with today?"),
+    (
+        "Hi, I bought running shoes two weeks ago and they're already falling apart.",
+        "I'm really sorry to hear that your running shoes are already damaged. That should not happen "
+        "after only two weeks of use. Could you tell me your order number and describe what exactly is "
+        "wrong with them, so I can look into the options for you?",
+    ),
+    (
+        "Order 7731. The sole is coming off the left shoe.",
+        "Thank you, I found order 7731: one pair of TrailRunner 3 shoes, size 42, delivered on the "
+        "4th. A sole separating after two weeks is covered by our quality guarantee. Would you prefer "
+        "a replacement pair or a full refund to your original payment method?",
+    ),
+    (
+        "A refund please, I don't trust that model anymore.",
+        "Understood, a refund it is. To process it I need the shoes back. I can email you a prepaid "
+        "return label right away; you just print it, pack the shoes in any box and drop it at a "
+        "post office. Is the email address on your account still correct?",
+    ),
+    (
+        "Yes, same email. Do I need the original box?",
+        "No, the original box is not required. Any sturdy box or bag will do, as long as the shoes are "
+        "inside and the label is clearly visible. Please include a note with the order number if you "
+        "can; it helps our warehouse match the parcel faster when it arrives.",
+    ),
+    (
+        "Ok. How long does the refund take?",
+        "Once the parcel reaches our warehouse, it is usually checked within two working days. The "
+        "refund is then sent immediately, and depending on your bank it appears on your card within "
+        "three to five working days. You will get an email at each step of the process.",
+    ),
+    (
+        "Can't you refund me now? I'm a bit short on money this month.",
+        "I understand, and I'm sorry for the inconvenience. As an exception, because this is a clear "
+        "quality defect, I can issue the refund now before the shoes arrive, provided you send them "
+        "within fourteen days. Would that work for you? The amount is 89 EUR.",
+    ),
+    (
+        "Yes that works, thank you. 89 EUR is right.",
+        "Great, I have issued the refund of 89 EUR to the card ending in 4410 just now. The return "
+        "label has been sent to your email as well. Please remember to ship the shoes within fourteen "
+        "days, otherwise the refund may be reversed. Is there anything else?",
+    ),
+    (
+        "I didn't get the email yet.",
+        "Emails can take a few minutes to arrive. Please also check your spam or promotions folder, "
+        "since automated messages sometimes land there. If it has not arrived within fifteen minutes, "
+        "I can resend it or give you a download link for the label right here instead.",
+    ),
+    (
+        "Found it in spam. Can I drop it at any post office?",
+        "Yes, any post office in the country accepts our prepaid labels, and many parcel lockers do "
+        "too. Keep the receipt they give you: it contains a tracking number, so you can follow the "
+        "parcel and prove that it was sent within the fourteen days if ever needed.",
+    ),
+    (
+        "Good. Will I get a discount for next time?",
+        "As an apology for the trouble, I have added a 15% discount code to your account. It is valid "
+        "for six months on any item in our shop, including other running shoe models. You will find it "
+        "under My Account, Vouchers. Is there anything else I can help you with today?",
+    ),
 ]
 
 
@@ -86,16 +106,20 @@ def run(api: EmbeddedAPI, turns: int, max_tokens: int) -> list[dict[str, Any]]:
         out = api.generate_sync(messages, config)
         latency = time.perf_counter() - t0
         prev = rows[-1]["prompt_tokens"] if rows else 0
-        rows.append({
-            "turn": t,
-            "prompt_tokens": out.usage.prompt_tokens,
-            "new_tokens": out.usage.prompt_tokens - prev,
-            "evaluated": out.usage.prompt_tokens_evaluated,
-            "completion_tokens": out.usage.completion_tokens,
-            "latency_s": round(latency, 3),
-        })
-        print(f"  turn {t:2d}: " + ", ".join(f"{k}={v}" for k, v in rows[-1].items() if k != "turn"),
-              flush=True)
+        rows.append(
+            {
+                "turn": t,
+                "prompt_tokens": out.usage.prompt_tokens,
+                "new_tokens": out.usage.prompt_tokens - prev,
+                "evaluated": out.usage.prompt_tokens_evaluated,
+                "completion_tokens": out.usage.completion_tokens,
+                "latency_s": round(latency, 3),
+            }
+        )
+        print(
+            f"  turn {t:2d}: " + ", ".join(f"{k}={v}" for k, v in rows[-1].items() if k != "turn"),
+            flush=True,
+        )
     return rows
 
 

@@ -24,38 +24,70 @@ from simulacra.evaluation import role_adherence
 from simulacra.models import get_model
 
 SCENARIOS = [
-    ("Book a double room in Lisbon for 12-14 March, under 150 EUR a night.",
-     ["Hello! I can help with bookings. Which dates are you looking at?",
-      "We have a double room for 130 EUR a night, breakfast included. Shall I book it? I need your name.",
-      "Done! Your booking is confirmed. Anything else?"]),
-    ("Your laptop does not turn on since yesterday; get it fixed or replaced under warranty.",
-     ["I'm sorry to hear that. What is the model and when did you buy it?",
-      "Thanks. Have you tried holding the power button for 30 seconds with the charger connected?",
-      "Then please send it in; I have opened repair ticket 4471 for you."]),
-    ("Find a vegetarian dinner recipe you can cook in 20 minutes with what is in your fridge: eggs, spinach, feta.",
-     ["Happy to help! Do you have any dietary restrictions besides being vegetarian?",
-      "A spinach and feta omelette takes about 10 minutes: whisk 3 eggs, wilt the spinach, add feta, fold.",
-      "Enjoy your meal!"]),
-    ("Cancel your gym membership, which renews next week, without paying the 30 EUR cancellation fee.",
-     ["I can look into that. Can you give me your member number?",
-      "Cancellation within 7 days of renewal normally costs 30 EUR.",
-      "I've waived the fee this time. Your membership ends on the renewal date."]),
-    ("Get a refund for a concert ticket (order 5521) because the concert was moved to a date you cannot make.",
-     ["I'm sorry about that. What is your order number?",
-      "Order 5521, I see it. Rescheduled events are refundable within 14 days. Would you like a refund?",
-      "Your refund of 65 EUR will arrive in 5 business days."]),
-    ("Learn which of two phone plans (10 GB for 15 EUR or unlimited for 25 EUR) suits you; you use about 8 GB a month.",
-     ["Hi! How much mobile data do you usually use per month?",
-      "With about 8 GB, the 10 GB plan would cover you and save 10 EUR a month.",
-      "Would you like me to switch you to that plan?"]),
-    ("Report a broken streetlight on Oak Street near number 12 and learn when it will be repaired.",
-     ["Thank you for contacting the city service desk. What would you like to report?",
-      "Thanks, where exactly is the streetlight?",
-      "Logged as ticket 8812. Repairs usually take 3 to 5 working days."]),
-    ("Ask your bank why a 49.99 EUR charge from 'STREAMFLIX' appeared on your card, since you never subscribed.",
-     ["Hello, this is your bank's assistant. How can I help?",
-      "I see a recurring charge from STREAMFLIX on the 3rd. Did you sign up for a free trial?",
-      "I have blocked further charges and opened a dispute for the 49.99 EUR."]),
+    (
+        "Book a double room in Lisbon for 12-14 March, under 150 EUR a night.",
+        [
+            "Hello! I can help with bookings. Which dates are you looking at?",
+            "We have a double room for 130 EUR a night, breakfast included. Shall I book it? I need your name.",
+            "Done! Your booking is confirmed. Anything else?",
+        ],
+    ),
+    (
+        "Your laptop does not turn on since yesterday; get it fixed or replaced under warranty.",
+        [
+            "I'm sorry to hear that. What is the model and when did you buy it?",
+            "Thanks. Have you tried holding the power button for 30 seconds with the charger connected?",
+            "Then please send it in; I have opened repair ticket 4471 for you.",
+        ],
+    ),
+    (
+        "Find a vegetarian dinner recipe you can cook in 20 minutes with what is in your fridge: eggs, spinach, feta.",
+        [
+            "Happy to help! Do you have any dietary restrictions besides being vegetarian?",
+            "A spinach and feta omelette takes about 10 minutes: whisk 3 eggs, wilt the spinach, add feta, fold.",
+            "Enjoy your meal!",
+        ],
+    ),
+    (
+        "Cancel your gym membership, which renews next week, without paying the 30 EUR cancellation fee.",
+        [
+            "I can look into that. Can you give me your member number?",
+            "Cancellation within 7 days of renewal normally costs 30 EUR.",
+            "I've waived the fee this time. Your membership ends on the renewal date.",
+        ],
+    ),
+    (
+        "Get a refund for a concert ticket (order 5521) because the concert was moved to a date you cannot make.",
+        [
+            "I'm sorry about that. What is your order number?",
+            "Order 5521, I see it. Rescheduled events are refundable within 14 days. Would you like a refund?",
+            "Your refund of 65 EUR will arrive in 5 business days.",
+        ],
+    ),
+    (
+        "Learn which of two phone plans (10 GB for 15 EUR or unlimited for 25 EUR) suits you; you use about 8 GB a month.",
+        [
+            "Hi! How much mobile data do you usually use per month?",
+            "With about 8 GB, the 10 GB plan would cover you and save 10 EUR a month.",
+            "Would you like me to switch you to that plan?",
+        ],
+    ),
+    (
+        "Report a broken streetlight on Oak Street near number 12 and learn when it will be repaired.",
+        [
+            "Thank you for contacting the city service desk. What would you like to report?",
+            "Thanks, where exactly is the streetlight?",
+            "Logged as ticket 8812. Repairs usually take 3 to 5 working days.",
+        ],
+    ),
+    (
+        "Ask your bank why a 49.99 EUR charge from 'STREAMFLIX' appeared on your card, since you never subscribed.",
+        [
+            "Hello, this is your bank's assistant. How can I help?",
+            "I see a recurring charge from STREAMFLIX on the 3rd. Did you sign up for a free trial?",
+            "I have blocked further charges and opened a dispute for the 49.99 EUR.",
+        ],
+    ),
 ]
 
 
@@ -79,7 +111,8 @@ async def measure(tier: str, prompting: str, seeds: int) -> dict[str, object]:
             for goal, replies in SCENARIOS:
                 user = PromptedUser(model, goal=goal, prompting=prompting)  # type: ignore[arg-type]
                 conversation = await run_conversation(
-                    [user, _bot(replies)], stop=StopConditions(max_turns=5),
+                    [user, _bot(replies)],
+                    stop=StopConditions(max_turns=5),
                     metadata={"seed": seed},
                 )
                 utterances += [t.utterance for t in conversation.turns if t.speaker == "user"]

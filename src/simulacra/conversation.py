@@ -1,8 +1,8 @@
 """The conversation data model (survey §2).
 
 A conversation ``C = (c_1, ..., c_T)`` is a temporally ordered sequence of turns, each a pair
-``(speaker, utterance)``. Participants ``P`` may be simulated humans, AI systems or agents; each has a
-context ``Ψ_p`` (its :mod:`profile <simulacra.profiles>`).
+``(speaker, utterance)``. Participants ``P`` may be simulated humans, AI systems or agents; each
+has a context ``Ψ_p`` (its :mod:`profile <simulacra.profiles>`).
 
 This module is pure data: it imports nothing that does I/O or calls a model. Every class
 round-trips through JSON (``model_dump_json`` / ``model_validate_json``) and the record carries

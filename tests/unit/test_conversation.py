@@ -2,14 +2,25 @@ from __future__ import annotations
 
 import pytest
 
-from simulacra import Conversation, ParticipantInfo, ParticipantKind, Persona, TerminationReason, Turn
+from simulacra import (
+    Conversation,
+    ParticipantInfo,
+    ParticipantKind,
+    Persona,
+    TerminationReason,
+    Turn,
+)
 
 
 def _conv() -> Conversation:
     return Conversation(
         participants=[
-            ParticipantInfo(id="u", name="Maya", kind=ParticipantKind.SIMULATED_HUMAN,
-                            profile=Persona(name="Maya", attributes={"age": 34, "likes": ["tea"]})),
+            ParticipantInfo(
+                id="u",
+                name="Maya",
+                kind=ParticipantKind.SIMULATED_HUMAN,
+                profile=Persona(name="Maya", attributes={"age": 34, "likes": ["tea"]}),
+            ),
             ParticipantInfo(id="a", name="Assistant", kind=ParticipantKind.AI_SYSTEM),
             ParticipantInfo(id="b", name="Bob", kind=ParticipantKind.SIMULATED_HUMAN),
         ]
@@ -34,7 +45,9 @@ def test_view_flips_roles_and_keeps_names() -> None:
     c.append(Turn(speaker="b", utterance="hey all"))
     view = c.view_for("a")
     assert [(m.role, m.name) for m in view.messages] == [
-        ("user", "Maya"), ("assistant", "Assistant"), ("user", "Bob")
+        ("user", "Maya"),
+        ("assistant", "Assistant"),
+        ("user", "Bob"),
     ]
     assert [p.id for p in view.others] == ["u", "b"]
     assert view.turn_index == 3

@@ -49,7 +49,9 @@ async def test_goal_check() -> None:
 async def test_failing_goal_check_is_data() -> None:
     stop = StopConditions(goal_check=lambda c: 1 / 0)
     c = await run_conversation([_user(["a"]), _bot()], stop=stop)
-    assert c.termination is TerminationReason.SIMULATOR_ERROR and "ZeroDivisionError" in (c.error or "")
+    assert c.termination is TerminationReason.SIMULATOR_ERROR and "ZeroDivisionError" in (
+        c.error or ""
+    )
 
 
 async def test_target_exception_is_a_result() -> None:
@@ -86,7 +88,9 @@ async def test_timeout() -> None:
         await asyncio.sleep(5)
         return "late"
 
-    c = await run_conversation([_user(["a"]), CallableTarget(slow)], stop=StopConditions(timeout=0.1))
+    c = await run_conversation(
+        [_user(["a"]), CallableTarget(slow)], stop=StopConditions(timeout=0.1)
+    )
     assert c.termination is TerminationReason.TIMEOUT
 
 
@@ -101,7 +105,9 @@ async def test_round_robin_and_addressed_multi_party() -> None:
     people = [
         ScriptedParticipant(["hi @Cat", "x"], id="a", name="Ann"),
         ScriptedParticipant(["b1"], id="b", name="Bob"),
-        ScriptedParticipant(["c1", Reply(utterance="over to Bob", addressed="b")], id="c", name="Cat"),
+        ScriptedParticipant(
+            ["c1", Reply(utterance="over to Bob", addressed="b")], id="c", name="Cat"
+        ),
     ]
     c = await run_conversation(people, policy=addressed, stop=StopConditions(max_turns=4))
     assert [t.speaker for t in c.turns] == ["a", "c", "a", "b"]
@@ -111,7 +117,8 @@ async def test_opening_turns_and_bad_input() -> None:
     from simulacra import Turn
 
     c = await run_conversation(
-        [_user(["second"]), _bot()], opening=[Turn(speaker="user", utterance="seed")],
+        [_user(["second"]), _bot()],
+        opening=[Turn(speaker="user", utterance="seed")],
         stop=StopConditions(max_turns=2),
     )
     assert [t.utterance for t in c.turns] == ["seed", "reply 1"]

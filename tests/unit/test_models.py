@@ -5,7 +5,14 @@ import asyncio
 import pytest
 
 from simulacra.errors import AuthenticationError, RateLimitError, TransientError
-from simulacra.models import ChatMessage, GenerateConfig, Model, ModelSpec, RetryPolicy, record_calls
+from simulacra.models import (
+    ChatMessage,
+    GenerateConfig,
+    Model,
+    ModelSpec,
+    RetryPolicy,
+    record_calls,
+)
 from simulacra.models._resolve import parse_model_spec
 from simulacra.testing import FunctionModelAPI, ScriptedModelAPI
 
@@ -62,7 +69,9 @@ async def test_timeout_becomes_transient_and_is_retried() -> None:
             await asyncio.sleep(5)
         return "ok"
 
-    model = Model(FunctionModelAPI(slow), retry=RetryPolicy(max_retries=1, base_delay=0, timeout=0.05))
+    model = Model(
+        FunctionModelAPI(slow), retry=RetryPolicy(max_retries=1, base_delay=0, timeout=0.05)
+    )
     assert (await model.generate(MSG)).text == "ok"
     assert calls == 2
 
@@ -92,7 +101,9 @@ async def test_concurrency_limit_is_enforced() -> None:
 
 def test_model_spec_forms() -> None:
     assert parse_model_spec("embedded:tiny").model == "embedded:tiny"
-    spec = parse_model_spec({"model": "openai:gpt-x", "base_url": "http://h/v1", "temperature": 0.1})
+    spec = parse_model_spec(
+        {"model": "openai:gpt-x", "base_url": "http://h/v1", "temperature": 0.1}
+    )
     assert spec.generate_config().temperature == 0.1
     for bad in ("tiny", "embedded:huge", "hf:foo"):
         with pytest.raises(ValueError):

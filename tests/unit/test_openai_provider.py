@@ -20,8 +20,9 @@ MSG = [ChatMessage(role="system", content="be nice"), ChatMessage(role="user", c
 async def test_request_shape_and_usage() -> None:
     with FakeOpenAIServer(lambda r: FakeResponse.completion("hello!", prompt_tokens=7)) as srv:
         api = OpenAICompatibleAPI(model="m1", base_url=srv.base_url, api_key="sk-test")
-        cfg = GenerateConfig(temperature=0.3, max_tokens=20, stop=["\n"], seed=5,
-                             json_schema={"type": "object"})
+        cfg = GenerateConfig(
+            temperature=0.3, max_tokens=20, stop=["\n"], seed=5, json_schema={"type": "object"}
+        )
         out = await api.generate(MSG, cfg)
         await api.aclose()
     assert out.text == "hello!" and out.usage.prompt_tokens == 7
@@ -56,8 +57,10 @@ async def test_errors_are_classified(response: FakeResponse, error: type[Excepti
 async def test_model_wrapper_retries_server_errors() -> None:
     answers = [FakeResponse(503, "overloaded"), FakeResponse.completion("recovered")]
     with FakeOpenAIServer(lambda r: answers.pop(0)) as srv:
-        model = Model(OpenAICompatibleAPI(model="m", base_url=srv.base_url),
-                      retry=RetryPolicy(max_retries=2, base_delay=0))
+        model = Model(
+            OpenAICompatibleAPI(model="m", base_url=srv.base_url),
+            retry=RetryPolicy(max_retries=2, base_delay=0),
+        )
         out = await model.generate(MSG)
         await model.aclose()
     assert out.text == "recovered" and out.attempts == 2 and len(srv.requests) == 2

@@ -77,7 +77,9 @@ async def test_stop_sentinel_and_label_cleanup() -> None:
 
 async def test_hidden_reasoning_is_parsed_out_of_json() -> None:
     model, seen = _echo_model(json.dumps({"thought": "ask price", "message": "How much is it?"}))
-    reply = await PromptedUser(model, goal="g", reasoning=True).respond(_conversation().view_for("user"))
+    reply = await PromptedUser(model, goal="g", reasoning=True).respond(
+        _conversation().view_for("user")
+    )
     assert reply.utterance == "How much is it?" and reply.reasoning == "ask price"
     assert seen[0][1].json_schema is not None
 
@@ -95,7 +97,8 @@ async def test_model_target_uses_its_system_prompt() -> None:
     reply = await target.respond(c.view_for("assistant"))
     assert reply.utterance == "Which dates?"
     assert [(m.role, m.content) for m in seen[0][0]] == [
-        ("system", "You sell rooms."), ("user", "I need a room")
+        ("system", "You sell rooms."),
+        ("user", "I need a room"),
     ]
 
 

@@ -21,9 +21,15 @@ def test_profile_union_parses_by_kind() -> None:
     ("profile", "expected"),
     [
         (GeneralUser(), "ordinary person"),
-        (Persona(name="Maya", attributes={"age": 34, "hobbies": ["chess", "tea"]}), "hobbies: chess, tea"),
+        (
+            Persona(name="Maya", attributes={"age": 34, "hobbies": ["chess", "tea"]}),
+            "hobbies: chess, tea",
+        ),
         (RolePlay(handle="Ada Lovelace in 1843", card="Mathematician."), "Ada Lovelace in 1843"),
-        (Individual(name="Sam", facts=["owns a bakery"], history=["hiya!! u open?"]), "> hiya!! u open?"),
+        (
+            Individual(name="Sam", facts=["owns a bakery"], history=["hiya!! u open?"]),
+            "> hiya!! u open?",
+        ),
     ],
 )
 def test_each_profile_kind_renders_its_data(profile: Profile, expected: str) -> None:

@@ -27,4 +27,6 @@ def models_command() -> None:
         if state == "no":
             click.echo(f"{'':<29}install: {entry.install_command}")
     click.echo("")
-    click.echo("also: gguf:/path/to/model.gguf, openai:<model> with base_url (any compatible server)")
+    click.echo(
+        "also: gguf:/path/to/model.gguf, openai:<model> with base_url (any compatible server)"
+    )

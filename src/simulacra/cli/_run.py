@@ -11,7 +11,9 @@ from simulacra.runs import execute_run, load_config
 
 @click.command("run")
 @click.argument("config", type=click.Path(path_type=Path))
-@click.option("--output-dir", "-o", type=click.Path(path_type=Path), help="Where run directories go.")
+@click.option(
+    "--output-dir", "-o", type=click.Path(path_type=Path), help="Where run directories go."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
 def run_command(config: Path, output_dir: Path | None, quiet: bool) -> None:
     """Run the simulations described by a YAML CONFIG."""

@@ -34,4 +34,3 @@ __all__ = [
     "record_calls",
     "resolve_gguf",
 ]
-

@@ -196,7 +196,8 @@ def resolve_gguf(entry: CatalogueEntry, *, verify: bool = True) -> Path:
             os.fsync(out.fileno())
         if digest.hexdigest() != entry.sha256:
             raise ModelNotAvailableError(
-                f"embedded:{entry.tier}: the assembled parts have sha256 {digest.hexdigest()[:12]}…, "
+                f"embedded:{entry.tier}: the assembled parts have sha256 "
+                f"{digest.hexdigest()[:12]}…, "
                 f"expected {entry.sha256[:12]}…; reinstall with {entry.install_command}"
             )
         os.replace(tmp, target)

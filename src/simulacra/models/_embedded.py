@@ -88,7 +88,9 @@ class EmbeddedAPI(ModelAPI):
                     verbose=False,
                 )
         except (ValueError, RuntimeError) as exc:
-            raise ModelNotAvailableError(f"{self.path}: llama.cpp could not load it ({exc})") from exc
+            raise ModelNotAvailableError(
+                f"{self.path}: llama.cpp could not load it ({exc})"
+            ) from exc
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -102,7 +104,9 @@ class EmbeddedAPI(ModelAPI):
             "llama_cpp_python": getattr(self._llama_cpp, "__version__", None),
         }
 
-    async def generate(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, messages: Sequence[ChatMessage], config: GenerateConfig
+    ) -> ModelOutput:
         return await asyncio.to_thread(self.generate_sync, messages, config)
 
     def generate_sync(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:

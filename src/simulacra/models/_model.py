@@ -29,7 +29,9 @@ class ModelAPI(abc.ABC):
     max_concurrency: int = 1
 
     @abc.abstractmethod
-    async def generate(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, messages: Sequence[ChatMessage], config: GenerateConfig
+    ) -> ModelOutput:
         """Generate one completion."""
 
     def describe(self) -> dict[str, Any]:
@@ -184,11 +186,15 @@ class Model:
                         await asyncio.sleep(self.retry.delay(attempt, exc))
                         continue
                     self.errors += 1
-                    self._record(call_id, messages, effective, templates, started, None, exc, attempt)
+                    self._record(
+                        call_id, messages, effective, templates, started, None, exc, attempt
+                    )
                     raise
                 break
         latency = time.perf_counter() - t0
-        output = output.model_copy(update={"call_id": call_id, "latency_s": latency, "attempts": attempt})
+        output = output.model_copy(
+            update={"call_id": call_id, "latency_s": latency, "attempts": attempt}
+        )
         self.calls += 1
         self.usage = self.usage + output.usage
         self.latency_s += latency

@@ -94,9 +94,16 @@ class OpenAICompatibleAPI(ModelAPI):
         )
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "provider": "openai", "model": self.model, "base_url": self.base_url}
+        return {
+            "name": self.name,
+            "provider": "openai",
+            "model": self.model,
+            "base_url": self.base_url,
+        }
 
-    def build_request(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> dict[str, Any]:
+    def build_request(
+        self, messages: Sequence[ChatMessage], config: GenerateConfig
+    ) -> dict[str, Any]:
         """The JSON body sent for one call."""
         body: dict[str, Any] = {
             "model": self.model,
@@ -119,7 +126,9 @@ class OpenAICompatibleAPI(ModelAPI):
         body.update(self.extra_body)
         return body
 
-    async def generate(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, messages: Sequence[ChatMessage], config: GenerateConfig
+    ) -> ModelOutput:
         body = self.build_request(messages, config)
         try:
             response = await self._client.post("/chat/completions", json=body)
@@ -139,7 +148,9 @@ class OpenAICompatibleAPI(ModelAPI):
             text = choice["message"].get("content")
             usage = data.get("usage") or {}
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise MalformedResponseError(f"{self.name}: malformed response: {content[:200]!r}") from exc
+            raise MalformedResponseError(
+                f"{self.name}: malformed response: {content[:200]!r}"
+            ) from exc
         finish = choice.get("finish_reason") or "stop"
         if finish == "content_filter":
             raise ContentFilterError(f"{self.name}: the provider filtered the output")

@@ -52,9 +52,7 @@ class ModelSpec(GenerateConfig):
                 f"expected 'embedded:<tier>', 'gguf:<path>' or 'openai:<model>', got {value!r}"
             )
         if prefix == "embedded" and rest not in CATALOGUE:
-            raise ValueError(
-                f"unknown embedded tier {rest!r} (known: {', '.join(CATALOGUE)})"
-            )
+            raise ValueError(f"unknown embedded tier {rest!r} (known: {', '.join(CATALOGUE)})")
         return value
 
     def generate_config(self) -> GenerateConfig:

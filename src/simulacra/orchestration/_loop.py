@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-import asyncio
 
 from simulacra.conversation import (
     Conversation,
@@ -151,9 +150,9 @@ async def run_conversation(
                     break
                 if done:
                     reason = TerminationReason.GOAL_REACHED
-            if reason is None and stop.token_budget is not None:
-                if log.usage.total_tokens >= stop.token_budget:
-                    reason = TerminationReason.BUDGET_EXHAUSTED
+            budget = stop.token_budget
+            if reason is None and budget is not None and log.usage.total_tokens >= budget:
+                reason = TerminationReason.BUDGET_EXHAUSTED
         conversation.termination = reason
         conversation.model_calls = list(log.calls)
         conversation.usage = log.usage.model_dump(exclude_none=True)

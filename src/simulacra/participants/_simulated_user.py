@@ -102,7 +102,10 @@ class PromptedUser:
         self.stop_sentinel = stop_sentinel
         self.config = config
         self.info = ParticipantInfo(
-            id=id, name=self.profile.name, kind=ParticipantKind.SIMULATED_HUMAN, profile=self.profile
+            id=id,
+            name=self.profile.name,
+            kind=ParticipantKind.SIMULATED_HUMAN,
+            profile=self.profile,
         )
         self._profile_text, self._profile_ref = render_profile(self.profile)
 

@@ -90,10 +90,7 @@ class ModelTarget:
 def _lookup(data: Any, path: str) -> Any:
     current = data
     for part in path.split("."):
-        if isinstance(current, list):
-            current = current[int(part)]
-        else:
-            current = current[part]
+        current = current[int(part)] if isinstance(current, list) else current[part]
     return current
 
 

@@ -60,7 +60,7 @@ class Persona(_ProfileBase):
 
 
 class RolePlay(_ProfileBase):
-    """A role-play character: an identity handle (e.g. "Ada Lovelace in 1843") and an optional card."""
+    """A role-play character: an identity handle (e.g. "Ada Lovelace in 1843") plus a card."""
 
     kind: Literal["roleplay"] = "roleplay"
     template: str = "profile/roleplay"

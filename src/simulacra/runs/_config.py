@@ -91,6 +91,10 @@ class StopConfig(_Strict):
     timeout: float | None = Field(default=None, gt=0)
 
 
+def _default_profiles() -> list[Profile]:
+    return [GeneralUser()]
+
+
 class RunConfig(_Strict):
     """A run: scenarios × profiles × epochs, the models of each role, and where output goes."""
 
@@ -101,7 +105,7 @@ class RunConfig(_Strict):
     models: dict[str, ModelSpec]
     user: UserConfig = Field(default_factory=UserConfig)
     target: TargetConfig = Field(default_factory=TargetConfig)
-    profiles: list[Profile] = Field(default_factory=lambda: [GeneralUser()])
+    profiles: list[Profile] = Field(default_factory=_default_profiles)
     scenarios: list[ScenarioConfig] = Field(min_length=1)
     stop: StopConfig = Field(default_factory=StopConfig)
 
@@ -120,7 +124,9 @@ class RunConfig(_Strict):
         for field, role in needed.items():
             if role not in self.models:
                 known = ", ".join(self.models) or "none"
-                raise ValueError(f"{field}: no model for role {role!r} under 'models' (have: {known})")
+                raise ValueError(
+                    f"{field}: no model for role {role!r} under 'models' (have: {known})"
+                )
         ids = [s.id for s in self.scenarios]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -185,7 +191,9 @@ def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
         ConfigError: One line naming ``source``, the field and the problem.
     """
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
+        )
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:

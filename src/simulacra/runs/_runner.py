@@ -176,7 +176,9 @@ def _run_dir(config: RunConfig, output_dir: Path) -> Path:
     return candidate
 
 
-def _summarise(conversations: list[Conversation], models: dict[str, Model], wall: float) -> dict[str, Any]:
+def _summarise(
+    conversations: list[Conversation], models: dict[str, Model], wall: float
+) -> dict[str, Any]:
     reasons = Counter(str(c.termination) for c in conversations)
     turns = [len(c.turns) for c in conversations]
     return {
@@ -239,7 +241,10 @@ async def execute_run(
                 if on_conversation is not None:
                     on_conversation(conversation)
         except BaseException:
-            writer.update(status="interrupted", summary=_summarise(done, models, time.perf_counter() - started))
+            writer.update(
+                status="interrupted",
+                summary=_summarise(done, models, time.perf_counter() - started),
+            )
             writer.close()
             raise
         summary = _summarise(done, models, time.perf_counter() - started)
@@ -268,8 +273,12 @@ async def _run_item(
         instructions=scenario.instructions,
         config=GenerateConfig(seed=item.seed),
     )
-    order: list[Participant] = [user, target] if scenario.first_speaker == "user" else [target, user]
-    opening = [Turn(speaker=order[0].info.id, utterance=scenario.opening)] if scenario.opening else []
+    order: list[Participant] = (
+        [user, target] if scenario.first_speaker == "user" else [target, user]
+    )
+    opening = (
+        [Turn(speaker=order[0].info.id, utterance=scenario.opening)] if scenario.opening else []
+    )
     stop = StopConditions(
         max_turns=scenario.max_turns or config.stop.max_turns,
         token_budget=config.stop.token_budget,

@@ -90,4 +90,6 @@ def read_conversations(directory: str | Path) -> Iterator[Conversation]:
                 yield Conversation.model_validate_json(line)
             except ValueError as exc:
                 first = str(exc).splitlines()[0]
-                raise ConfigError(f"{path}:{number}: invalid conversation record ({first})") from None
+                raise ConfigError(
+                    f"{path}:{number}: invalid conversation record ({first})"
+                ) from None

@@ -41,7 +41,9 @@ class FunctionModelAPI(ModelAPI):
         self.max_concurrency = max_concurrency
         self.requests: list[tuple[list[ChatMessage], GenerateConfig]] = []
 
-    async def generate(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, messages: Sequence[ChatMessage], config: GenerateConfig
+    ) -> ModelOutput:
         self.requests.append((list(messages), config))
         result = self.fn(messages, config)
         if inspect.isawaitable(result):
@@ -58,7 +60,9 @@ class ScriptedModelAPI(ModelAPI):
         self.name = name
         self.requests: list[tuple[list[ChatMessage], GenerateConfig]] = []
 
-    async def generate(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, messages: Sequence[ChatMessage], config: GenerateConfig
+    ) -> ModelOutput:
         self.requests.append((list(messages), config))
         if not self.outputs:
             raise IndexError("ScriptedModelAPI ran out of outputs")

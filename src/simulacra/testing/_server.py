@@ -22,7 +22,9 @@ class FakeResponse:
         self.headers = headers or {}
 
     @staticmethod
-    def completion(text: str, *, prompt_tokens: int = 10, completion_tokens: int = 5) -> FakeResponse:
+    def completion(
+        text: str, *, prompt_tokens: int = 10, completion_tokens: int = 5
+    ) -> FakeResponse:
         """A well-formed chat completion."""
         return FakeResponse(
             200,
@@ -30,11 +32,17 @@ class FakeResponse:
                 "id": "chatcmpl-fake",
                 "object": "chat.completion",
                 "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": text},
-                     "finish_reason": "stop"}
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
                 ],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                          "total_tokens": prompt_tokens + completion_tokens},
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
             },
         )
 
@@ -47,7 +55,8 @@ class FakeOpenAIServer:
     lists one model. Records every request. Use as a context manager.
 
     Example:
-        >>> with FakeOpenAIServer(lambda req: FakeResponse.completion("hi")) as srv:  # doctest: +SKIP
+        >>> answer = lambda req: FakeResponse.completion("hi")
+        >>> with FakeOpenAIServer(answer) as srv:  # doctest: +SKIP
         ...     srv.base_url  # 'http://127.0.0.1:PORT/v1'
     """
 
