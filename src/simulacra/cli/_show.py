@@ -27,14 +27,17 @@ def show_command(run_dir: Path, conversation_id: str | None, reasoning: bool, wi
         click.echo(click.style(f"═══ {c.id}  scenario={c.scenario_id}  {c.metadata}", bold=True))
         for t in c.turns:
             label = f"{names.get(t.speaker, t.speaker)}: "
-            body = textwrap.fill(
-                t.utterance or "(empty)",
-                width=width,
-                initial_indent=label,
-                subsequent_indent=" " * len(label),
-                replace_whitespace=False,
-            )
-            click.echo(body)
+            indent = " " * len(label)
+            for i, paragraph in enumerate((t.utterance or "(empty)").splitlines() or [""]):
+                click.echo(
+                    textwrap.fill(
+                        paragraph,
+                        width=width,
+                        initial_indent=label if i == 0 else indent,
+                        subsequent_indent=indent,
+                    )
+                    or indent
+                )
             if reasoning and t.reasoning:
                 click.echo(click.style(f"    (thinking: {t.reasoning})", dim=True))
         ended = f"─── ended: {c.termination}"
