@@ -39,7 +39,7 @@ async def test_transcript_prompting_never_shows_the_bot_as_user() -> None:
     assert [m.role for m in messages] == ["system", "user"]
     assert "book a room" in messages[0].content and "You are Maya" in messages[0].content
     assert "Maya: I need a room\nAssistant: Which dates?" in messages[1].content
-    assert messages[1].content.rstrip().endswith("Reply with the message text only.")
+    assert messages[1].content.rstrip().endswith("with no name label.")
     assert config.stop == ["\nAssistant:"]
     assert reply.model_calls[0].role == "user"
 

@@ -2,7 +2,9 @@
 
 Small models asked to play a user often answer *as the assistant* ("Sure! Here is...", "How can I
 help you?"), leak their instructions ("The conversation has not started yet"), or write both sides
-of the dialogue. This detector flags those turns with transparent rules. It is a heuristic: it
+of the dialogue. It also flags a turn that mostly repeats
+what the other side said (small models copy the bot's last message). This detector flags those
+turns with transparent rules. It is a heuristic: it
 measures the failure modes we have seen, not every possible one, and every flag names its rule so
 results can be audited.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["ROLE_VIOLATIONS", "RoleAdherence", "role_adherence", "role_violation"]
@@ -41,17 +43,49 @@ _LEAK_PATTERNS = [
 ]
 _DIALOGUE_PATTERN = r"(?m)^\s*(assistant|user|system)\s*:"
 
-ROLE_VIOLATIONS = ("empty", "speaks_as_assistant", "instruction_leak", "writes_dialogue")
+ROLE_VIOLATIONS = (
+    "empty",
+    "speaks_as_assistant",
+    "instruction_leak",
+    "writes_dialogue",
+    "echoes_other",
+)
+
+_WORD = re.compile(r"[a-z0-9']+")
 
 
-def role_violation(utterance: str) -> str | None:
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _echoes(text: str, other: str) -> bool:
+    """Whether ``text`` mostly repeats ``other``: 70% of its words in order-free overlap, or its
+    first five words are ``other``'s first five words."""
+    mine, theirs = _words(text), _words(other)
+    if not mine or not theirs:
+        return False
+    if len(mine) >= 5 and mine[:5] == theirs[:5]:
+        return True
+    their_set = set(theirs)
+    shared = sum(1 for w in mine if w in their_set)
+    return len(mine) >= 4 and shared / len(mine) >= 0.7
+
+
+def role_violation(utterance: str, *, others: Sequence[str] = ()) -> str | None:
     """The first role violation found in a simulated user's turn, or ``None``.
+
+    Args:
+        utterance: The simulated user's turn.
+        others: The other participants' earlier turns; a turn that mostly repeats one of them is
+            ``echoes_other`` (a small model copying the bot instead of answering it).
 
     Returns one of :data:`ROLE_VIOLATIONS`.
     """
     text = utterance.strip()
     if not text:
         return "empty"
+    if any(_echoes(text, o) for o in others):
+        return "echoes_other"
     lowered = text.lower()
     if re.search(_DIALOGUE_PATTERN, lowered):
         return "writes_dialogue"
@@ -87,13 +121,16 @@ class RoleAdherence:
         return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def role_adherence(utterances: Iterable[str]) -> RoleAdherence:
-    """Score a set of simulated-user turns."""
+def role_adherence(
+    utterances: Iterable[str | tuple[str, Sequence[str]]],
+) -> RoleAdherence:
+    """Score a set of simulated-user turns, each a string or ``(turn, other_turns_before_it)``."""
     counts = {v: 0 for v in ROLE_VIOLATIONS}
     turns = adherent = 0
-    for u in utterances:
+    for item in utterances:
+        u, others = (item, ()) if isinstance(item, str) else item
         turns += 1
-        v = role_violation(u)
+        v = role_violation(u, others=others)
         if v is None:
             adherent += 1
         else:

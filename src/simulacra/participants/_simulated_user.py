@@ -128,7 +128,10 @@ class PromptedUser:
                 ChatMessage(
                     role="user",
                     content=turn.render(
-                        name=name, transcript=view.transcript(), reasoning=self.reasoning
+                        name=name,
+                        others=" and ".join(p.name for p in view.others) or "the assistant",
+                        transcript=view.transcript(),
+                        reasoning=self.reasoning,
                     ),
                 ),
             ]
