@@ -4,8 +4,9 @@ A conversation between a simulated user and an assistant grows by one canned exc
 and a ~40-word assistant reply) per turn, for 10 turns. After each exchange the simulated user's
 next-message prompt is built by ``PromptedUser.build_messages`` (transcript framing: system
 message, then one message holding the whole transcript with the instruction last) and sent to
-``EmbeddedAPI.generate_sync`` (temperature 0, few tokens). This is done with one instance with
-``reuse_prefix=True`` and then one with ``reuse_prefix=False`` (``llm.reset()`` before each call);
+``EmbeddedAPI.generate_sync`` (temperature 0, few tokens). Two instances get every prompt, in
+alternating order per turn so drift and contention hit both alike: one with ``reuse_prefix=True``,
+one with ``reuse_prefix=False`` (``llm.reset()`` before each call). After a warm-up and a reset,
 each instance sees only this conversation's prompts. Per turn: prompt tokens, prompt tokens
 actually evaluated (llama.cpp perf counters) and call latency.
 
@@ -24,7 +25,14 @@ from _common import write_result
 
 from simulacra import PromptedUser
 from simulacra.conversation import Conversation, ParticipantInfo, ParticipantKind, Turn
-from simulacra.models import CATALOGUE, EmbeddedAPI, GenerateConfig, Model, resolve_gguf
+from simulacra.models import (
+    CATALOGUE,
+    ChatMessage,
+    EmbeddedAPI,
+    GenerateConfig,
+    Model,
+    resolve_gguf,
+)
 
 GOAL = "Get a refund for a pair of running shoes (order 7731) that fell apart after two weeks."
 EXCHANGES = [
@@ -91,35 +99,40 @@ EXCHANGES = [
 ]
 
 
-def run(api: EmbeddedAPI, turns: int, max_tokens: int) -> list[dict[str, Any]]:
-    user = PromptedUser(Model(api, role="user"), goal=GOAL, prompting="transcript")
+def call(api: EmbeddedAPI, messages: list[ChatMessage], max_tokens: int) -> dict[str, Any]:
+    config = GenerateConfig(temperature=0.0, max_tokens=max_tokens, seed=1)
+    t0 = time.perf_counter()
+    out = api.generate_sync(messages, config)
+    latency = time.perf_counter() - t0
+    return {
+        "prompt_tokens": out.usage.prompt_tokens,
+        "evaluated": out.usage.prompt_tokens_evaluated,
+        "completion_tokens": out.usage.completion_tokens,
+        "latency_s": round(latency, 3),
+    }
+
+
+def run(
+    apis: dict[bool, EmbeddedAPI], turns: int, max_tokens: int
+) -> dict[bool, list[dict[str, Any]]]:
+    """Grow one conversation; after each exchange, ask both instances (order alternating)."""
+    user = PromptedUser(Model(apis[True], role="user"), goal=GOAL, prompting="transcript")
     bot_info = ParticipantInfo(id="assistant", name="Assistant", kind=ParticipantKind.AI_SYSTEM)
     conversation = Conversation(participants=[user.info, bot_info])
-    config = GenerateConfig(temperature=0.0, max_tokens=max_tokens, seed=1)
-    rows: list[dict[str, Any]] = []
+    rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
     for t in range(1, turns + 1):
         line, reply = EXCHANGES[(t - 1) % len(EXCHANGES)]
         conversation.append(Turn(speaker="user", utterance=line))
         conversation.append(Turn(speaker="assistant", utterance=reply))
         messages, _ = user.build_messages(conversation.view_for("user"))
-        t0 = time.perf_counter()
-        out = api.generate_sync(messages, config)
-        latency = time.perf_counter() - t0
-        prev = rows[-1]["prompt_tokens"] if rows else 0
-        rows.append(
-            {
-                "turn": t,
-                "prompt_tokens": out.usage.prompt_tokens,
-                "new_tokens": out.usage.prompt_tokens - prev,
-                "evaluated": out.usage.prompt_tokens_evaluated,
-                "completion_tokens": out.usage.completion_tokens,
-                "latency_s": round(latency, 3),
-            }
-        )
-        print(
-            f"  turn {t:2d}: " + ", ".join(f"{k}={v}" for k, v in rows[-1].items() if k != "turn"),
-            flush=True,
-        )
+        for reuse in (True, False) if t % 2 else (False, True):
+            row = {"turn": t, **call(apis[reuse], messages, max_tokens)}
+            prev = rows[reuse][-1]["prompt_tokens"] if rows[reuse] else 0
+            row["new_tokens"] = row["prompt_tokens"] - prev
+            rows[reuse].append(row)
+            print(
+                f"  reuse={reuse!s:5} " + ", ".join(f"{k}={v}" for k, v in row.items()), flush=True
+            )
     return rows
 
 
@@ -138,12 +151,16 @@ def table(rows_on: list[dict[str, Any]], rows_off: list[dict[str, Any]]) -> str:
 def main(tier: str, turns: int, max_tokens: int) -> None:
     entry = CATALOGUE[tier]
     path = resolve_gguf(entry)
-    results: dict[bool, list[dict[str, Any]]] = {}
+    apis: dict[bool, EmbeddedAPI] = {}
     for reuse in (True, False):
-        # One instance per mode, loaded one at a time; it sees only this conversation's prompts.
         api = EmbeddedAPI(path, name=f"embedded:{tier}", n_ctx=entry.n_ctx, reuse_prefix=reuse)
-        print(f"reuse_prefix={reuse}")
-        results[reuse] = run(api, turns, max_tokens)
+        # Warm-up on an unrelated prompt (page in the weights), then forget it: the conversation
+        # starts cold and, between turns, each instance sees only this conversation's prompts.
+        call(api, [ChatMessage(role="user", content="Say hello.")], 8)
+        api.llm.reset()
+        apis[reuse] = api
+    results = run(apis, turns, max_tokens)
+    for api in apis.values():
         api.llm.close()
     on, off = results[True], results[False]
     print(table(on, off))

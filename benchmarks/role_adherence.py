@@ -20,8 +20,8 @@ from _common import write_result
 
 from simulacra import CallableTarget, PromptedUser, StopConditions, run_conversation
 from simulacra.conversation import View
-from simulacra.evaluation import role_adherence
-from simulacra.models import get_model
+from simulacra.evaluation import role_adherence, role_violation
+from simulacra.models import GenerateConfig, get_model
 
 SCENARIOS = [
     (
@@ -103,19 +103,25 @@ async def measure(tier: str, prompting: str, seeds: int) -> dict[str, object]:
     model = get_model(
         {"model": f"embedded:{tier}", "temperature": 0.7, "max_tokens": 60}, role="user"
     )
-    utterances: list[str] = []
+    utterances: list[tuple[str, list[str]]] = []
     stops = 0
     started = time.perf_counter()
     try:
         for seed in range(seeds):
-            for goal, replies in SCENARIOS:
-                user = PromptedUser(model, goal=goal, prompting=prompting)  # type: ignore[arg-type]
+            for k, (goal, replies) in enumerate(SCENARIOS):
+                user = PromptedUser(
+                    model, goal=goal, prompting=prompting,  # type: ignore[arg-type]
+                    config=GenerateConfig(seed=seed * 100 + k),
+                )
                 conversation = await run_conversation(
                     [user, _bot(replies)],
                     stop=StopConditions(max_turns=5),
                     metadata={"seed": seed},
                 )
-                utterances += [t.utterance for t in conversation.turns if t.speaker == "user"]
+                for i, t in enumerate(conversation.turns):
+                    if t.speaker == "user":
+                        others = [o.utterance for o in conversation.turns[:i] if o.speaker != "user"]
+                        utterances.append((t.utterance, others))
                 stops += conversation.termination == "user_stop"
     finally:
         await model.aclose()
@@ -130,7 +136,12 @@ async def measure(tier: str, prompting: str, seeds: int) -> dict[str, object]:
         "violations": score.violations,
         "user_stops": stops,
         "wall_s": round(time.perf_counter() - started, 1),
-        "examples": utterances[:6],
+        "examples": [u for u, _ in utterances[:6]],
+        "flagged": [
+            {"rule": v, "turn": u}
+            for u, o in utterances
+            if (v := role_violation(u, others=o)) is not None
+        ],
     }
 
 
@@ -138,10 +149,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tiers", default="tiny,small,default")
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--prompting", default="chat,transcript")
+    parser.add_argument("--no-write", action="store_true", help="print only (prompt experiments)")
     args = parser.parse_args()
     rows = []
     for tier in args.tiers.split(","):
-        for prompting in ("chat", "transcript"):
+        for prompting in args.prompting.split(","):
             row = await measure(tier, prompting, args.seeds)
             rows.append(row)
             print(
@@ -149,6 +162,11 @@ async def main() -> None:
                 f"CI95 {row['ci95']} over {row['user_turns']} turns  {row['violations']}",
                 flush=True,
             )
+            if args.no_write:
+                for f in row["flagged"]:  # type: ignore[attr-defined]
+                    print("   ", f["rule"], "|", f["turn"][:150].replace("\n", " / "))
+    if args.no_write:
+        return
     by = {(r["tier"], r["prompting"]): r for r in rows}
     tier = "default" if ("default", "transcript") in by else rows[-1]["tier"]
     value = float(by[(tier, "transcript")]["adherence"])  # type: ignore[arg-type]
