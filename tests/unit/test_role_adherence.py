@@ -30,7 +30,14 @@ def test_echo_of_the_other_side() -> None:
 
 
 def test_adherence_rate_and_interval() -> None:
-    score = role_adherence(["fine", "Sure! Here is it", ("Which dates are you looking at?", ["Which dates are you looking at?"]), "ok then"])
+    score = role_adherence(
+        [
+            "fine",
+            "Sure! Here is it",
+            ("Which dates are you looking at?", ["Which dates are you looking at?"]),
+            "ok then",
+        ]
+    )
     assert score.turns == 4 and score.adherent == 2 and score.rate == 0.5
     assert score.violations["speaks_as_assistant"] == 1 and score.violations["echoes_other"] == 1
     low, high = score.wilson_interval()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import click
 
 from simulacra import __version__
+from simulacra.cli._cache import cache_command
 from simulacra.cli._models import models_command
 from simulacra.cli._run import run_command
 from simulacra.cli._show import show_command
@@ -26,6 +27,7 @@ def cli() -> None:
 cli.add_command(run_command)
 cli.add_command(show_command)
 cli.add_command(models_command)
+cli.add_command(cache_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
+import signal
+import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from simulacra.conversation import Conversation
-from simulacra.runs import execute_run, load_config
+from simulacra.runs import RunControl, RunResult, count_items, execute_run, load_config
+from simulacra.runs._engine import RunStats
 
 
 @click.command("run")
@@ -14,37 +27,114 @@ from simulacra.runs import execute_run, load_config
 @click.option(
     "--output-dir", "-o", type=click.Path(path_type=Path), help="Where run directories go."
 )
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    help="Continue this run directory: finished conversations are skipped.",
+)
+@click.option("--force", is_flag=True, help="With --resume: accept a changed config.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
-def run_command(config: Path, output_dir: Path | None, quiet: bool) -> None:
-    """Run the simulations described by a YAML CONFIG."""
+def run_command(
+    config: Path, output_dir: Path | None, resume: Path | None, force: bool, quiet: bool
+) -> None:
+    """Run the simulations described by a YAML CONFIG.
+
+    Ctrl-C stops gracefully (in-flight conversations finish; press again to abort them);
+    the printed --resume command continues where the run stopped.
+    """
     cfg = load_config(config)
-
-    def progress(c: Conversation) -> None:
-        if not quiet:
-            click.echo(
-                f"  {c.id}  {c.scenario_id}  {len(c.turns)} turns  {c.termination}"
-                + (f"  ({c.error})" if c.error else ""),
-                err=True,
-            )
-
-    if not quiet:
-        click.echo(f"simulacra: running {config} ({cfg.name})", err=True)
-    result = asyncio.run(
-        execute_run(cfg, config_path=config, output_dir=output_dir, on_conversation=progress)
+    total = count_items(cfg)
+    console = Console(stderr=True)
+    control = RunControl()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
     )
+    task = progress.add_task(cfg.name, total=total, detail="")
+
+    def on_progress(stats: RunStats, in_flight: int) -> None:
+        # Started on the first report, so validation errors print alone on one line.
+        if not progress.live.is_started:
+            progress.start()
+        progress.update(
+            task,
+            completed=stats.conversations,
+            detail=f"in flight {in_flight}  failed {stats.errors}",
+        )
+
+    def on_conversation(c: Conversation) -> None:
+        if c.error and not quiet:
+            progress.console.print(f"  {c.id} {c.scenario_id}: {c.termination} ({c.error})")
+
+    async def main() -> RunResult:
+        loop = asyncio.get_running_loop()
+        current = asyncio.current_task()
+
+        def on_sigint() -> None:
+            if not control.stopping:
+                control.stop("interrupted")
+                console.print("stopping: in-flight conversations finish (Ctrl-C again to abort)")
+            elif current is not None:
+                current.cancel()
+
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        try:
+            return await execute_run(
+                cfg,
+                config_path=config,
+                output_dir=output_dir,
+                resume=resume,
+                force=force,
+                control=control,
+                on_conversation=on_conversation,
+                on_progress=on_progress,
+            )
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        result = asyncio.run(main())
+    except asyncio.CancelledError:
+        click.echo("simulacra: aborted; in-flight conversations were not saved", err=True)
+        sys.exit(130)
+    finally:
+        if progress.live.is_started:
+            progress.stop()
     s = result.summary
+    resume_cmd = (
+        f"simulacra run {shlex.quote(str(config))} --resume {shlex.quote(str(result.directory))}"
+    )
     if quiet:
         click.echo(str(result.directory))
-        return
-    click.echo(f"run directory: {result.directory}")
-    click.echo(f"transcripts:   {result.directory / 'conversations.jsonl'}")
-    click.echo(
-        f"summary: {s['conversations']} conversations, {s['turns']} turns "
-        f"(mean {s['mean_turns']}), ended by {s['termination']}, {s['wall_s']} s"
-    )
-    for role, stats in s["models"].items():
+    else:
+        click.echo(f"run directory: {result.directory}")
+        click.echo(f"transcripts:   {result.directory / 'conversations.jsonl'}")
         click.echo(
-            f"  {role}: {stats['model']}: {stats['calls']} calls, "
-            f"{stats['prompt_tokens']} prompt + {stats['completion_tokens']} completion tokens"
+            f"summary: {s['conversations']} conversations, {s['turns']} turns "
+            f"(mean {s['mean_turns']}), ended by {s['termination']}, {s['wall_s']} s"
         )
-    click.echo(f"read them with: simulacra show {result.directory}")
+        for role, stats in s["models"].items():
+            extra = f", {stats['cache_hits']} cached" if stats.get("cache_hits") else ""
+            extra += f", {stats['retries']} retries" if stats.get("retries") else ""
+            extra += f", cost {stats['cost']}" if "cost" in stats else ""
+            click.echo(
+                f"  {role}: {stats['model']}: {stats['calls']} calls{extra}, "
+                f"{stats['prompt_tokens']} prompt + {stats['completion_tokens']} completion tokens"
+            )
+        click.echo(f"read them with: simulacra show {result.directory}")
+    if result.status == "interrupted":
+        click.echo(f"simulacra: interrupted; resume with: {resume_cmd}", err=True)
+        sys.exit(130)
+    if result.status == "failed":
+        click.echo(
+            f"simulacra: run stopped ({s.get('stopped_because')}); resume with: {resume_cmd}",
+            err=True,
+        )
+        sys.exit(1)

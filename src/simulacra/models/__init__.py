@@ -6,8 +6,10 @@ Providers: :class:`EmbeddedAPI` (llama.cpp in-process, the offline default),
 ``embedded:default``, ``gguf:/path.gguf`` or ``openai:<model>``.
 """
 
+from simulacra.models._cache import CallCache, rollout_index
 from simulacra.models._catalogue import CATALOGUE, CatalogueEntry, cache_dir, resolve_gguf
 from simulacra.models._embedded import EmbeddedAPI
+from simulacra.models._limits import AdaptiveLimiter, shared_limiter
 from simulacra.models._model import CallLog, Model, ModelAPI, RetryPolicy, record_calls
 from simulacra.models._openai import OpenAICompatibleAPI
 from simulacra.models._resolve import ModelSpec, build_api, get_model, parse_model_spec
@@ -15,6 +17,8 @@ from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Us
 
 __all__ = [
     "CATALOGUE",
+    "AdaptiveLimiter",
+    "CallCache",
     "CallLog",
     "CatalogueEntry",
     "ChatMessage",
@@ -33,4 +37,6 @@ __all__ = [
     "parse_model_spec",
     "record_calls",
     "resolve_gguf",
+    "rollout_index",
+    "shared_limiter",
 ]

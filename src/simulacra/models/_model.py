@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from simulacra.errors import ModelError, RateLimitError, TransientError
+from simulacra.models._cache import CallCache, rollout_index
+from simulacra.models._limits import AdaptiveLimiter, shared_limiter
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
 __all__ = ["CallLog", "Model", "ModelAPI", "RetryPolicy", "record_calls"]
@@ -27,6 +29,8 @@ class ModelAPI(abc.ABC):
     name: str
     #: How many calls this backend can usefully serve at once.
     max_concurrency: int = 1
+    #: Models whose adapters return the same key share one concurrency pool (``None``: own pool).
+    connection_key: str | None = None
 
     @abc.abstractmethod
     async def generate(
@@ -113,7 +117,9 @@ class Model:
         role: What this model is used for (``user``, ``target``, ``judge``...).
         config: Default generation options, overridden per call.
         retry: Retry policy.
-        max_concurrency: Calls in flight at once (default: the adapter's own limit).
+        max_concurrency: Calls in flight at once (default: the adapter's own limit). Given
+            explicitly, the limit is fixed; otherwise it adapts to rate-limit signals.
+        cache: Cache of outputs (``None``: no caching).
     """
 
     def __init__(
@@ -124,17 +130,33 @@ class Model:
         config: GenerateConfig | None = None,
         retry: RetryPolicy | None = None,
         max_concurrency: int | None = None,
+        cache: CallCache | None = None,
     ) -> None:
         self.api = api
         self.role = role
         self.config = config or GenerateConfig()
         self.retry = retry or RetryPolicy()
-        self._semaphore = asyncio.Semaphore(max_concurrency or api.max_concurrency)
+        self.cache = cache
+        self._limit = max_concurrency or api.max_concurrency
+        self._adaptive = max_concurrency is None
+        self._own_limiter: AdaptiveLimiter | None = None
         self.usage = Usage()
         self.calls = 0
+        self.cache_hits = 0
         self.retries = 0
+        self.retries_by_kind: dict[str, int] = {}
         self.errors = 0
         self.latency_s = 0.0
+
+    def limiter(self) -> AdaptiveLimiter:
+        """The concurrency pool of this model's connection (shared with other models on the
+        same connection)."""
+        key = self.api.connection_key
+        if key is not None:
+            return shared_limiter(key, limit=self._limit, adaptive=self._adaptive)
+        if self._own_limiter is None:
+            self._own_limiter = AdaptiveLimiter(self._limit, adaptive=False)
+        return self._own_limiter
 
     @property
     def name(self) -> str:
@@ -163,34 +185,51 @@ class Model:
         """
         effective = self.config.merged(config)
         call_id = uuid.uuid4().hex[:16]
-        attempt = 0
         started = time.time()
-        async with self._semaphore:
-            while True:
-                attempt += 1
-                t0 = time.perf_counter()
-                try:
-                    coro = self.api.generate(messages, effective)
-                    if self.retry.timeout is not None:
-                        try:
-                            output = await asyncio.wait_for(coro, self.retry.timeout)
-                        except TimeoutError as exc:
-                            raise TransientError(
-                                f"{self.name}: no answer within {self.retry.timeout}s"
-                            ) from exc
-                    else:
-                        output = await coro
-                except ModelError as exc:
-                    if exc.retryable and attempt <= self.retry.max_retries:
-                        self.retries += 1
-                        await asyncio.sleep(self.retry.delay(attempt, exc))
-                        continue
-                    self.errors += 1
-                    self._record(
-                        call_id, messages, effective, templates, started, None, exc, attempt
-                    )
-                    raise
-                break
+        cache_key = None
+        if self.cache is not None:
+            cache_key = self.cache.key(self.name, messages, effective, rollout_index.get())
+            hit = self.cache.get(cache_key)
+            if hit is not None:
+                self.cache_hits += 1
+                hit = hit.model_copy(update={"call_id": call_id, "latency_s": 0.0, "attempts": 0})
+                self._record(call_id, messages, effective, templates, started, hit, None, 0, True)
+                return hit
+        attempt = 0
+        limiter = self.limiter()
+        while True:
+            attempt += 1
+            await limiter.acquire()
+            t0 = time.perf_counter()
+            try:
+                coro = self.api.generate(messages, effective)
+                if self.retry.timeout is not None:
+                    try:
+                        output = await asyncio.wait_for(coro, self.retry.timeout)
+                    except TimeoutError as exc:
+                        raise TransientError(
+                            f"{self.name}: no answer within {self.retry.timeout}s"
+                        ) from exc
+                else:
+                    output = await coro
+            except ModelError as exc:
+                limiter.release()
+                if isinstance(exc, RateLimitError):
+                    limiter.on_rate_limit(exc.retry_after)
+                if exc.retryable and attempt <= self.retry.max_retries:
+                    self.retries += 1
+                    self.retries_by_kind[exc.kind] = self.retries_by_kind.get(exc.kind, 0) + 1
+                    await asyncio.sleep(self.retry.delay(attempt, exc))
+                    continue
+                self.errors += 1
+                self._record(call_id, messages, effective, templates, started, None, exc, attempt)
+                raise
+            except BaseException:
+                limiter.release()
+                raise
+            limiter.release()
+            limiter.on_success()
+            break
         latency = time.perf_counter() - t0
         output = output.model_copy(
             update={"call_id": call_id, "latency_s": latency, "attempts": attempt}
@@ -198,6 +237,8 @@ class Model:
         self.calls += 1
         self.usage = self.usage + output.usage
         self.latency_s += latency
+        if self.cache is not None and cache_key is not None:
+            self.cache.put(cache_key, self.name, output)
         self._record(call_id, messages, effective, templates, started, output, None, attempt)
         return output
 
@@ -211,6 +252,7 @@ class Model:
         output: ModelOutput | None,
         error: ModelError | None,
         attempts: int,
+        cached: bool = False,
     ) -> None:
         log = _CALL_LOG.get()
         if log is None:
@@ -221,6 +263,7 @@ class Model:
             "model": self.name,
             "started_at": started,
             "attempts": attempts,
+            "cached": cached,
             "templates": list(templates),
             "config": config.model_dump(exclude_none=True),
             "messages": [m.model_dump(exclude_none=True) for m in messages],
@@ -240,7 +283,9 @@ class Model:
             "model": self.name,
             "role": self.role,
             "calls": self.calls,
+            "cache_hits": self.cache_hits,
             "retries": self.retries,
+            "retries_by_kind": dict(self.retries_by_kind),
             "errors": self.errors,
             "latency_s": round(self.latency_s, 3),
             **self.usage.model_dump(exclude_none=True),

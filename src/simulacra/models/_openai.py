@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -80,6 +81,8 @@ class OpenAICompatibleAPI(ModelAPI):
         self.base_url = base_url.rstrip("/")
         self.name = f"openai:{model}@{self.base_url}"
         self.max_concurrency = max_connections
+        key_hash = hashlib.sha256((api_key or "").encode()).hexdigest()[:12]
+        self.connection_key = f"{self.base_url}#{key_hash}"
         self.extra_body = extra_body or {}
         headers = {"Content-Type": "application/json"}
         if api_key:

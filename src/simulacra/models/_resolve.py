@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator
 
 from simulacra.errors import ConfigError, ModelNotAvailableError
+from simulacra.models._cache import CallCache
 from simulacra.models._catalogue import CATALOGUE, file_sha256, resolve_gguf
 from simulacra.models._model import Model, ModelAPI, RetryPolicy
 from simulacra.models._types import GenerateConfig
@@ -123,7 +124,12 @@ def build_api(spec: ModelSpec) -> ModelAPI:
     )
 
 
-def get_model(spec: str | dict[str, Any] | ModelSpec, *, role: str = "default") -> Model:
+def get_model(
+    spec: str | dict[str, Any] | ModelSpec,
+    *,
+    role: str = "default",
+    cache: CallCache | None = None,
+) -> Model:
     """Build a :class:`Model` for a role from a spec.
 
     Example:
@@ -137,4 +143,5 @@ def get_model(spec: str | dict[str, Any] | ModelSpec, *, role: str = "default") 
         config=parsed.generate_config(),
         retry=RetryPolicy(max_retries=parsed.max_retries, timeout=parsed.timeout),
         max_concurrency=parsed.max_connections,
+        cache=cache,
     )

@@ -14,9 +14,11 @@ from simulacra.runs._config import (
     parse_config,
 )
 from simulacra.runs._runner import (
+    RunControl,
     RunResult,
     WorkItem,
     build_models,
+    count_items,
     execute_run,
     work_item_id,
     work_items,
@@ -26,6 +28,7 @@ from simulacra.runs._store import RUN_SCHEMA_VERSION, RunWriter, read_conversati
 __all__ = [
     "RUN_SCHEMA_VERSION",
     "RunConfig",
+    "RunControl",
     "RunResult",
     "RunWriter",
     "ScenarioConfig",
@@ -34,6 +37,7 @@ __all__ = [
     "UserConfig",
     "WorkItem",
     "build_models",
+    "count_items",
     "execute_run",
     "load_config",
     "parse_config",

@@ -14,6 +14,9 @@ from simulacra.models import ModelSpec
 from simulacra.profiles import GeneralUser, Profile
 
 __all__ = [
+    "CacheConfig",
+    "ExecutionConfig",
+    "Price",
     "RunConfig",
     "ScenarioConfig",
     "StopConfig",
@@ -83,6 +86,43 @@ class TargetConfig(_Strict):
         return self
 
 
+class ExecutionConfig(_Strict):
+    """How the work set is executed.
+
+    Attributes:
+        max_conversations: Conversations in flight at once (default: 1 when an embedded model
+            is used — one llama.cpp context per role keeps its prompt prefix warm — else 16).
+        fail_on_error: Stop the run when simulator/infrastructure errors pass this: a fraction
+            of finished conversations (< 1, checked after 20) or a count (>= 1).
+        executor: ``local`` (one process, async) or ``ray`` (shards over Ray workers).
+        ray_workers: Number of Ray workers for ``executor: ray``.
+        ray_address: Cluster address (default: ``RAY_ADDRESS`` or a new local cluster).
+    """
+
+    max_conversations: int | None = Field(default=None, ge=1, le=100_000)
+    fail_on_error: float | None = Field(default=None, gt=0)
+    executor: Literal["local", "ray"] = "local"
+    ray_workers: int = Field(default=2, ge=1)
+    ray_address: str | None = None
+
+
+class CacheConfig(_Strict):
+    """The model-call cache (on by default for simulated users and judges, off for the target:
+    the system under test is what is measured)."""
+
+    enabled: bool = True
+    path: str | None = None
+    """SQLite file (default: ``<cache dir>/calls.sqlite``)."""
+    roles: list[str] = Field(default_factory=lambda: ["user", "judge"])
+
+
+class Price(_Strict):
+    """Price per million tokens."""
+
+    prompt: float = Field(ge=0)
+    completion: float = Field(ge=0)
+
+
 class StopConfig(_Strict):
     """Stop conditions shared by all conversations."""
 
@@ -108,6 +148,10 @@ class RunConfig(_Strict):
     profiles: list[Profile] = Field(default_factory=_default_profiles)
     scenarios: list[ScenarioConfig] = Field(min_length=1)
     stop: StopConfig = Field(default_factory=StopConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """Price per role or per model spec (e.g. ``target: {prompt: 0.15, completion: 0.6}``)."""
 
     @field_validator("models", mode="before")
     @classmethod

@@ -6,9 +6,9 @@ import hashlib
 import importlib
 import importlib.metadata
 import platform
+import sqlite3
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,16 @@ import httpx
 from simulacra import __version__
 from simulacra.conversation import Conversation, Turn, View
 from simulacra.errors import ConfigError
-from simulacra.models import GenerateConfig, Model, OpenAICompatibleAPI, get_model
+from simulacra.models import (
+    CallCache,
+    EmbeddedAPI,
+    GenerateConfig,
+    Model,
+    OpenAICompatibleAPI,
+    cache_dir,
+    get_model,
+    rollout_index,
+)
 from simulacra.orchestration import StopConditions, run_conversation
 from simulacra.participants import (
     CallableTarget,
@@ -31,9 +40,19 @@ from simulacra.participants import (
 from simulacra.profiles import Profile
 from simulacra.prompts import get_template, list_templates
 from simulacra.runs._config import RunConfig, ScenarioConfig
-from simulacra.runs._store import RunWriter
+from simulacra.runs._engine import RunStats, run_work
+from simulacra.runs._store import ExistingRun, RunWriter, scan_run
 
-__all__ = ["RunResult", "WorkItem", "build_models", "execute_run", "work_item_id", "work_items"]
+__all__ = [
+    "RunControl",
+    "RunResult",
+    "WorkItem",
+    "build_models",
+    "count_items",
+    "execute_run",
+    "work_item_id",
+    "work_items",
+]
 
 _VERSIONED_PACKAGES = ("pydantic", "httpx", "jinja2", "pyyaml", "llama-cpp-python")
 
@@ -71,7 +90,8 @@ def work_items(config: RunConfig) -> Iterator[WorkItem]:
                 )
 
 
-def _count_items(config: RunConfig) -> int:
+def count_items(config: RunConfig) -> int:
+    """Size of the work set."""
     return config.epochs * len(config.scenarios) * len(config.profiles)
 
 
@@ -92,7 +112,7 @@ def _preflight_openai(role: str, api: OpenAICompatibleAPI) -> None:
         ) from None
 
 
-def build_models(config: RunConfig) -> dict[str, Model]:
+def build_models(config: RunConfig, *, cache: CallCache | None = None) -> dict[str, Model]:
     """Create one :class:`Model` per used role (each embedded role gets its own context).
 
     Raises:
@@ -102,7 +122,8 @@ def build_models(config: RunConfig) -> dict[str, Model]:
     for role in _used_roles(config):
         spec = config.models[role]
         try:
-            model = get_model(spec, role=role)
+            use_cache = cache if role in config.cache.roles else None
+            model = get_model(spec, role=role, cache=use_cache)
         except ConfigError as exc:
             raise ConfigError(f"models.{role}: {exc}") from None
         if isinstance(model.api, OpenAICompatibleAPI):
@@ -150,9 +171,16 @@ def _build_target(config: RunConfig, models: dict[str, Model]) -> Participant:
 
 @dataclass
 class RunResult:
-    """What a run produced."""
+    """What a run produced.
+
+    Attributes:
+        directory: The run directory.
+        status: ``complete``, ``interrupted`` or ``failed`` (``fail_on_error`` tripped).
+        summary: The summary also written to ``run.json``.
+    """
 
     directory: Path
+    status: str = "complete"
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -176,20 +204,41 @@ def _run_dir(config: RunConfig, output_dir: Path) -> Path:
     return candidate
 
 
-def _summarise(
-    conversations: list[Conversation], models: dict[str, Model], wall: float
-) -> dict[str, Any]:
-    reasons = Counter(str(c.termination) for c in conversations)
-    turns = [len(c.turns) for c in conversations]
-    return {
-        "conversations": len(conversations),
-        "turns": sum(turns),
-        "mean_turns": round(sum(turns) / len(turns), 2) if turns else 0.0,
-        "termination": dict(sorted(reasons.items())),
-        "errors": sum(1 for c in conversations if c.termination and c.termination.is_error),
-        "wall_s": round(wall, 2),
-        "models": {role: m.stats() for role, m in models.items()},
-    }
+def _config_sha(config: RunConfig) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+
+
+def _max_in_flight(config: RunConfig, models: dict[str, Model]) -> int:
+    if config.execution.max_conversations is not None:
+        return config.execution.max_conversations
+    if any(isinstance(m.api, EmbeddedAPI) for m in models.values()):
+        return 1
+    return 16
+
+
+def _open_cache(config: RunConfig) -> CallCache | None:
+    if not config.cache.enabled:
+        return None
+    path = Path(config.cache.path) if config.cache.path else cache_dir() / "calls.sqlite"
+    try:
+        return CallCache(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"cache.path: cannot open {path} ({exc})") from None
+
+
+class RunControl:
+    """Lets a caller stop a run gracefully: no new conversations start, in-flight ones finish."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.reason: str | None = None
+
+    def stop(self, reason: str = "interrupted") -> None:
+        self.stopping = True
+        self.reason = self.reason or reason
+
+
+ProgressCallback = Callable[[RunStats, int], None]
 
 
 async def execute_run(
@@ -197,66 +246,114 @@ async def execute_run(
     *,
     config_path: Path | None = None,
     output_dir: Path | None = None,
+    resume: Path | None = None,
+    force: bool = False,
+    control: RunControl | None = None,
     on_conversation: Callable[[Conversation], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> RunResult:
-    """Run every work item of a config and write the run directory.
+    """Run every work item of a config (or the rest of them, with ``resume``) and write the run
+    directory.
 
-    Everything that can be checked is checked before the directory is created, so bad input
-    leaves nothing behind.
+    Everything that can be checked is checked before anything is written, so bad input leaves
+    no new directory and an existing one untouched.
 
     Raises:
-        ConfigError: On bad input (models, target, templates).
+        ConfigError: On bad input (models, target, resume directory).
     """
-    models = build_models(config)
+    control = control or RunControl()
+    config_sha = _config_sha(config)
+    existing: ExistingRun | None = None
+    if resume is not None:
+        existing = scan_run(resume, config_sha=config_sha, force=force)
+    if config.execution.executor == "ray":
+        from simulacra.runs._ray import check_ray
+
+        check_ray(config)
+    cache = _open_cache(config)
+    models = build_models(config, cache=cache)
     target: Participant | None = None
     try:
         target = _build_target(config, models)
-        for tid in list_templates():
-            get_template(tid)
-        directory = _run_dir(config, output_dir or Path(config.output_dir))
-        raw = config_path.read_bytes() if config_path else config.model_dump_json().encode()
-        writer = RunWriter(
-            directory,
-            {
-                "name": config.name,
-                "status": "running",
-                "created_at": time.time(),
-                "config_path": str(config_path) if config_path else None,
-                "config_sha256": hashlib.sha256(raw).hexdigest(),
-                "config": config.model_dump(mode="json"),
-                "versions": _versions(),
-                "models": {role: m.api.describe() for role, m in models.items()},
-                "templates": [get_template(t).ref for t in list_templates()],
-                "seed": config.seed,
-                "work_items": _count_items(config),
-            },
-        )
+        manifest = {
+            "name": config.name,
+            "status": "running",
+            "created_at": time.time(),
+            "config_path": str(config_path) if config_path else None,
+            "config_sha256": config_sha,
+            "config": config.model_dump(mode="json"),
+            "versions": _versions(),
+            "models": {role: m.api.describe() for role, m in models.items()},
+            "templates": [get_template(t).ref for t in list_templates()],
+            "seed": config.seed,
+            "work_items": count_items(config),
+        }
+        if existing is not None:
+            existing.repair()
+            writer = RunWriter.reopen(existing.directory)
+            writer.update(status="running", resumed_at=time.time())
+            stats, done_ids = existing.stats, existing.done_ids
+        else:
+            directory = _run_dir(config, output_dir or Path(config.output_dir))
+            writer = RunWriter(directory, manifest)
+            stats, done_ids = RunStats(), set()
         started = time.perf_counter()
-        done: list[Conversation] = []
+        max_in_flight = _max_in_flight(config, models)
+        todo = (item for item in work_items(config) if item.id not in done_ids)
+
+        async def run_one(item: WorkItem) -> Conversation:
+            assert target is not None
+            rollout_index.set(item.epoch)
+            return await _run_item(config, item, models, target)
+
+        def on_done(conversation: Conversation) -> None:
+            stats.add(conversation)
+            if on_conversation is not None:
+                on_conversation(conversation)
+            reason = stats.fail_reason(config.execution.fail_on_error)
+            if reason is not None:
+                control.stop(reason)
+
+        status = "complete"
         try:
-            for item in work_items(config):
-                conversation = await _run_item(config, item, models, target)
-                writer.write(conversation)
-                done.append(conversation)
-                if on_conversation is not None:
-                    on_conversation(conversation)
+            if config.execution.executor == "ray":
+                from simulacra.runs._ray import run_on_ray
+
+                await run_on_ray(config, config_path, writer, done_ids, on_done, control)
+            else:
+                await run_work(
+                    todo,
+                    run_one,
+                    writer,
+                    max_in_flight=max_in_flight,
+                    control=control,
+                    on_done=on_done,
+                    on_progress=(lambda n: on_progress(stats, n)) if on_progress else None,
+                )
+            if control.stopping:
+                status = (
+                    "failed"
+                    if control.reason and control.reason != "interrupted"
+                    else "interrupted"
+                )
         except BaseException:
-            writer.update(
-                status="interrupted",
-                summary=_summarise(done, models, time.perf_counter() - started),
-            )
-            writer.close()
+            status = "interrupted"
             raise
-        summary = _summarise(done, models, time.perf_counter() - started)
-        writer.update(status="complete", summary=summary, finished_at=time.time())
-        writer.close()
-        return RunResult(directory=directory, summary=summary)
+        finally:
+            summary = stats.summary(models, time.perf_counter() - started, config.prices, cache)
+            if control.reason and control.reason != "interrupted":
+                summary["stopped_because"] = control.reason
+            writer.update(status=status, summary=summary, finished_at=time.time())
+            writer.close()
+        return RunResult(directory=writer.directory, status=status, summary=summary)
     finally:
         for model in models.values():
             await model.aclose()
         aclose = getattr(target, "aclose", None)
         if aclose is not None:
             await aclose()
+        if cache is not None:
+            cache.close()
 
 
 async def _run_item(
