@@ -71,13 +71,17 @@ class RunStats:
         wall: float,
         prices: dict[str, Price],
         cache: CallCache | None,
+        model_stats: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The run summary written to ``run.json``."""
+        """The run summary written to ``run.json``. ``model_stats`` replaces the local models'
+        statistics (the Ray executor's models live in the workers)."""
         per_role: dict[str, Any] = {}
         total_cost = 0.0
         priced = False
         for role, model in models.items():
             stats = model.stats()
+            if model_stats is not None:
+                stats = {**stats, **model_stats.get(role, {}), "model": model.name, "role": role}
             price = prices.get(role) or prices.get(model.name)
             if price is not None:
                 cost = (

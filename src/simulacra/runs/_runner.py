@@ -315,11 +315,20 @@ async def execute_run(
                 control.stop(reason)
 
         status = "complete"
+        remote_stats: dict[str, dict[str, Any]] | None = None
         try:
             if config.execution.executor == "ray":
                 from simulacra.runs._ray import run_on_ray
 
-                await run_on_ray(config, config_path, writer, done_ids, on_done, control)
+                remote_stats = await run_on_ray(
+                    config,
+                    todo,
+                    writer,
+                    on_done,
+                    control,
+                    max_in_flight=max_in_flight,
+                    on_progress=(lambda n: on_progress(stats, n)) if on_progress else None,
+                )
             else:
                 await run_work(
                     todo,
@@ -340,7 +349,9 @@ async def execute_run(
             status = "interrupted"
             raise
         finally:
-            summary = stats.summary(models, time.perf_counter() - started, config.prices, cache)
+            summary = stats.summary(
+                models, time.perf_counter() - started, config.prices, cache, remote_stats
+            )
             if control.reason and control.reason != "interrupted":
                 summary["stopped_because"] = control.reason
             writer.update(status=status, summary=summary, finished_at=time.time())
