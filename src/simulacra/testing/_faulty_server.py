@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulacra.testing._server import completion_body
+
 __all__ = ["FAULT_KINDS", "FaultyServer", "FaultyServerConfig", "parse_faults"]
 
 FAULT_KINDS = ("5xx", "429", "hang", "malformed", "truncated", "reset")
@@ -179,24 +181,8 @@ class FaultyServer:
                 return True
             body = json.loads(raw or b"{}")
             text = reply_for(body, self.config.reply_words)
-            payload = json.dumps(
-                {
-                    "id": "chatcmpl-fake",
-                    "object": "chat.completion",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {
-                        "prompt_tokens": len(raw) // 4,
-                        "completion_tokens": self.config.reply_words,
-                        "total_tokens": len(raw) // 4 + 8,
-                    },
-                }
-            ).encode()
+            words = self.config.reply_words
+            payload = json.dumps(completion_body(text, len(raw) // 4, words)).encode()
             if fault == "truncated":
                 head = (
                     f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"

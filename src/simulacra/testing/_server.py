@@ -26,25 +26,27 @@ class FakeResponse:
         text: str, *, prompt_tokens: int = 10, completion_tokens: int = 5
     ) -> FakeResponse:
         """A well-formed chat completion."""
-        return FakeResponse(
-            200,
+        return FakeResponse(200, completion_body(text, prompt_tokens, completion_tokens))
+
+
+def completion_body(text: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    """The JSON body of a chat completion."""
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "choices": [
             {
-                "id": "chatcmpl-fake",
-                "object": "chat.completion",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                },
-            },
-        )
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
 
 
 Responder = Callable[[dict[str, Any]], FakeResponse]
