@@ -38,8 +38,8 @@ async def test_transcript_prompting_never_shows_the_bot_as_user() -> None:
     messages, config = seen[0]
     assert [m.role for m in messages] == ["system", "user"]
     assert "book a room" in messages[0].content and "You are Maya" in messages[0].content
-    assert "Maya: I need a room\nAssistant: Which dates?" in messages[1].content
-    assert messages[1].content.rstrip().endswith("with no name label.")
+    assert "You: I need a room\nAssistant: Which dates?" in messages[1].content
+    assert messages[1].content.rstrip().endswith('without the "You:" label.')
     assert config.stop == ["\nAssistant:"]
     assert reply.model_calls[0].role == "user"
 
@@ -87,6 +87,11 @@ async def test_hidden_reasoning_is_parsed_out_of_json() -> None:
 def test_clean_utterance_cuts_continued_transcript() -> None:
     text = "Two nights.\nAssistant: Great, booked!\nMaya: thanks"
     assert clean_utterance(text, name="Maya", other_names=["Assistant"]) == "Two nights."
+    text = "Assistant: Which dates?\nYou: 12 to 14 March\nAssistant: ok"
+    assert clean_utterance(text, name="Maya", other_names=["Assistant"]) == "12 to 14 March"
+    # no line of ours: left as it is (and flagged by the role-adherence detector)
+    text = "Assistant: Let me check."
+    assert clean_utterance(text, name="Maya", other_names=["Assistant"]) == text
 
 
 async def test_model_target_uses_its_system_prompt() -> None:

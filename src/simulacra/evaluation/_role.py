@@ -59,8 +59,9 @@ def _words(text: str) -> list[str]:
 
 
 def _echoes(text: str, other: str) -> bool:
-    """Whether ``text`` mostly repeats ``other``: 70% of its words in order-free overlap, or its
-    first five words are ``other``'s first five words."""
+    """Whether ``text`` mostly repeats ``other``: 85% of its words (at least four) occur in it, or
+    its first five words are ``other``'s first five words. (An answer naturally reuses some words
+    of the question: "Did you sign up for a trial?" / "I signed up for a free trial".)"""
     mine, theirs = _words(text), _words(other)
     if not mine or not theirs:
         return False
@@ -68,7 +69,7 @@ def _echoes(text: str, other: str) -> bool:
         return True
     their_set = set(theirs)
     shared = sum(1 for w in mine if w in their_set)
-    return len(mine) >= 4 and shared / len(mine) >= 0.7
+    return len(mine) >= 4 and shared / len(mine) >= 0.85
 
 
 def role_violation(utterance: str, *, others: Sequence[str] = ()) -> str | None:

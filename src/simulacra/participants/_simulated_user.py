@@ -36,7 +36,16 @@ def clean_utterance(text: str, *, name: str, other_names: Sequence[str]) -> str:
     """Strip what small models add around a message: a speaker label, wrapping quotes, and any
     continuation of the transcript into another speaker's turn."""
     text = text.strip()
-    for label in (name, "User", "user", "USER"):
+    own = (name, "You", "you", "User", "user", "USER")
+    # A model that continues the transcript may start with the other side's line and only then
+    # write ours: keep our line.
+    for other in other_names:
+        if re.match(rf"\s*{re.escape(other)}\s*:", text):
+            mine = re.search(rf"(?m)^\s*(?:{'|'.join(map(re.escape, own))})\s*:", text)
+            if mine:
+                text = text[mine.start() :].strip()
+            break
+    for label in own:
         for sep in (":", " :"):
             if text.startswith(label + sep):
                 text = text[len(label) + len(sep) :].strip()
@@ -130,7 +139,7 @@ class PromptedUser:
                     content=turn.render(
                         name=name,
                         others=" and ".join(p.name for p in view.others) or "the assistant",
-                        transcript=view.transcript(),
+                        transcript=view.transcript(self_label="You"),
                         reasoning=self.reasoning,
                     ),
                 ),
