@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -126,16 +127,25 @@ class Turn(_Data):
     metadata: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
 
-class ViewMessage(_Data):
-    """One message of a participant's view, in chat-API shape."""
+@dataclass(frozen=True, slots=True)
+class ViewMessage:
+    """One message of a participant's view, in chat-API shape.
+
+    Attributes:
+        role: ``assistant`` for the viewer's own turns, ``user`` for everyone else's.
+        content: The utterance.
+        name: The speaker's display name.
+    """
 
     role: Literal["user", "assistant"]
     content: str
     name: str
 
 
-class View(_Data):
-    """The history of a conversation as seen by one participant.
+@dataclass(frozen=True, slots=True)
+class View:
+    """The history of a conversation as seen by one participant. Derived, never stored: a plain
+    dataclass, cheap to build on every turn.
 
     Attributes:
         participant: The participant whose view this is.

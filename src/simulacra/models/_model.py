@@ -5,8 +5,8 @@ import asyncio
 import contextlib
 import contextvars
 import random
+import secrets
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -106,6 +106,12 @@ def record_calls() -> Iterator[CallLog]:
         _CALL_LOG.reset(token)
 
 
+def _message_dict(m: ChatMessage) -> dict[str, str]:
+    if m.name is None:
+        return {"role": m.role, "content": m.content}
+    return {"role": m.role, "content": m.content, "name": m.name}
+
+
 class Model:
     """A model as the rest of Simulacra sees it: a provider plus policy.
 
@@ -184,7 +190,7 @@ class Model:
             ModelError: When the call fails for good (after retries, or not retryable).
         """
         effective = self.config.merged(config)
-        call_id = uuid.uuid4().hex[:16]
+        call_id = secrets.token_hex(8)
         started = time.time()
         cache_key = None
         if self.cache is not None:
@@ -231,9 +237,8 @@ class Model:
             limiter.on_success()
             break
         latency = time.perf_counter() - t0
-        output = output.model_copy(
-            update={"call_id": call_id, "latency_s": latency, "attempts": attempt}
-        )
+        # The adapter's output object is ours now: annotate it in place.
+        output.call_id, output.latency_s, output.attempts = call_id, latency, attempt
         self.calls += 1
         self.usage = self.usage + output.usage
         self.latency_s += latency
@@ -265,8 +270,8 @@ class Model:
             "attempts": attempts,
             "cached": cached,
             "templates": list(templates),
-            "config": config.model_dump(exclude_none=True),
-            "messages": [m.model_dump(exclude_none=True) for m in messages],
+            "config": {k: v for k, v in config.__dict__.items() if v is not None},
+            "messages": [_message_dict(m) for m in messages],
         }
         if output is not None:
             call["output"] = output.text

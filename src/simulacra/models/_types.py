@@ -49,9 +49,11 @@ class GenerateConfig(BaseModel):
         """Return a copy where the fields set in ``other`` override ours."""
         if other is None:
             return self
-        data = self.model_dump(exclude_none=True)
-        data.update(other.model_dump(exclude_none=True))
-        return GenerateConfig.model_validate(data)
+        update = {k: v for k, v in other.__dict__.items() if v is not None}
+        if not update:
+            return self
+        # Both sides are validated already: copying with the update needs no re-validation.
+        return self.model_copy(update=update)
 
 
 class Usage(BaseModel):

@@ -126,7 +126,7 @@ async def run_conversation(
                 meta = dict(reply.metadata)
                 if reply.addressed:
                     meta["addressed"] = reply.addressed
-                conversation.append(
+                conversation.turns.append(
                     Turn(
                         speaker=speaker_id,
                         utterance=reply.utterance,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
@@ -117,6 +117,17 @@ class PromptedUser:
             profile=self.profile,
         )
         self._profile_text, self._profile_ref = render_profile(self.profile)
+        self._system_cache: dict[str, tuple[ChatMessage, str]] = {}
+        self._config_cache: dict[tuple[str, ...], GenerateConfig] = {}
+
+    def _system(self, template_id: str, common: Mapping[str, object]) -> tuple[ChatMessage, str]:
+        # The system prompt depends only on this user's fixed settings: render it once.
+        cached = self._system_cache.get(template_id)
+        if cached is None:
+            template = get_template(template_id)
+            cached = (ChatMessage(role="system", content=template.render(**common)), template.ref)
+            self._system_cache[template_id] = cached
+        return cached
 
     def build_messages(self, view: View) -> tuple[list[ChatMessage], list[str]]:
         """The request for this view, and the refs of the templates used."""
@@ -130,10 +141,10 @@ class PromptedUser:
             "stop_sentinel": self.stop_sentinel,
         }
         if self.prompting == "transcript":
-            system = get_template("user/transcript_system")
+            system, system_ref = self._system("user/transcript_system", common)
             turn = get_template("user/transcript_turn")
             messages = [
-                ChatMessage(role="system", content=system.render(**common)),
+                system,
                 ChatMessage(
                     role="user",
                     content=turn.render(
@@ -144,10 +155,10 @@ class PromptedUser:
                     ),
                 ),
             ]
-            return messages, [self._profile_ref, system.ref, turn.ref]
-        system = get_template("user/chat_system")
-        messages = [ChatMessage(role="system", content=system.render(**common))]
-        refs = [self._profile_ref, system.ref]
+            return messages, [self._profile_ref, system_ref, turn.ref]
+        system, system_ref = self._system("user/chat_system", common)
+        messages = [system]
+        refs = [self._profile_ref, system_ref]
         if not view.messages or view.messages[0].role == "assistant":
             kickoff = get_template("user/chat_kickoff")
             messages.append(ChatMessage(role="user", content=kickoff.render()))
@@ -155,13 +166,20 @@ class PromptedUser:
         messages.extend(ChatMessage(role=m.role, content=m.content) for m in view.messages)
         return messages, refs
 
+    def _call_config(self, others: tuple[str, ...]) -> GenerateConfig:
+        config = self._config_cache.get(others)
+        if config is None:
+            config = GenerateConfig(
+                stop=[f"\n{n}:" for n in others] if self.prompting == "transcript" else None,
+                json_schema=_REASONING_SCHEMA if self.reasoning else None,
+            ).merged(self.config)
+            self._config_cache[others] = config
+        return config
+
     async def respond(self, view: View) -> Reply:
         messages, refs = self.build_messages(view)
         others = [p.name for p in view.others]
-        per_call = GenerateConfig(
-            stop=[f"\n{n}:" for n in others] if self.prompting == "transcript" else None,
-            json_schema=_REASONING_SCHEMA if self.reasoning else None,
-        ).merged(self.config)
+        per_call = self._call_config(tuple(others))
         output = await self.model.generate(messages, config=per_call, templates=refs)
         text, thought = output.text, None
         if self.reasoning:
