@@ -141,3 +141,24 @@ def test_main_show_on_missing_dir(tmp_path: Path, capsys: pytest.CaptureFixture[
         main(["show", str(tmp_path)])
     assert info.value.code == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_cache_cli_stats_and_clear(tmp_path: Path) -> None:
+    import asyncio
+
+    from simulacra.models import CallCache, Model
+    from simulacra.testing import FunctionModelAPI
+
+    path = tmp_path / "c.sqlite"
+    cache = CallCache(path)
+    model = Model(FunctionModelAPI(lambda m, c: "x", name="fn"), cache=cache)
+    from simulacra.models import ChatMessage
+
+    for i in range(3):
+        asyncio.run(model.generate([ChatMessage(role="user", content=str(i))]))
+    cache.close()
+    stats = _cli(["cache", "stats", "--path", str(path)], tmp_path)
+    assert stats.returncode == 0 and '"entries": 3' in stats.stdout and '"fn": 3' in stats.stdout
+    cleared = _cli(["cache", "clear", "--path", str(path), "--model", "fn"], tmp_path)
+    assert cleared.returncode == 0 and "deleted 3 cached calls" in cleared.stdout
+    assert '"entries": 0' in _cli(["cache", "stats", "--path", str(path)], tmp_path).stdout

@@ -108,3 +108,13 @@ def test_model_spec_forms() -> None:
     for bad in ("tiny", "embedded:huge", "hf:foo"):
         with pytest.raises(ValueError):
             ModelSpec(model=bad)
+
+
+async def test_total_timeout_stops_retrying() -> None:
+    api = ScriptedModelAPI([TransientError("a")] * 50)
+    model = Model(
+        api, retry=RetryPolicy(max_retries=50, base_delay=0.02, max_delay=0.02, total_timeout=0.1)
+    )
+    with pytest.raises(TransientError):
+        await model.generate(MSG)
+    assert 2 <= len(api.requests) < 20

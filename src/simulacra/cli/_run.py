@@ -4,6 +4,7 @@ import asyncio
 import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -59,6 +60,8 @@ def run_command(
     )
     task = progress.add_task(cfg.name, total=total, detail="")
 
+    clock = {"start": time.perf_counter()}
+
     def on_progress(stats: RunStats, in_flight: int) -> None:
         # Started on the first report, so validation errors print alone on one line.
         if not progress.live.is_started:
@@ -66,7 +69,10 @@ def run_command(
         progress.update(
             task,
             completed=stats.conversations,
-            detail=f"in flight {in_flight}  failed {stats.errors}",
+            detail=(
+                f"in flight {in_flight}  failed {stats.errors}  "
+                f"{stats.tokens / max(1e-9, time.perf_counter() - clock['start']):,.0f} tok/s"
+            ),
         )
 
     def on_conversation(c: Conversation) -> None:

@@ -54,6 +54,8 @@ class RetryPolicy:
         base_delay: Delay before the first retry, seconds.
         max_delay: Cap on one delay, seconds.
         timeout: Per-attempt timeout in seconds (``None``: no timeout).
+        total_timeout: Give up retrying once this many seconds have passed since the first
+            attempt (``None``: no limit).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class RetryPolicy:
         base_delay: float = 0.5,
         max_delay: float = 30.0,
         timeout: float | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
@@ -70,6 +73,7 @@ class RetryPolicy:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.timeout = timeout
+        self.total_timeout = total_timeout
 
     def delay(self, attempt: int, error: ModelError) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -222,7 +226,9 @@ class Model:
                 limiter.release()
                 if isinstance(exc, RateLimitError):
                     limiter.on_rate_limit(exc.retry_after)
-                if exc.retryable and attempt <= self.retry.max_retries:
+                total = self.retry.total_timeout
+                in_time = total is None or time.time() - started < total
+                if exc.retryable and attempt <= self.retry.max_retries and in_time:
                     self.retries += 1
                     self.retries_by_kind[exc.kind] = self.retries_by_kind.get(exc.kind, 0) + 1
                     await asyncio.sleep(self.retry.delay(attempt, exc))

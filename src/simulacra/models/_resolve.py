@@ -42,6 +42,7 @@ class ModelSpec(GenerateConfig):
     reuse_prefix: bool = True
     max_retries: int = Field(default=3, ge=0)
     timeout: float | None = Field(default=None, gt=0)
+    total_timeout: float | None = Field(default=None, gt=0)
     max_connections: int | None = Field(default=None, gt=0)
 
     @field_validator("model")
@@ -141,7 +142,11 @@ def get_model(
         api,
         role=role,
         config=parsed.generate_config(),
-        retry=RetryPolicy(max_retries=parsed.max_retries, timeout=parsed.timeout),
+        retry=RetryPolicy(
+            max_retries=parsed.max_retries,
+            timeout=parsed.timeout,
+            total_timeout=parsed.total_timeout,
+        ),
         max_concurrency=parsed.max_connections,
         cache=cache,
     )

@@ -35,10 +35,13 @@ class RunStats:
         self.turns = 0
         self.termination: Counter[str] = Counter()
         self.counted_errors = 0
+        self.tokens = 0
 
     def add(self, conversation: Conversation) -> None:
         """Count one finished conversation."""
         self.conversations += 1
+        self.tokens += conversation.usage.get("prompt_tokens", 0)
+        self.tokens += conversation.usage.get("completion_tokens", 0)
         self.turns += len(conversation.turns)
         self.termination[str(conversation.termination)] += 1
         if conversation.termination in COUNTED_ERRORS:
