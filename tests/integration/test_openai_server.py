@@ -24,8 +24,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server(tiny_gguf: str) -> Iterator[str]:
+def llama_server(tiny_gguf: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
+    # The server logs every request: send it to a file, never to an unread pipe (it would block).
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -42,18 +45,15 @@ def llama_server(tiny_gguf: str) -> Iterator[str]:
             "--n_ctx",
             "2048",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"llama_cpp.server exited: {proc.stderr.read()[-2000:] if proc.stderr else ''}"
-                )
+                raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{base}/models", timeout=1).status_code == 200:
                     break
@@ -65,6 +65,7 @@ def llama_server(tiny_gguf: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
 
 
 async def test_conversation_against_real_server(llama_server: str) -> None:
