@@ -9,6 +9,7 @@ from typing import Literal
 
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.models import ChatMessage, GenerateConfig, Model
+from simulacra.participants._noise import add_typos, knob_rng
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.profiles import GeneralUser, Profile
 from simulacra.prompts import get_template
@@ -192,9 +193,20 @@ class PromptedUser:
         text = clean_utterance(
             text.replace(self.stop_sentinel, ""), name=self.info.name, other_names=others
         )
+        metadata: dict[str, str | int | float | bool | None] = {}
+        behaviour = getattr(self.profile, "behaviour", None)
+        if behaviour is not None and (behaviour.typo_rate or behaviour.dropout):
+            seed = self.config.seed if self.config else None
+            rng = knob_rng(seed, view.conversation_id, view.turn_index)
+            if behaviour.typo_rate and text:
+                text = add_typos(text, behaviour.typo_rate, rng)
+            if behaviour.dropout and not stop and rng.random() < behaviour.dropout:
+                stop = True
+                metadata["dropped_out"] = True
         return Reply(
             utterance=text,
             reasoning=thought,
             stop=stop,
             model_calls=[call_ref(self.model, output)],
+            metadata=metadata,
         )

@@ -17,13 +17,38 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simulacra.profiles._persona import (
+    Behaviour,
+    BigFive,
+    Demographics,
+    Hexaco,
+    describe_behaviour,
+)
+from simulacra.profiles._population import (
+    AttributeSpec,
+    PopulationSpec,
+    persona_paths,
+    population_stats,
+    sample_population,
+)
+
 __all__ = [
+    "AttributeSpec",
     "AttributeValue",
+    "Behaviour",
+    "BigFive",
+    "Demographics",
     "GeneralUser",
+    "Hexaco",
     "Individual",
     "Persona",
+    "PopulationSpec",
     "Profile",
     "RolePlay",
+    "describe_behaviour",
+    "persona_paths",
+    "population_stats",
+    "sample_population",
 ]
 
 AttributeValue = str | int | float | bool | list[str]
@@ -51,12 +76,23 @@ class GeneralUser(_ProfileBase):
 
 
 class Persona(_ProfileBase):
-    """A persona: explicit attributes (demographics, interests, style)."""
+    """A persona Ψ = {ψ_1..ψ_m}: typed demographics, interests, values, Big Five / HEXACO scores,
+    behaviour knobs, and free ``attributes`` for anything else."""
 
     kind: Literal["persona"] = "persona"
     template: str = "profile/persona"
     description: str | None = None
+    demographics: Demographics = Field(default_factory=Demographics)
+    interests: list[str] = Field(default_factory=list)
+    values: list[str] = Field(default_factory=list)
+    big_five: BigFive | None = None
+    hexaco: Hexaco | None = None
+    behaviour: Behaviour = Field(default_factory=Behaviour)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+
+    def behaviour_lines(self) -> list[str]:
+        """The behaviour knobs as instructions (used by the persona template)."""
+        return describe_behaviour(self.behaviour)
 
 
 class RolePlay(_ProfileBase):

@@ -146,6 +146,9 @@ class RunConfig(_Strict):
     user: UserConfig = Field(default_factory=UserConfig)
     target: TargetConfig = Field(default_factory=TargetConfig)
     profiles: list[Profile] = Field(default_factory=_default_profiles)
+    profiles_file: str | None = None
+    """A JSONL file of personas (e.g. from ``simulacra personas sample``), used instead of
+    ``profiles``; relative to the config file."""
     scenarios: list[ScenarioConfig] = Field(min_length=1)
     stop: StopConfig = Field(default_factory=StopConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
@@ -264,4 +267,15 @@ def load_config(path: str | Path) -> RunConfig:
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
-    return parse_config(data, source=str(path))
+    config = parse_config(data, source=str(path))
+    if config.profiles_file:
+        from simulacra.profiles._io import load_personas
+
+        file = Path(config.profiles_file)
+        if not file.is_absolute():
+            file = path.parent / file
+        personas = load_personas(file)
+        if not personas:
+            raise ConfigError(f"{path}: profiles_file: {file} holds no personas")
+        config = config.model_copy(update={"profiles": personas})
+    return config
