@@ -10,14 +10,16 @@ one with ``reuse_prefix=False`` (``llm.reset()`` before each call). After a warm
 each instance sees only this conversation's prompts. Per turn: prompt tokens, prompt tokens
 actually evaluated (llama.cpp perf counters) and call latency.
 
-Run: python benchmarks/kv_reuse.py [--tier default] [--turns 10] [--max-tokens 24]
-Writes benchmarks/results/kv_reuse.json (value = latency at the last turn with reuse, ratio =
-latency without ÷ with reuse at the last turn).
+Run: python benchmarks/kv_reuse.py [--tier default] [--turns 10] [--max-tokens 24] [--repeats 3]
+The conversation is replayed ``--repeats`` times (both instances reset in between); latencies are
+per-turn medians. Writes benchmarks/results/kv_reuse.json (value = latency at the last turn with
+reuse, ratio = latency without ÷ with reuse at the last turn).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from typing import Any
 
@@ -109,6 +111,7 @@ def call(api: EmbeddedAPI, messages: list[ChatMessage], max_tokens: int) -> dict
         "evaluated": out.usage.prompt_tokens_evaluated,
         "completion_tokens": out.usage.completion_tokens,
         "latency_s": round(latency, 3),
+        "text": out.text[:60],
     }
 
 
@@ -148,21 +151,40 @@ def table(rows_on: list[dict[str, Any]], rows_off: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(tier: str, turns: int, max_tokens: int) -> None:
+def merge(repeats: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per turn: the token counts of the first repeat, the median latency of all repeats."""
+    merged = []
+    for rows in zip(*repeats, strict=True):
+        lats = [r["latency_s"] for r in rows]
+        evaluated = {r["evaluated"] for r in rows}
+        merged.append(
+            {**rows[0], "latency_s": round(statistics.median(lats), 3), "latencies_s": lats}
+        )
+        if len(evaluated) > 1:
+            merged[-1]["evaluated_varies"] = sorted(evaluated)
+    return merged
+
+
+def main(tier: str, turns: int, max_tokens: int, repeats: int) -> None:
     entry = CATALOGUE[tier]
     path = resolve_gguf(entry)
     apis: dict[bool, EmbeddedAPI] = {}
     for reuse in (True, False):
         api = EmbeddedAPI(path, name=f"embedded:{tier}", n_ctx=entry.n_ctx, reuse_prefix=reuse)
-        # Warm-up on an unrelated prompt (page in the weights), then forget it: the conversation
-        # starts cold and, between turns, each instance sees only this conversation's prompts.
+        # Warm-up on an unrelated prompt (page in the weights); reset() below forgets it.
         call(api, [ChatMessage(role="user", content="Say hello.")], 8)
-        api.llm.reset()
         apis[reuse] = api
-    results = run(apis, turns, max_tokens)
+    runs: dict[bool, list[list[dict[str, Any]]]] = {True: [], False: []}
+    for rep in range(repeats):
+        # Each repeat starts cold; between turns each instance sees only this conversation.
+        for api in apis.values():
+            api.llm.reset()
+        print(f"repeat {rep + 1}/{repeats}")
+        for reuse, rows in run(apis, turns, max_tokens).items():
+            runs[reuse].append(rows)
     for api in apis.values():
         api.llm.close()
-    on, off = results[True], results[False]
+    on, off = merge(runs[True]), merge(runs[False])
     print(table(on, off))
     last_on, last_off = on[-1], off[-1]
     ratio = last_off["latency_s"] / last_on["latency_s"]
@@ -175,6 +197,7 @@ def main(tier: str, turns: int, max_tokens: int) -> None:
         model=f"embedded:{tier}",
         details={
             "turns": turns,
+            "repeats": repeats,
             "max_tokens": max_tokens,
             "n_ctx": entry.n_ctx,
             "last_turn": {
@@ -191,8 +214,8 @@ def main(tier: str, turns: int, max_tokens: int) -> None:
             "total_evaluated_without_reuse": sum(r["evaluated"] for r in off),
             "with_reuse": on,
             "without_reuse": off,
-            "note": "new_tokens = prompt_tokens minus the previous turn's; evaluated = llama.cpp "
-            "n_p_eval (prompt tokens actually computed)",
+            "note": "latency = median over repeats; new_tokens = prompt_tokens minus the previous "
+            "turn's; evaluated = llama.cpp n_p_eval (prompt tokens actually computed)",
         },
     )
 
@@ -202,5 +225,6 @@ if __name__ == "__main__":
     parser.add_argument("--tier", default="default", choices=sorted(CATALOGUE))
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=24)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    main(args.tier, args.turns, args.max_tokens)
+    main(args.tier, args.turns, args.max_tokens, args.repeats)

@@ -110,7 +110,9 @@ async def measure(tier: str, prompting: str, seeds: int) -> dict[str, object]:
         for seed in range(seeds):
             for k, (goal, replies) in enumerate(SCENARIOS):
                 user = PromptedUser(
-                    model, goal=goal, prompting=prompting,  # type: ignore[arg-type]
+                    model,
+                    goal=goal,
+                    prompting=prompting,  # type: ignore[arg-type]
                     config=GenerateConfig(seed=seed * 100 + k),
                 )
                 conversation = await run_conversation(
@@ -120,7 +122,9 @@ async def measure(tier: str, prompting: str, seeds: int) -> dict[str, object]:
                 )
                 for i, t in enumerate(conversation.turns):
                     if t.speaker == "user":
-                        others = [o.utterance for o in conversation.turns[:i] if o.speaker != "user"]
+                        others = [
+                            o.utterance for o in conversation.turns[:i] if o.speaker != "user"
+                        ]
                         utterances.append((t.utterance, others))
                 stops += conversation.termination == "user_stop"
     finally:

@@ -42,3 +42,14 @@ def test_adherence_rate_and_interval() -> None:
     assert score.violations["speaks_as_assistant"] == 1 and score.violations["echoes_other"] == 1
     low, high = score.wilson_interval()
     assert 0.1 < low < 0.5 < high < 0.9
+
+
+def test_bootstrap_intervals() -> None:
+    from simulacra.evaluation import bootstrap_mean, bootstrap_mean_difference
+
+    est = bootstrap_mean([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert est.value == 3.0 and 1.5 < est.low < 3.0 < est.high < 4.5
+    diff = bootstrap_mean_difference([10.0, 12.0, 11.0, 13.0], [1.0, 2.0, 1.5, 2.5])
+    assert diff.low > 5 and abs(diff.value - 9.75) < 1e-9
+    same = bootstrap_mean_difference([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    assert same.low < 0 < same.high

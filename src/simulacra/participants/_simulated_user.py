@@ -120,6 +120,8 @@ class PromptedUser:
         self._profile_text, self._profile_ref = render_profile(self.profile)
         self._system_cache: dict[str, tuple[ChatMessage, str]] = {}
         self._config_cache: dict[tuple[str, ...], GenerateConfig] = {}
+        lines = getattr(self.profile, "behaviour_lines", lambda: [])()
+        self._style = " ".join(lines) if lines else None
 
     def _system(self, template_id: str, common: Mapping[str, object]) -> tuple[ChatMessage, str]:
         # The system prompt depends only on this user's fixed settings: render it once.
@@ -140,6 +142,7 @@ class PromptedUser:
             "instructions": self.instructions,
             "exemplars": self.exemplars,
             "stop_sentinel": self.stop_sentinel,
+            "custom_style": self._style is not None,
         }
         if self.prompting == "transcript":
             system, system_ref = self._system("user/transcript_system", common)
@@ -153,6 +156,7 @@ class PromptedUser:
                         others=" and ".join(p.name for p in view.others) or "the assistant",
                         transcript=view.transcript(self_label="You"),
                         reasoning=self.reasoning,
+                        style=self._style,
                     ),
                 ),
             ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -174,12 +175,12 @@ class RunConfig(_Strict):
                 raise ValueError(
                     f"{field}: no model for role {role!r} under 'models' (have: {known})"
                 )
-        ids = [s.id for s in self.scenarios]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        ids = Counter(s.id for s in self.scenarios)
+        dupes = sorted(i for i, n in ids.items() if n > 1)
         if dupes:
             raise ValueError(f"scenarios: duplicate id(s) {', '.join(dupes)}")
-        pids = [p.profile_id() for p in self.profiles]
-        pdupes = sorted({i for i in pids if pids.count(i) > 1})
+        pids = Counter(p.profile_id() for p in self.profiles)
+        pdupes = sorted(i for i, n in pids.items() if n > 1)
         if pdupes:
             raise ValueError(f"profiles: duplicate id(s) {', '.join(pdupes)}; give each an 'id'")
         return self

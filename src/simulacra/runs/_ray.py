@@ -149,17 +149,19 @@ async def run_on_ray(
         if address is None:
             kwargs["num_cpus"] = max(workers_n, os.cpu_count() or 1)
         ray.init(address=address, ignore_reinit_error=True, **kwargs)
-    actor_cls = ray.remote(num_cpus=1, max_concurrency=4)(_Worker)
+    actor_cls = ray.remote(num_cpus=1, max_concurrency=64)(_Worker)
     per_worker = max(1, max_in_flight // workers_n)
     actors = [actor_cls.remote(config.model_dump_json(), per_worker) for _ in range(workers_n)]
     batches = _batches(items, _BATCH)
     pending: dict[asyncio.Future[list[str]], Any] = {}
     slots = {id(a): 0 for a in actors}
+    # Enough batches per worker to keep its share of max_in_flight busy, plus one queued.
+    per_actor = -(-per_worker // _BATCH) + 1
     exhausted = False
     try:
         while True:
             for actor in actors:
-                while not exhausted and not control.stopping and slots[id(actor)] < 2:
+                while not exhausted and not control.stopping and slots[id(actor)] < per_actor:
                     batch = next(batches, None)
                     if batch is None:
                         exhausted = True

@@ -1,0 +1,67 @@
+"""Uncertainty for small samples: percentile bootstrap intervals (seeded, dependency-free)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Estimate", "bootstrap_mean", "bootstrap_mean_difference"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a confidence interval."""
+
+    value: float
+    low: float
+    high: float
+    level: float = 0.95
+    n: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.value:.3g} [{self.low:.3g}, {self.high:.3g}] ({self.level:.0%} CI, n={self.n})"
+        )
+
+
+def _percentiles(samples: list[float], level: float) -> tuple[float, float]:
+    samples.sort()
+    tail = (1 - level) / 2
+    lo = samples[int(tail * (len(samples) - 1))]
+    hi = samples[int((1 - tail) * (len(samples) - 1))]
+    return lo, hi
+
+
+def bootstrap_mean(
+    values: Sequence[float], *, level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> Estimate:
+    """Mean with a percentile-bootstrap interval."""
+    if not values:
+        raise ValueError("no values")
+    rng = random.Random(seed)
+    n = len(values)
+    means = [statistics.fmean(rng.choices(values, k=n)) for _ in range(resamples)]
+    low, high = _percentiles(means, level)
+    return Estimate(statistics.fmean(values), low, high, level, n)
+
+
+def bootstrap_mean_difference(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    level: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Estimate:
+    """``mean(a) - mean(b)`` with a percentile-bootstrap interval (independent samples)."""
+    if not a or not b:
+        raise ValueError("no values")
+    rng = random.Random(seed)
+    diffs = [
+        statistics.fmean(rng.choices(a, k=len(a))) - statistics.fmean(rng.choices(b, k=len(b)))
+        for _ in range(resamples)
+    ]
+    low, high = _percentiles(diffs, level)
+    return Estimate(statistics.fmean(a) - statistics.fmean(b), low, high, level, len(a) + len(b))
