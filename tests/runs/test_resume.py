@@ -28,7 +28,12 @@ def test_kill_9_at_random_points_then_resume_equals_uninterrupted(
         assert len(expected) == 60
 
         proc = start_cli(["run", "run.yaml", "-o", "crash", "-q"], tmp_path)
-        time.sleep(rng.uniform(0.8, 1.5))
+        # Start-up time varies with load: kill only once the run has begun writing.
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "crash").glob("*/conversations.jsonl")):
+            assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.1, 0.6))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         run_dirs = list((tmp_path / "crash").iterdir())

@@ -120,7 +120,7 @@ class PromptedUser:
         self._profile_text, self._profile_ref = render_profile(self.profile)
         self._system_cache: dict[str, tuple[ChatMessage, str]] = {}
         self._config_cache: dict[tuple[str, ...], GenerateConfig] = {}
-        lines = getattr(self.profile, "behaviour_lines", lambda: [])()
+        lines: list[str] = getattr(self.profile, "behaviour_lines", list)()
         self._style = " ".join(lines) if lines else None
 
     def _system(self, template_id: str, common: Mapping[str, object]) -> tuple[ChatMessage, str]:
