@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
+import aiohttp
 
 from simulacra.errors import (
     AuthenticationError,
@@ -24,8 +25,8 @@ from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Us
 __all__ = ["OpenAICompatibleAPI"]
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after") or headers.get("Retry-After")
     if value is None:
         return None
     try:
@@ -34,22 +35,23 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def classify_http_error(name: str, response: httpx.Response) -> ModelError:
+def classify_http_error(
+    name: str, status: int, headers: Mapping[str, str], text: str
+) -> ModelError:
     """Map an HTTP error response to the matching :class:`ModelError`."""
-    status = response.status_code
-    body = response.text[:300].replace("\n", " ")
+    body = text[:300].replace("\n", " ")
     message = f"{name}: HTTP {status}: {body}"
     lowered = body.lower()
     if status == 429:
-        return RateLimitError(message, retry_after=_retry_after(response))
+        return RateLimitError(message, retry_after=_retry_after(headers))
     if status in (401, 403):
         return AuthenticationError(message)
     if "context length" in lowered or "context window" in lowered or "maximum context" in lowered:
         return ContextWindowError(message)
     if "content_filter" in lowered or "content filter" in lowered:
         return ContentFilterError(message)
-    if status == 503 and response.headers.get("retry-after"):
-        return RateLimitError(message, retry_after=_retry_after(response))
+    if status == 503 and _retry_after(headers) is not None:
+        return RateLimitError(message, retry_after=_retry_after(headers))
     if status >= 500 or status in (408, 409):
         return TransientError(message)
     return ModelError(message)
@@ -84,17 +86,26 @@ class OpenAICompatibleAPI(ModelAPI):
         key_hash = hashlib.sha256((api_key or "").encode()).hexdigest()[:12]
         self.connection_key = f"{self.base_url}#{key_hash}"
         self.extra_body = extra_body or {}
-        headers = {"Content-Type": "application/json"}
+        self.timeout = timeout
+        self._headers = {"Content-Type": "application/json"}
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-        )
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # aiohttp's pool stays O(1) per request at high concurrency (httpx's scans its
+        # connections on every request: measured in benchmarks/http_overhead.py).
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0),
+                json_serialize=json.dumps,
+            )
+        return self._session
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -134,14 +145,20 @@ class OpenAICompatibleAPI(ModelAPI):
     ) -> ModelOutput:
         body = self.build_request(messages, config)
         try:
-            response = await self._client.post("/chat/completions", json=body)
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{self.name}: timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
+            async with self._client().post(
+                f"{self.base_url}/chat/completions", json=body
+            ) as response:
+                content = await response.read()
+                status = response.status
+                headers = response.headers
+        except TimeoutError as exc:
+            raise TransientError(f"{self.name}: timed out after {self.timeout}s") from exc
+        except aiohttp.ClientError as exc:
             raise TransientError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 400:
-            raise classify_http_error(self.name, response)
-        return self.parse_response(response.content)
+        if status >= 400:
+            text = content.decode("utf-8", errors="replace")
+            raise classify_http_error(self.name, status, headers, text)
+        return self.parse_response(content)
 
     def parse_response(self, content: bytes) -> ModelOutput:
         """Parse a chat completion response body."""
@@ -172,4 +189,6 @@ class OpenAICompatibleAPI(ModelAPI):
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None and self._loop is asyncio.get_running_loop():
+            await self._session.close()
+            self._session = None
