@@ -75,6 +75,14 @@ async def test_stop_sentinel_and_label_cleanup() -> None:
     assert reply.stop and reply.utterance == "Thanks, that is all."
 
 
+async def test_garbled_stop_sentinels_still_stop() -> None:
+    for garbled in ("### STOP###", "##STOP", "Thanks! ###STOP ###"):
+        model, _ = _echo_model(garbled)
+        reply = await PromptedUser(model, goal="g").respond(_conversation().view_for("user"))
+        assert reply.stop, garbled
+        assert "STOP" not in reply.utterance and "#" not in reply.utterance
+
+
 async def test_hidden_reasoning_is_parsed_out_of_json() -> None:
     model, seen = _echo_model(json.dumps({"thought": "ask price", "message": "How much is it?"}))
     reply = await PromptedUser(model, goal="g", reasoning=True).respond(

@@ -193,10 +193,15 @@ class PromptedUser:
                 text, thought = str(parsed["message"]), str(parsed["thought"])
             except (ValueError, KeyError, TypeError):
                 thought = None
-        stop = self.stop_sentinel in text
-        text = clean_utterance(
-            text.replace(self.stop_sentinel, ""), name=self.info.name, other_names=others
+        # Small models garble the sentinel ("### STOP###", "##STOP"): accept its variants.
+        core = re.escape(self.stop_sentinel.strip("#").strip())
+        pattern = (
+            rf"#+\s*{core}\s*#*"
+            if self.stop_sentinel.startswith("#")
+            else re.escape(self.stop_sentinel)
         )
+        stop = re.search(pattern, text) is not None
+        text = clean_utterance(re.sub(pattern, "", text), name=self.info.name, other_names=others)
         metadata: dict[str, str | int | float | bool | None] = {}
         behaviour = getattr(self.profile, "behaviour", None)
         if behaviour is not None and (behaviour.typo_rate or behaviour.dropout):
