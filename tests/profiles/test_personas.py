@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from simulacra import Conversation, ParticipantInfo, ParticipantKind, PromptedUs
 from simulacra.participants import render_profile
 from simulacra.profiles import Persona, PopulationSpec, population_stats, sample_population
 from simulacra.testing import function_model
+from tests._cli import run_cli as _cli
 
 SPEC = {
     "n": 300,
@@ -125,16 +124,6 @@ async def test_typos_and_dropout_are_applied_mechanically() -> None:
     leaver = PromptedUser(model, goal="g", profile=Persona(behaviour={"dropout": 1.0}))
     reply = await leaver.respond(c.view_for("user"))
     assert reply.stop and reply.metadata["dropped_out"] is True and reply.utterance == text
-
-
-def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_cli_sample_stats_and_run_config(tmp_path: Path) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.runs.conftest import Runner, write_config
-
 from simulacra.runs import read_conversations
 from simulacra.testing import FaultyServer, FaultyServerConfig
+from tests.runs.conftest import Runner, write_config
 
 
 def test_every_conversation_completes_and_retries_match_injected_faults(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.runs.conftest import Runner, records, write_config
-
 from simulacra.testing import FaultyServer, FaultyServerConfig
+from tests.runs.conftest import Runner, records, write_config
 
 
 def test_ray_executor_matches_local_executor(tmp_path: Path, cli: Runner) -> None:

@@ -8,9 +8,8 @@ import signal
 import time
 from pathlib import Path
 
-from tests.runs.conftest import Runner, records, start_cli, write_config
-
 from simulacra.testing import FaultyServer, FaultyServerConfig
+from tests.runs.conftest import Runner, records, start_cli, write_config
 
 
 def test_kill_9_at_random_points_then_resume_equals_uninterrupted(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests._cli import run_cli as _cli
 
 from simulacra.cli import main
 from simulacra.errors import ConfigError
@@ -93,16 +92,6 @@ def test_work_items_are_deterministic_and_distinct() -> None:
     assert len(ids) == len(set(ids)) == 8
     assert ids == [w.id for w in work_items(cfg)]
     assert ids[0] == work_item_id("a", "g", 0, 0)
-
-
-def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_cli_bad_config_exits_2_without_run_dir(tmp_path: Path) -> None:
