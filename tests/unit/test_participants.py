@@ -39,9 +39,19 @@ async def test_transcript_prompting_never_shows_the_bot_as_user() -> None:
     assert [m.role for m in messages] == ["system", "user"]
     assert "book a room" in messages[0].content and "You are Maya" in messages[0].content
     assert "You: I need a room\nAssistant: Which dates?" in messages[1].content
-    assert messages[1].content.rstrip().endswith('without the "You:" label.')
+    assert 'Write only your next message (what "You" say next)' in messages[1].content
+    # the stop rule is offered only once the assistant has answered
+    assert "###STOP###" in messages[1].content and "###STOP###" not in messages[0].content
     assert config.stop == ["\nAssistant:"]
     assert reply.model_calls[0].role == "user"
+
+
+async def test_no_stop_rule_before_the_user_has_spoken() -> None:
+    model, seen = _echo_model()
+    user = PromptedUser(model, goal="book a room")
+    empty = Conversation(participants=_conversation().participants)
+    await user.respond(empty.view_for("user"))
+    assert all("###STOP###" not in m.content for m in seen[0][0])
 
 
 async def test_transcript_prefix_is_stable_across_turns() -> None:

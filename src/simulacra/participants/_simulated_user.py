@@ -157,6 +157,9 @@ class PromptedUser:
                         transcript=view.transcript(self_label="You"),
                         reasoning=self.reasoning,
                         style=self._style,
+                        can_stop=any(m.role == "assistant" for m in view.messages)
+                        and any(m.role == "user" for m in view.messages),
+                        stop_sentinel=self.stop_sentinel,
                     ),
                 ),
             ]
