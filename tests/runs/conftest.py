@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulacra.runs import read_conversations
+from tests._cli import run_cli
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -58,13 +59,7 @@ def start_cli(args: list[str], cwd: Path) -> subprocess.Popen[str]:
 @pytest.fixture
 def cli(tmp_path: Path) -> Runner:
     def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "simulacra", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_cli(list(args), tmp_path, timeout=timeout)
 
     return run
 

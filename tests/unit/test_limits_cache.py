@@ -3,6 +3,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from simulacra.errors import RateLimitError
 from simulacra.models import (
     AdaptiveLimiter,
@@ -33,7 +35,9 @@ async def test_limiter_halves_on_rate_limit_and_grows_back() -> None:
     assert fixed.limit == 3
 
 
-async def test_limiter_caps_in_flight_and_pauses_for_retry_after() -> None:
+async def test_limiter_caps_in_flight_and_pauses_for_retry_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     limiter = AdaptiveLimiter(2)
     await limiter.acquire()
     await limiter.acquire()
@@ -46,10 +50,17 @@ async def test_limiter_caps_in_flight_and_pauses_for_retry_after() -> None:
     limiter.release()
     limiter.release()
     limiter.on_rate_limit(0.2)
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def record(seconds: float) -> None:
+        pauses.append(seconds)
+        limiter._paused_until = 0.0  # the pause is over
+        await real_sleep(0)
+
+    monkeypatch.setattr("simulacra.models._limits.asyncio.sleep", record)
     await limiter.acquire()
-    assert loop.time() - t0 >= 0.15
+    assert len(pauses) == 1 and 0.15 < pauses[0] <= 0.2
 
 
 async def test_models_on_one_connection_share_a_pool() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.profiles import Persona, PopulationSpec, population_stats, sample_population
 from simulacra.profiles._io import load_personas, load_spec
@@ -39,7 +40,7 @@ def sample_command(spec: Path, n: int | None, seed: int | None, output: Path) ->
         try:
             population = PopulationSpec.model_validate({**population.model_dump(), **updates})
         except ValidationError as exc:
-            raise ConfigError(f"-n/--seed: {exc.errors()[0]['msg']}") from None
+            raise ConfigError(f"-n/--seed: {summarise(exc)}") from None
     personas = sample_population(population)
     _write_personas(personas, output)
     stats = population_stats(personas, population)

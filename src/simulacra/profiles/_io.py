@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.profiles._population import PopulationSpec
 
@@ -27,10 +28,7 @@ def load_spec(path: Path) -> PopulationSpec:
     try:
         return PopulationSpec.model_validate(data or {})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{path}: {loc + ': ' if loc else ''}{message}") from None
+        raise ConfigError(f"{path}: {summarise(exc)}") from None
 
 
 def load_personas(path: Path) -> list[Any]:
@@ -48,7 +46,5 @@ def load_personas(path: Path) -> list[Any]:
         try:
             personas.append(Persona.model_validate_json(line))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"{path}:{number}: {loc}: {first['msg']}") from None
+            raise ConfigError(f"{path}:{number}: {summarise(exc)}") from None
     return personas

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.profiles._persona import Behaviour, BigFive, Demographics, Hexaco
 
@@ -251,9 +252,7 @@ def sample_population(spec: PopulationSpec) -> list[Any]:
         try:
             personas.append(Persona.model_validate(data))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"persona {i + 1}: {loc}: {first['msg']}") from None
+            raise ConfigError(f"persona {i + 1}: {summarise(exc)}") from None
     return personas
 
 
