@@ -13,10 +13,12 @@ change without changing data. :data:`Profile` is the discriminated union (field 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from simulacra.profiles._individual import Individual
+from simulacra.profiles._kinds import AttributeValue, GeneralUser, Persona
 from simulacra.profiles._persona import (
     Behaviour,
     BigFive,
@@ -31,6 +33,7 @@ from simulacra.profiles._population import (
     population_stats,
     sample_population,
 )
+from simulacra.profiles._roleplay import RolePlay
 
 __all__ = [
     "AttributeSpec",
@@ -50,70 +53,6 @@ __all__ = [
     "population_stats",
     "sample_population",
 ]
-
-AttributeValue = str | int | float | bool | list[str]
-
-
-class _ProfileBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None = None
-    """Stable id of the profile within a population (used in work-item ids)."""
-    name: str = "User"
-    """Display name in transcripts."""
-
-    def profile_id(self) -> str:
-        """The id, or a readable fallback derived from kind and name."""
-        kind: str = getattr(self, "kind", "profile")
-        return self.id or f"{kind}:{self.name}"
-
-
-class GeneralUser(_ProfileBase):
-    """The default user: an average member of the population, nothing distinguishing."""
-
-    kind: Literal["general"] = "general"
-    template: str = "profile/general"
-
-
-class Persona(_ProfileBase):
-    """A persona Ψ = {ψ_1..ψ_m}: typed demographics, interests, values, Big Five / HEXACO scores,
-    behaviour knobs, and free ``attributes`` for anything else."""
-
-    kind: Literal["persona"] = "persona"
-    template: str = "profile/persona"
-    description: str | None = None
-    demographics: Demographics = Field(default_factory=Demographics)
-    interests: list[str] = Field(default_factory=list)
-    values: list[str] = Field(default_factory=list)
-    big_five: BigFive | None = None
-    hexaco: Hexaco | None = None
-    behaviour: Behaviour = Field(default_factory=Behaviour)
-    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
-
-    def behaviour_lines(self) -> list[str]:
-        """The behaviour knobs as instructions (used by the persona template)."""
-        return describe_behaviour(self.behaviour)
-
-
-class RolePlay(_ProfileBase):
-    """A role-play character: an identity handle (e.g. "Ada Lovelace in 1843") plus a card."""
-
-    kind: Literal["roleplay"] = "roleplay"
-    template: str = "profile/roleplay"
-    handle: str
-    card: str | None = None
-    speech_style: str | None = None
-
-
-class Individual(_ProfileBase):
-    """A real individual, grounded in their own facts and history."""
-
-    kind: Literal["individual"] = "individual"
-    template: str = "profile/individual"
-    facts: list[str] = Field(default_factory=list)
-    history: list[str] = Field(default_factory=list)
-    """Excerpts of the person's own past messages, oldest first."""
-
 
 Profile = Annotated[
     GeneralUser | Persona | RolePlay | Individual,
