@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+import difflib
+import types
+import typing
+
+from pydantic import BaseModel, ValidationError
 
 
-def summarise(exc: ValidationError) -> str:
-    """``"field.path: message"`` of the first error (``"message"`` when it has no location)."""
+def summarise(exc: ValidationError, *, model: object = None) -> str:
+    """``"field.path: message"`` of the first error (``"message"`` when it has no location).
+
+    With ``model`` (a pydantic model or a type built of them), an unknown field gets a
+    "did you mean ...?" hint from the field names that type knows.
+    """
     first = exc.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden" and model is not None and first["loc"]:
+        close = difflib.get_close_matches(
+            str(first["loc"][-1]), sorted(_field_names(model)), n=1, cutoff=0.6
+        )
+        message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
     return f"{loc}: {message}" if loc else message
+
+
+def _field_names(tp: object, seen: set[object] | None = None) -> set[str]:
+    """Every field name of the pydantic models reachable from ``tp``."""
+    seen = set() if seen is None else seen
+    if tp in seen:
+        return set()
+    seen.add(tp)
+    names: set[str] = set()
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for name, field in tp.model_fields.items():
+            names.add(name)
+            names |= _field_names(field.annotation, seen)
+        return names
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _field_names(typing.get_args(tp)[0], seen)
+    if origin is not None or isinstance(tp, types.UnionType):
+        for arg in typing.get_args(tp):
+            names |= _field_names(arg, seen)
+    return names

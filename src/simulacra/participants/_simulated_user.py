@@ -11,6 +11,7 @@ from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._noise import add_typos, knob_rng
 from simulacra.participants._protocol import Reply, call_ref
+from simulacra.participants._render import render_profile
 from simulacra.profiles import GeneralUser, Profile
 from simulacra.prompts import get_template
 
@@ -25,12 +26,6 @@ _REASONING_SCHEMA = {
     "properties": {"thought": {"type": "string"}, "message": {"type": "string"}},
     "required": ["thought", "message"],
 }
-
-
-def render_profile(profile: Profile) -> tuple[str, str]:
-    """Render a profile with its template; returns ``(text, template_ref)``."""
-    template = get_template(profile.template)
-    return template.render(p=profile), template.ref
 
 
 def clean_utterance(text: str, *, name: str, other_names: Sequence[str]) -> str:

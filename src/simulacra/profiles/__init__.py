@@ -1,11 +1,12 @@
 """Who is simulated (survey §3): the context Ψ_p of a simulated participant.
 
-Four kinds, as data (first cut; a later issue deepens each):
+Five kinds, as data:
 
 - :class:`GeneralUser` — Ψ^default, no distinguishing attributes (§3.1);
 - :class:`Persona` — a set of attributes ψ_1..ψ_m (§3.2);
 - :class:`RolePlay` — an identity handle h plus an optional character card (§3.3);
-- :class:`Individual` — grounded in one person's own history H_p (§3.4).
+- :class:`Individual` — grounded in one person's own history H_p (§3.4);
+- :class:`Hybrid` — several of these composed with an explicit precedence (§3.5).
 
 Each profile names the versioned prompt template that renders it (``template``), so prompts can
 change without changing data. :data:`Profile` is the discriminated union (field ``kind``).
@@ -17,6 +18,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from simulacra.profiles._hybrid import Hybrid, HybridPart
 from simulacra.profiles._individual import Individual
 from simulacra.profiles._kinds import AttributeValue, GeneralUser, Persona
 from simulacra.profiles._persona import (
@@ -43,6 +45,8 @@ __all__ = [
     "Demographics",
     "GeneralUser",
     "Hexaco",
+    "Hybrid",
+    "HybridPart",
     "Individual",
     "Persona",
     "PopulationSpec",
@@ -55,6 +59,6 @@ __all__ = [
 ]
 
 Profile = Annotated[
-    GeneralUser | Persona | RolePlay | Individual,
+    GeneralUser | Persona | RolePlay | Individual | Hybrid,
     Field(discriminator="kind"),
 ]

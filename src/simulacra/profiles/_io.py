@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.profiles._population import PopulationSpec
 
-__all__ = ["load_personas", "load_spec"]
+__all__ = ["load_personas", "load_profiles", "load_spec"]
 
 
 def load_spec(path: Path) -> PopulationSpec:
@@ -28,23 +29,57 @@ def load_spec(path: Path) -> PopulationSpec:
     try:
         return PopulationSpec.model_validate(data or {})
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {summarise(exc)}") from None
+        raise ConfigError(f"{path}: {summarise(exc, model=PopulationSpec)}") from None
+
+
+def load_profiles(path: Path) -> list[Any]:
+    """Read profiles of any kind from JSONL (one per line) or a YAML list.
+
+    A record without ``kind`` is a persona (the format ``simulacra personas`` writes).
+    """
+    from simulacra.profiles import Profile
+
+    adapter: TypeAdapter[Any] = TypeAdapter(Profile)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    if path.suffix in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{path}{where}: malformed YAML") from None
+        if not isinstance(data, list):
+            raise ConfigError(f"{path}: expected a list of profiles")
+        records = [(f"{path}: profile {i}", r) for i, r in enumerate(data, start=1)]
+    else:
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((f"{path}:{number}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{number}: malformed JSON: {exc.msg}") from None
+    profiles = []
+    for where, record in records:
+        if isinstance(record, dict):
+            record.setdefault("kind", "persona")
+        try:
+            profiles.append(adapter.validate_python(record))
+        except ValidationError as exc:
+            raise ConfigError(f"{where}: {summarise(exc, model=Profile)}") from None
+    return profiles
 
 
 def load_personas(path: Path) -> list[Any]:
-    """Read personas from JSONL (one per line)."""
+    """Read personas from JSONL (one per line); other kinds are an error."""
     from simulacra.profiles import Persona
 
-    personas = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            personas.append(Persona.model_validate_json(line))
-        except ValidationError as exc:
-            raise ConfigError(f"{path}:{number}: {summarise(exc)}") from None
-    return personas
+    profiles = load_profiles(path)
+    for i, profile in enumerate(profiles, start=1):
+        if not isinstance(profile, Persona):
+            raise ConfigError(f"{path}: profile {i} is a {profile.kind}, not a persona")
+    return profiles

@@ -252,7 +252,7 @@ def sample_population(spec: PopulationSpec) -> list[Any]:
         try:
             personas.append(Persona.model_validate(data))
         except ValidationError as exc:
-            raise ConfigError(f"persona {i + 1}: {summarise(exc)}") from None
+            raise ConfigError(f"persona {i + 1}: {summarise(exc, model=Persona)}") from None
     return personas
 
 

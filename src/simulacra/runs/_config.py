@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -10,6 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.models import ModelSpec
 from simulacra.profiles import GeneralUser, Profile
@@ -186,39 +186,12 @@ class RunConfig(_Strict):
         return self
 
 
-def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
-    seen = seen if seen is not None else set()
-    if model in seen:
-        return set()
-    seen.add(model)
-    names = set(model.model_fields)
-    for field in model.model_fields.values():
-        for arg in _walk_types(field.annotation):
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                names |= _all_field_names(arg, seen)
-    return names
-
-
-def _walk_types(tp: Any) -> list[Any]:
-    out = [tp]
-    for arg in getattr(tp, "__args__", ()) or ():
-        out.extend(_walk_types(arg))
-    meta = getattr(tp, "__metadata__", None)
-    if meta is not None:
-        out.extend(_walk_types(getattr(tp, "__origin__", None)))
-    return out
-
-
 def _format_error(source: str, error: ValidationError) -> str:
     first = error.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-after"))
     kind = first["type"]
     if kind == "extra_forbidden":
-        key = str(first["loc"][-1])
-        known = _all_field_names(RunConfig)
-        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"{source}: {loc}: unknown key{hint}"
+        return f"{source}: {summarise(error, model=RunConfig)}"
     if kind == "missing":
         return f"{source}: {loc}: required field is missing"
     if kind == "union_tag_invalid":
@@ -270,13 +243,13 @@ def load_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
     config = parse_config(data, source=str(path))
     if config.profiles_file:
-        from simulacra.profiles._io import load_personas
+        from simulacra.profiles._io import load_profiles
 
         file = Path(config.profiles_file)
         if not file.is_absolute():
             file = path.parent / file
-        personas = load_personas(file)
-        if not personas:
-            raise ConfigError(f"{path}: profiles_file: {file} holds no personas")
-        config = config.model_copy(update={"profiles": personas})
+        profiles = load_profiles(file)
+        if not profiles:
+            raise ConfigError(f"{path}: profiles_file: {file} holds no profiles")
+        config = config.model_copy(update={"profiles": profiles})
     return config
