@@ -74,3 +74,97 @@ def stats_command(file: Path, spec: Path | None) -> None:
     personas = load_personas(file)
     target = load_spec(spec) if spec else None
     click.echo(json.dumps(population_stats(personas, target), indent=2))
+
+
+@personas_command.command("psychometric")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--model", "model_spec", default="embedded:default", show_default=True)
+@click.option("-n", type=int, help="Administer to n personas (a seeded sample).")
+@click.option("--inventory", default="mini-ipip", show_default=True, help="Or an inventory YAML.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--fresh-context", is_flag=True, help="One short conversation per item.")
+@click.option("--no-reask", is_flag=True, help="Do not re-ask unparseable answers.")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Personas at once.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSON report.")
+def psychometric_command(
+    file: Path,
+    model_spec: str,
+    n: int | None,
+    inventory: str,
+    seed: int,
+    fresh_context: bool,
+    no_reask: bool,
+    concurrency: int | None,
+    max_tokens: int,
+    output: Path,
+) -> None:
+    """Administer a Big Five inventory to the personas of FILE and compare with their scores."""
+    from simulacra.cli._persona_checks import format_report, run_psychometric
+
+    report = run_psychometric(
+        file,
+        model_spec=model_spec,
+        n=n,
+        inventory_name=inventory,
+        seed=seed,
+        fresh_context=fresh_context,
+        reask=not no_reask,
+        concurrency=concurrency,
+        max_tokens=max_tokens,
+        output=output,
+    )
+    click.echo(format_report(report))
+    click.echo(f"wrote {output}")
+
+
+@personas_command.command("generate")
+@click.argument("seeds", required=False, type=click.Path(path_type=Path))
+@click.option("--domain", help="Instead of SEEDS: people who would use this (a product, a task).")
+@click.option("--model", "model_spec", default="embedded:default", show_default=True)
+@click.option("-n", type=int, help="Personas to generate (default: one per seed; 20 for --domain).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option("--threshold", type=float, default=0.8, show_default=True, help="Near-duplicate.")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Seeds at once.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=400, show_default=True)
+@click.option("--temperature", type=click.FloatRange(0, 5), default=0.8, show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSONL file.")
+def generate_command(
+    seeds: Path | None,
+    domain: str | None,
+    model_spec: str,
+    n: int | None,
+    seed: int,
+    retries: int,
+    threshold: float,
+    concurrency: int | None,
+    max_tokens: int,
+    temperature: float,
+    output: Path,
+) -> None:
+    """Generate personas from SEEDS (one short description per line) with a model."""
+    from simulacra.cli._persona_checks import run_generate
+
+    result = run_generate(
+        seeds,
+        domain=domain,
+        model_spec=model_spec,
+        n=n,
+        seed=seed,
+        retries=retries,
+        threshold=threshold,
+        concurrency=concurrency,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        output=output,
+    )
+    click.echo(
+        f"generated {len(result.personas)}, invalid {len(result.rejected)}, "
+        f"duplicates dropped {result.duplicates} ({result.attempts} model calls)"
+    )
+    for r in result.rejected[:5]:
+        click.echo(f"  rejected after {r.attempts} attempts: {r.reason}")
+    click.echo(f"wrote {len(result.personas)} personas to {output}")
+    if result.personas:
+        click.echo(json.dumps(population_stats(result.personas), indent=2))
