@@ -43,12 +43,12 @@ def test_persona_renders_typed_fields_and_knobs() -> None:
         behaviour={"verbosity": 0.05, "politeness": 0.9, "emotional_state": "anxious"},
     )
     text, ref = render_profile(p)
-    assert ref == "profile/persona@2"
+    assert ref == "profile/persona@3"
     assert "- age: 34" in text and "- occupation: nurse" in text and "interests: chess" in text
     assert "- neuroticism: 4.5" in text
     assert "very short messages" in text and "very polite" in text and "feel anxious" in text
     loud = render_profile(Persona(behaviour={"verbosity": 0.95}))[0]
-    assert "long, detailed messages" in loud
+    assert "long, detailed messages: at least four full sentences" in loud
 
 
 def test_sampling_is_seeded_stratified_and_close_to_target() -> None:

@@ -4,8 +4,9 @@ effect even on models that ignore the instruction, and reproducibly."""
 from __future__ import annotations
 
 import random
+import re
 
-__all__ = ["add_typos", "knob_rng"]
+__all__ = ["add_typos", "knob_rng", "shorten", "word_budget"]
 
 _NEIGHBOURS = "qwertyuiopasdfghjklzxcvbnm"
 
@@ -33,3 +34,22 @@ def add_typos(text: str, rate: float, rng: random.Random) -> str:
             word = word[:j] + rng.choice(_NEIGHBOURS) + word[j + 1 :]
         words[i] = word
     return " ".join(words)
+
+
+def word_budget(verbosity: float | None) -> int | None:
+    """The most words a terse user writes (``verbosity`` below 1/3), or ``None``: no limit."""
+    if verbosity is None or verbosity >= 0.34:
+        return None
+    return round(6 + verbosity * 30)
+
+
+def shorten(text: str, max_words: int) -> str:
+    """Keep a message within ``max_words``: its first sentence if that fits, else its first
+    ``max_words`` words. Small models ignore "write very short messages"; this makes the
+    verbosity knob take effect at the low end, as typos and dropout do."""
+    if len(text.split()) <= max_words:
+        return text
+    first = re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
+    if len(first.split()) <= max_words:
+        return first
+    return " ".join(first.split()[:max_words]).rstrip(",;:")

@@ -19,7 +19,7 @@ def render_profile(profile: Profile) -> tuple[str, str]:
 
     A :class:`~simulacra.profiles.Hybrid` renders each part with the part's own template, in
     precedence order, inside ``profile/hybrid``; its ref lists every template used, highest
-    precedence first (``profile/hybrid@1+profile/roleplay@2+profile/persona@2``).
+    precedence first (``profile/hybrid@1+profile/roleplay@2+profile/persona@3``).
     """
     template = get_template(profile.template)
     if not isinstance(profile, Hybrid):

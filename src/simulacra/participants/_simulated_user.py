@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
+from simulacra.memory import Hit, Passage, Retriever, make_retriever
 from simulacra.models import ChatMessage, GenerateConfig, Model
-from simulacra.participants._noise import add_typos, knob_rng
+from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.participants._render import render_profile
-from simulacra.profiles import GeneralUser, Profile
+from simulacra.profiles import GeneralUser, Individual, Profile
 from simulacra.prompts import get_template
 
 __all__ = ["STOP_SENTINEL", "PromptedUser", "Prompting", "clean_utterance", "render_profile"]
@@ -78,6 +80,14 @@ class PromptedUser:
         reasoning: Ask for hidden chain-of-thought (JSON-constrained), logged on the turn.
         instructions: Extra scenario instructions appended to the system prompt.
         stop_sentinel: The string with which the user ends the conversation.
+        retriever: Where to look up memories each turn. Default: for an
+            :class:`~simulacra.profiles.Individual` (or a hybrid with one) that has memories,
+            a retriever of its ``retrieval`` kind over the memories not already among its facts.
+            The query is the other side's last message (the goal on the first turn); the top
+            ``memory_k`` hits go into the prompt and their ids onto the turn (``memory_ids``,
+            comma-separated).
+        enforce_verbosity: Trim a terse persona's (verbosity < 1/3) long messages to its word
+            budget (recorded as ``shortened`` on the turn), as typos and dropout are applied.
         config: Per-call generation options.
     """
 
@@ -93,6 +103,8 @@ class PromptedUser:
         reasoning: bool = False,
         instructions: str | None = None,
         stop_sentinel: str = STOP_SENTINEL,
+        enforce_verbosity: bool = True,
+        retriever: Retriever | None = None,
         config: GenerateConfig | None = None,
     ) -> None:
         if prompting not in ("transcript", "chat"):
@@ -105,6 +117,7 @@ class PromptedUser:
         self.reasoning = reasoning
         self.instructions = instructions
         self.stop_sentinel = stop_sentinel
+        self.enforce_verbosity = enforce_verbosity
         self.config = config
         self.info = ParticipantInfo(
             id=id,
@@ -117,6 +130,16 @@ class PromptedUser:
         self._config_cache: dict[tuple[str, ...], GenerateConfig] = {}
         lines: list[str] = getattr(self.profile, "behaviour_lines", list)()
         self._style = " ".join(lines) if lines else None
+        individual = _individual_of(self.profile)
+        self.memory_k = individual.memory_k if individual is not None else 3
+        self.retriever = retriever if retriever is not None else _memory_retriever(individual)
+
+    def recall(self, view: View) -> list[Hit]:
+        """The memories that may matter for the next turn (none without a retriever)."""
+        if self.retriever is None:
+            return []
+        query = next((m.content for m in reversed(view.messages) if m.role == "user"), self.goal)
+        return self.retriever.search(query, self.memory_k)
 
     def _system(self, template_id: str, common: Mapping[str, object]) -> tuple[ChatMessage, str]:
         # The system prompt depends only on this user's fixed settings: render it once.
@@ -127,9 +150,17 @@ class PromptedUser:
             self._system_cache[template_id] = cached
         return cached
 
-    def build_messages(self, view: View) -> tuple[list[ChatMessage], list[str]]:
-        """The request for this view, and the refs of the templates used."""
+    def build_messages(
+        self, view: View, *, memories: Sequence[Hit] | None = None
+    ) -> tuple[list[ChatMessage], list[str]]:
+        """The request for this view, and the refs of the templates used.
+
+        Args:
+            view: This user's view of the conversation.
+            memories: Retrieved memories to show (default: :meth:`recall` on ``view``).
+        """
         name = self.info.name
+        recalled = [h.text for h in (self.recall(view) if memories is None else memories)]
         common = {
             "name": name,
             "profile": self._profile_text,
@@ -155,11 +186,19 @@ class PromptedUser:
                         can_stop=any(m.role == "assistant" for m in view.messages)
                         and any(m.role == "user" for m in view.messages),
                         stop_sentinel=self.stop_sentinel,
+                        memories=recalled,
                     ),
                 ),
             ]
             return messages, [self._profile_ref, system_ref, turn.ref]
-        system, system_ref = self._system("user/chat_system", common)
+        if recalled:  # the system prompt changes with what is recalled: not cached
+            chat_system = get_template("user/chat_system")
+            system = ChatMessage(
+                role="system", content=chat_system.render(**common, memories=recalled)
+            )
+            system_ref = chat_system.ref
+        else:
+            system, system_ref = self._system("user/chat_system", {**common, "memories": []})
         messages = [system]
         refs = [self._profile_ref, system_ref]
         if not view.messages or view.messages[0].role == "assistant":
@@ -180,7 +219,8 @@ class PromptedUser:
         return config
 
     async def respond(self, view: View) -> Reply:
-        messages, refs = self.build_messages(view)
+        hits = await asyncio.to_thread(self.recall, view) if self.retriever is not None else []
+        messages, refs = self.build_messages(view, memories=hits)
         others = [p.name for p in view.others]
         per_call = self._call_config(tuple(others))
         output = await self.model.generate(messages, config=per_call, templates=refs)
@@ -201,7 +241,15 @@ class PromptedUser:
         stop = re.search(pattern, text) is not None
         text = clean_utterance(re.sub(pattern, "", text), name=self.info.name, other_names=others)
         metadata: dict[str, str | int | float | bool | None] = {}
+        if self.retriever is not None:
+            metadata["memory_ids"] = ",".join(h.id for h in hits)
         behaviour = getattr(self.profile, "behaviour", None)
+        budget = word_budget(behaviour.verbosity) if behaviour is not None else None
+        if budget is not None and self.enforce_verbosity and text:
+            shorter = shorten(text, budget)
+            if shorter != text:
+                text = shorter
+                metadata["shortened"] = True
         if behaviour is not None and (behaviour.typo_rate or behaviour.dropout):
             seed = self.config.seed if self.config else None
             rng = knob_rng(seed, view.conversation_id, view.turn_index)
@@ -217,3 +265,26 @@ class PromptedUser:
             model_calls=[call_ref(self.model, output)],
             metadata=metadata,
         )
+
+
+def _individual_of(profile: Profile) -> Individual | None:
+    if isinstance(profile, Individual):
+        return profile
+    for part in getattr(profile, "parts", None) or []:
+        if isinstance(part, Individual):
+            return part
+    return None
+
+
+def _memory_retriever(individual: Individual | None) -> Retriever | None:
+    if individual is None or individual.retrieval == "none":
+        return None
+    shown = set(individual.facts)
+    passages: list[Passage] = []
+    texts: set[str] = set()
+    for memory in individual.memories:
+        if memory.text in shown or memory.text in texts:
+            continue  # facts are in every prompt already
+        texts.add(memory.text)
+        passages.append(Passage(id=memory.id, text=memory.text))
+    return make_retriever(individual.retrieval, passages) if passages else None

@@ -82,12 +82,14 @@ def describe_behaviour(b: Behaviour) -> list[str]:
     """Plain-language instructions for the knobs that are set."""
     out: list[str] = []
     if b.verbosity is not None:
+        budget = round(6 + b.verbosity * 30)  # the same budget PromptedUser enforces
         out.append(
             _level(
                 b.verbosity,
-                "You write very short messages: a few words, never more than one sentence.",
+                f"You write very short messages: at most {budget} words, one sentence, no greeting.",
                 "You write messages of one or two sentences.",
-                "You write long, detailed messages of several sentences, with background.",
+                "You write long, detailed messages: at least four full sentences, explaining your "
+                "situation and background even when a short answer would do.",
             )
         )
     if b.politeness is not None:
