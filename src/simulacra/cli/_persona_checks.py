@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import random
-import sys
 from pathlib import Path
 
 import click
@@ -17,7 +16,12 @@ from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.models import Model, get_model
 from simulacra.profiles import Persona
-from simulacra.profiles._generate import GenerationResult, domain_seeds, generate_personas
+from simulacra.profiles._generate import (
+    GenerationResult,
+    Rejection,
+    domain_seeds,
+    generate_personas,
+)
 from simulacra.profiles._inventory import load_inventory
 from simulacra.profiles._io import load_personas
 from simulacra.profiles._psychometric import (
@@ -195,9 +199,13 @@ def run_generate(
         model_spec, role="persona_gen", max_tokens=max_tokens, temperature=temperature, seed=seed
     )
 
-    def progress(item: Persona | object) -> None:
-        mark = "ok" if isinstance(item, Persona) else "rejected"
-        click.echo(f"  {mark}", err=True)
+    done = 0
+
+    def progress(item: Persona | Rejection) -> None:
+        nonlocal done
+        done += 1
+        what = f"ok: {item.name}" if isinstance(item, Persona) else f"rejected: {item.reason}"
+        click.echo(f"  [{done}/{len(seeds)}] {what}", err=True)
 
     async def go() -> GenerationResult:
         try:
@@ -214,5 +222,4 @@ def run_generate(
 
     result = asyncio.run(go())
     _write_personas(result.personas, output)
-    sys.stderr.flush()
     return result
