@@ -12,6 +12,7 @@ from simulacra import __version__
 from simulacra.cli._cache import cache_command
 from simulacra.cli._models import models_command
 from simulacra.cli._personas import personas_command
+from simulacra.cli._roleplay import roleplay_command
 from simulacra.cli._run import run_command
 from simulacra.cli._show import show_command
 from simulacra.errors import ConfigError, MissingExtraError
@@ -30,6 +31,7 @@ cli.add_command(show_command)
 cli.add_command(models_command)
 cli.add_command(cache_command)
 cli.add_command(personas_command)
+cli.add_command(roleplay_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,10 +11,11 @@ results can be audited.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from simulacra.evaluation._stats import wilson
 
 __all__ = ["ROLE_VIOLATIONS", "RoleAdherence", "role_adherence", "role_violation"]
 
@@ -112,14 +113,8 @@ class RoleAdherence:
 
     def wilson_interval(self, z: float = 1.96) -> tuple[float, float]:
         """95% Wilson score interval of :attr:`rate`."""
-        n = self.turns
-        if n == 0:
-            return (float("nan"), float("nan"))
-        p = self.adherent / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-        return (max(0.0, centre - half), min(1.0, centre + half))
+        estimate = wilson(self.adherent, self.turns, z=z)
+        return (estimate.low, estimate.high)
 
 
 def role_adherence(

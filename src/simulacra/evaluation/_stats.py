@@ -1,13 +1,15 @@
-"""Uncertainty for small samples: percentile bootstrap intervals (seeded, dependency-free)."""
+"""Uncertainty for small samples: percentile bootstrap intervals (seeded, dependency-free) and
+Wilson score intervals of proportions."""
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Estimate", "bootstrap_mean", "bootstrap_mean_difference"]
+__all__ = ["Estimate", "bootstrap_mean", "bootstrap_mean_difference", "wilson"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,21 @@ def bootstrap_mean_difference(
     ]
     low, high = _percentiles(diffs, level)
     return Estimate(statistics.fmean(a) - statistics.fmean(b), low, high, level, len(a) + len(b))
+
+
+def wilson(successes: int, n: int, *, z: float = 1.96) -> Estimate:
+    """A proportion ``successes / n`` with its Wilson score interval (95% for ``z=1.96``).
+
+    ``n == 0`` gives NaN value and bounds rather than an error (an empty sample is data).
+    """
+    if not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n, got {successes} of {n}")
+    level = math.erf(z / math.sqrt(2))
+    if n == 0:
+        nan = float("nan")
+        return Estimate(nan, nan, nan, round(level, 4), 0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), round(level, 4), n)
