@@ -35,19 +35,22 @@ from simulacra.profiles._population import (
     population_stats,
     sample_population,
 )
-from simulacra.profiles._roleplay import RolePlay
+from simulacra.profiles._roleplay import CharacterCard, ExampleLine, KnowledgeBoundary, RolePlay
 
 __all__ = [
     "AttributeSpec",
     "AttributeValue",
     "Behaviour",
     "BigFive",
+    "CharacterCard",
     "Demographics",
+    "ExampleLine",
     "GeneralUser",
     "Hexaco",
     "Hybrid",
     "HybridPart",
     "Individual",
+    "KnowledgeBoundary",
     "Persona",
     "PopulationSpec",
     "Profile",
