@@ -168,3 +168,94 @@ def generate_command(
     click.echo(f"wrote {len(result.personas)} personas to {output}")
     if result.personas:
         click.echo(json.dumps(population_stats(result.personas), indent=2))
+
+
+def _write_atomically(outputs: list[tuple[Path, str]]) -> None:
+    temps = []
+    for path, text in outputs:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        temps.append((tmp, path))
+    for tmp, path in temps:
+        os.replace(tmp, path)
+
+
+@personas_command.command("import-history")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSON file.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "text"]), help="Read all as.")
+@click.option("--person", help="The speaker who is the person (needed with several speakers).")
+@click.option("--field", "field_spec", default="", help="e.g. speaker=from,text=body,session=chat")
+@click.option("--no-redact", is_flag=True, help="Keep personal data (redaction is on by default).")
+@click.option("--names-file", type=click.Path(path_type=Path), help="More names, one a line.")
+@click.option("--report", type=click.Path(path_type=Path), help="Write the redaction report.")
+@click.option("--memory-log", type=click.Path(path_type=Path), help="Write the consolidation log.")
+@click.option("--name", help="Display name of the profile (default: the speaker label).")
+@click.option("--id", "profile_id", help="Profile id.")
+@click.option("--retrieval", type=click.Choice(["bm25", "embedding", "none"]), default="bm25")
+@click.option("--memory-k", type=click.IntRange(1, 50), default=3, help="Memories per turn.")
+@click.option("--capacity", type=click.IntRange(1), help="Keep at most this many memories.")
+def import_history_command(
+    logs: tuple[Path, ...],
+    output: Path,
+    fmt: str | None,
+    person: str | None,
+    field_spec: str,
+    no_redact: bool,
+    names_file: Path | None,
+    report: Path | None,
+    memory_log: Path | None,
+    name: str | None,
+    profile_id: str | None,
+    retrieval: str,
+    memory_k: int,
+    capacity: int | None,
+) -> None:
+    """Build an individual (survey §3.4) from a person's own chat LOGS (.jsonl, .csv) and notes
+    (.txt, .md): facts, style exemplars and consolidated memories, with personal data redacted."""
+    from collections import Counter
+    from typing import cast
+
+    from simulacra.profiles import import_history, parse_field_mapping
+    from simulacra.profiles._history import HistoryFormat
+    from simulacra.profiles._individual import Retrieval
+
+    names: list[str] = []
+    if names_file is not None:
+        try:
+            names = [n.strip() for n in names_file.read_text(encoding="utf-8").splitlines()]
+        except (OSError, UnicodeDecodeError):
+            raise ConfigError(f"{names_file}: cannot read the names file") from None
+    result = import_history(
+        list(logs),
+        format=cast("HistoryFormat | None", fmt),
+        person=person,
+        fields=parse_field_mapping(field_spec),
+        redact=not no_redact,
+        names=[n for n in names if n and not n.startswith("#")],
+        name=name,
+        id=profile_id,
+        capacity=capacity,
+        retrieval=cast("Retrieval", retrieval),
+        memory_k=memory_k,
+    )
+    # One line of JSON: a valid JSON file and a one-record JSONL profiles file at once.
+    record = result.individual.model_dump(mode="json", exclude_defaults=True)
+    outputs = [(output, json.dumps({"kind": "individual", **record}) + "\n")]
+    if report is not None:
+        outputs.append((report, result.redactions.model_dump_json(indent=2) + "\n"))
+    if memory_log is not None:
+        lines = (op.model_dump_json() + "\n" for op in result.consolidation)
+        outputs.append((memory_log, "".join(lines)))
+    _write_atomically(outputs)
+    ops = Counter(op.op for op in result.consolidation)
+    individual = result.individual
+    click.echo(
+        f"wrote {output}: {result.messages} messages, {result.notes} note paragraphs -> "
+        f"{len(individual.facts)} facts, {len(individual.history)} exemplars, "
+        f"{len(individual.memories)} memories"
+    )
+    click.echo("consolidation: " + ", ".join(f"{k} {ops[k]}" for k in sorted(ops)))
+    counts = result.redactions.counts
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing found"
+    click.echo(f"redactions: {summary}" if result.redactions.enabled else "redactions: off")

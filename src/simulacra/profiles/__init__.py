@@ -18,8 +18,12 @@ from typing import Annotated
 
 from pydantic import Field
 
+from simulacra.profiles._consolidate import ConsolidationOp, consolidate
+from simulacra.profiles._extract import MemoryCandidate, extract_candidates
+from simulacra.profiles._history import FieldMapping, parse_field_mapping, read_history
 from simulacra.profiles._hybrid import Hybrid, HybridPart
-from simulacra.profiles._individual import Individual
+from simulacra.profiles._import import HistoryImport, import_history
+from simulacra.profiles._individual import Individual, Memory
 from simulacra.profiles._kinds import AttributeValue, GeneralUser, Persona
 from simulacra.profiles._persona import (
     Behaviour,
@@ -28,6 +32,7 @@ from simulacra.profiles._persona import (
     Hexaco,
     describe_behaviour,
 )
+from simulacra.profiles._pii import RedactionReport, Redactor
 from simulacra.profiles._population import (
     AttributeSpec,
     PopulationSpec,
@@ -43,21 +48,33 @@ __all__ = [
     "Behaviour",
     "BigFive",
     "CharacterCard",
+    "ConsolidationOp",
     "Demographics",
     "ExampleLine",
+    "FieldMapping",
     "GeneralUser",
     "Hexaco",
+    "HistoryImport",
     "Hybrid",
     "HybridPart",
     "Individual",
     "KnowledgeBoundary",
+    "Memory",
+    "MemoryCandidate",
     "Persona",
     "PopulationSpec",
     "Profile",
+    "RedactionReport",
+    "Redactor",
     "RolePlay",
+    "consolidate",
     "describe_behaviour",
+    "extract_candidates",
+    "import_history",
+    "parse_field_mapping",
     "persona_paths",
     "population_stats",
+    "read_history",
     "sample_population",
 ]
 
