@@ -20,7 +20,7 @@ from simulacra.evaluation import (
 from simulacra.evaluation._consistency import anachronism_families, consistency_flags
 from simulacra.evaluation._consistency_judge import JUDGE_SCHEMA
 from simulacra.models import ChatMessage, GenerateConfig
-from simulacra.profiles import RolePlay
+from simulacra.profiles import Profile, RolePlay
 from simulacra.testing import function_model
 from tests._cli import run_cli
 
@@ -119,7 +119,7 @@ def test_probe_answered_versus_declined() -> None:
     )
 
 
-def conversation(lines: Sequence[tuple[str, str]], profile: RolePlay = ADA) -> Conversation:
+def conversation(lines: Sequence[tuple[str, str]], profile: Profile = ADA) -> Conversation:
     c = Conversation(
         id="c1",
         participants=[
@@ -309,3 +309,20 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 def test_turn_check_in_character_requires_a_verdict() -> None:
     t = TurnCheck(conversation_id="c", turn_index=0, speaker="s", utterance="x", error="boom")
     assert not t.scored and not t.in_character
+
+
+def test_a_decline_must_come_first() -> None:
+    probe = "What do you think of the internet?"
+    late = "The internet is a very important part of our society. It connects us. I'm not sure what will happen next."
+    assert rules(late, previous=probe) == {"answered_probe"}
+    early = "Good sir, a curious question. I'm not sure what you mean by the internet."
+    assert rules(early, previous=probe) == set()
+
+
+def test_a_hybrid_with_a_roleplay_part_is_checked() -> None:
+    from simulacra.profiles import Hybrid, Persona
+
+    hybrid = Hybrid(name="Ada", parts=[Persona(name="Ada"), ADA])
+    c = conversation(DIALOGUE, profile=hybrid)
+    report = check_consistency(c)
+    assert report.n == 4 and report.in_character == 2

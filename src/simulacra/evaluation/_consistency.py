@@ -8,8 +8,9 @@ The lexical checker (:func:`check_consistency`, the cheap default) flags a chara
   ``data/anachronisms.yaml``, each family with an earliest year) — that the other side did not
   bring up;
 - ``year_after_cutoff``: names a year, decade or century after the cutoff that was not asked about;
-- ``answered_probe``: the previous message asked about an unknown topic and the reply carries no
-  decline or deflect marker ("I know nothing of...", "What is this...?", "let us speak of...");
+- ``answered_probe``: the previous message asked about an unknown topic and the reply's first two
+  sentences carry no decline or deflect marker ("I know nothing of...", "What is this...?",
+  "let us speak of...");
 - ``assistant_voice``: speaks like a chat assistant ("How can I help?"), writes both sides of the
   dialogue, or leaks its instructions (rules shared with :func:`role_violation`).
 
@@ -23,20 +24,16 @@ alternative.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
-
-import yaml
 
 from simulacra.conversation import Conversation
+from simulacra.evaluation._lexicon import AnachronismFamily, anachronism_families, lexicon
 from simulacra.evaluation._role import role_violation
 from simulacra.evaluation._stats import Estimate, wilson
 from simulacra.profiles import RolePlay
-from simulacra.profiles._roleplay import topic_key
 
 __all__ = [
     "CONSISTENCY_RULES",
@@ -128,112 +125,6 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
 _FOURTH_WALL_RE = _compile(_FOURTH_WALL)
 _DECLINE_RE = _compile(_DECLINE)
 _ASSISTANT_RE = _compile(_ASSISTANT_VOICE)
-
-
-@dataclass(frozen=True)
-class AnachronismFamily:
-    """A family of things unknown before a year (e.g. ``computers``, 1946).
-
-    Attributes:
-        name: Family name.
-        year: Earliest year it was publicly known.
-        probe: A noun phrase to ask about it ("electronic computers").
-        terms: The words that name it.
-    """
-
-    name: str
-    year: int
-    probe: str
-    terms: tuple[str, ...]
-
-
-@functools.cache
-def anachronism_families() -> tuple[AnachronismFamily, ...]:
-    """The shipped anachronism families, oldest first."""
-    text = resources.files("simulacra.evaluation").joinpath("data/anachronisms.yaml").read_text()
-    data = yaml.safe_load(text)
-    families = [
-        AnachronismFamily(f["name"], int(f["year"]), f["probe"], tuple(f["terms"]))
-        for f in data["families"]
-    ]
-    return tuple(sorted(families, key=lambda f: f.year))
-
-
-def _term_pattern(terms: Iterable[str]) -> re.Pattern[str]:
-    alternatives = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        words = term.lower().split()
-        if words:
-            alternatives.append(r"[\s\-]+".join(re.escape(w) for w in words))
-    return re.compile(rf"\b(?:{'|'.join(alternatives)})(?:s|es|'s|’s)?\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class _Topic:
-    name: str
-    why: str
-    pattern: re.Pattern[str]
-
-
-@dataclass(frozen=True)
-class _Lexicon:
-    topics: tuple[_Topic, ...]
-    cutoff: int | None
-    catchphrases: tuple[tuple[str, re.Pattern[str]], ...]
-
-
-def _user_topic_terms(topic: str) -> list[str]:
-    text = re.sub(r"^(the|a|an)\s+", "", " ".join(topic.lower().split()))
-    key = topic_key(topic)
-    return [text, key] if key != text else [text]
-
-
-def _family_for(topic: str) -> AnachronismFamily | None:
-    key = topic_key(topic)
-    for family in anachronism_families():
-        if key == topic_key(family.name) or key in {topic_key(t) for t in family.terms}:
-            return family
-    return None
-
-
-@functools.lru_cache(maxsize=256)
-def _lexicon_for(profile_json: str) -> _Lexicon:
-    profile = RolePlay.model_validate_json(profile_json)
-    boundary = profile.boundary_or_empty()
-    year = boundary.cutoff_year
-    known = {topic_key(t) for t in boundary.known_topics}
-    topics: list[_Topic] = []
-    used: set[str] = set()
-
-    def add(name: str, why: str, terms: Iterable[str]) -> None:
-        kept = [t for t in terms if topic_key(t) not in known]
-        if kept and name not in used:
-            used.add(name)
-            topics.append(_Topic(name, why, _term_pattern(kept)))
-
-    for topic in boundary.unknown_topics:
-        family = _family_for(topic)
-        if family is not None:
-            add(family.name, f"unknown topic {topic!r}", [*family.terms, *_user_topic_terms(topic)])
-        else:
-            add(topic_key(topic), f"unknown topic {topic!r}", _user_topic_terms(topic))
-    if year is not None:
-        for family in anachronism_families():
-            if family.year > year:
-                add(
-                    family.name,
-                    f"{family.name} ({family.year}) is after the cutoff {year}",
-                    family.terms,
-                )
-    phrases = tuple(
-        (c, re.compile(r"[\s\W]+".join(re.escape(w) for w in c.lower().split()), re.IGNORECASE))
-        for c in (profile.card.catchphrases if profile.card else [])
-    )
-    return _Lexicon(tuple(topics), year, phrases)
-
-
-def _lexicon(profile: RolePlay) -> _Lexicon:
-    return _lexicon_for(profile.model_dump_json())
 
 
 @dataclass(frozen=True)
@@ -359,6 +250,13 @@ def _found(pattern: re.Pattern[str], text: str) -> list[str]:
     return sorted({m.group(0).lower() for m in pattern.finditer(text)})
 
 
+def _opening(text: str, sentences: int = 2) -> str:
+    """The first sentences of a reply: a decline comes first ("I know nothing of it"); a
+    trailing "I'm not sure what will happen next" after an explanation is no decline."""
+    parts = re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=sentences)
+    return " ".join(parts[:sentences])
+
+
 def _late_years(text: str, cutoff: int) -> list[str]:
     late = []
     for m in _YEAR.finditer(text):
@@ -391,7 +289,7 @@ def consistency_flags(
     Returns:
         The flags, one per rule that fired (empty: in character).
     """
-    lex = _lexicon(profile)
+    lex = lexicon(profile)
     text = utterance.strip()
     before = previous or ""
     flags: list[Flag] = []
@@ -409,7 +307,7 @@ def consistency_flags(
         late = [y for y in _late_years(text, lex.cutoff) if y not in asked]
         if late:
             flags.append(Flag("year_after_cutoff", f"{', '.join(late)} is after {lex.cutoff}"))
-    if probed and text and not _DECLINE_RE.search(text):
+    if probed and text and not _DECLINE_RE.search(_opening(text)):
         names = ", ".join(t.name for t in probed)
         flags.append(Flag("answered_probe", f"asked about {names}; no decline or deflection"))
     violation = role_violation(text)
@@ -423,7 +321,7 @@ def consistency_flags(
 
 def used_catchphrases(utterance: str, profile: RolePlay) -> tuple[str, ...]:
     """The card's catchphrases found in a turn."""
-    return tuple(c for c, pattern in _lexicon(profile).catchphrases if pattern.search(utterance))
+    return tuple(c for c, pattern in lexicon(profile).catchphrases if pattern.search(utterance))
 
 
 def roleplay_speakers(conversation: Conversation) -> dict[str, RolePlay]:
