@@ -326,3 +326,12 @@ def test_a_hybrid_with_a_roleplay_part_is_checked() -> None:
     c = conversation(DIALOGUE, profile=hybrid)
     report = check_consistency(c)
     assert report.n == 4 and report.in_character == 2
+
+
+def test_cli_check_with_a_judge_spec_that_does_not_exist_is_a_config_error(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", [conversation(DIALOGUE)])
+    out = tmp_path / "report.json"
+    result = run_cli(
+        ["roleplay", "check", str(run), "--judge", "nonsense:x", "-o", str(out)], cwd=tmp_path
+    )
+    assert result.returncode == 2 and "nonsense" in result.stderr and not out.exists()

@@ -8,11 +8,20 @@ import os
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
+from simulacra._validation import summarise
+from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
-from simulacra.evaluation import ConsistencyReport, ProbeRun, check_consistency, run_probes
+from simulacra.evaluation import (
+    ConsistencyReport,
+    ProbeRun,
+    check_consistency,
+    judge_consistency,
+    run_probes,
+)
 from simulacra.evaluation._consistency import roleplay_speakers
-from simulacra.models import GenerateConfig, get_model
+from simulacra.models import GenerateConfig, Model, get_model, parse_model_spec
 from simulacra.profiles import RolePlay
 from simulacra.profiles._character_file import load_character
 from simulacra.runs import read_conversations
@@ -55,8 +64,13 @@ def roleplay_command() -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report (JSON).")
 @click.option("--flagged", default=10, show_default=True, help="Flagged turns to print.")
-def check_command(run_dir: Path, output: Path | None, flagged: int) -> None:
-    """Check every turn of the role-play characters in RUN_DIR (lexical rules)."""
+@click.option(
+    "--judge",
+    "judge_spec",
+    help="Ask this model (a spec, e.g. embedded:default) per turn instead of the lexical rules.",
+)
+def check_command(run_dir: Path, output: Path | None, flagged: int, judge_spec: str | None) -> None:
+    """Check every turn of the role-play characters in RUN_DIR (lexical rules, or a judge)."""
     conversations = list(read_conversations(run_dir))
     characters: dict[str, RolePlay] = {}
     owner: dict[tuple[str, str], str] = {}
@@ -69,7 +83,7 @@ def check_command(run_dir: Path, output: Path | None, flagged: int) -> None:
             f"{run_dir / 'conversations.jsonl'}: participants.profile: no role-play participants "
             "(no profile of kind 'roleplay')"
         )
-    overall = check_consistency(conversations)
+    overall = _judge(conversations, judge_spec) if judge_spec else check_consistency(conversations)
     rows = [
         (
             profile.name,
@@ -93,9 +107,35 @@ def check_command(run_dir: Path, output: Path | None, flagged: int) -> None:
         click.echo(f"wrote {output}")
 
 
+def _model(option: str, spec: dict[str, object], role: str) -> Model:
+    try:
+        parse_model_spec(spec)
+    except ValidationError as exc:
+        raise ConfigError(f"{option}: {summarise(exc)}") from None
+    return get_model(spec, role=role)
+
+
+def _judge(conversations: list[Conversation], spec: str) -> ConsistencyReport:
+    model = _model("--judge", {"model": spec, "max_tokens": 120}, "judge")
+
+    async def go() -> ConsistencyReport:
+        try:
+            return await judge_consistency(conversations, model=model)
+        finally:
+            await model.aclose()
+
+    return asyncio.run(go())
+
+
 @roleplay_command.command("probe")
 @click.argument("card", type=click.Path(path_type=Path))
-@click.option("--model", "model_spec", default="embedded:default", show_default=True)
+@click.option(
+    "--model",
+    "model_spec",
+    default="embedded:default",
+    show_default=True,
+    help="Model spec: embedded:default|small|tiny, gguf:PATH or openai:NAME.",
+)
 @click.option("-n", "--limit", default=8, show_default=True, help="Number of probes.")
 @click.option(
     "--framing",
@@ -122,7 +162,7 @@ def probe_command(
     profile = load_character(card)
     if limit < 1:
         raise ConfigError(f"--limit: must be at least 1, got {limit}")
-    model = get_model(model_spec, role="user")
+    model = _model("--model", {"model": model_spec}, "user")
     config = GenerateConfig(max_tokens=max_tokens, temperature=temperature, seed=seed)
 
     async def go() -> ProbeRun:
