@@ -2,8 +2,10 @@
 
 For a few goals, a simulated user with ``behaviour.verbosity`` 0.05 and 0.95 writes its first
 message (``max_tokens`` 90, temperature 0.7, one seed per goal); the difference of mean words per
-message is reported with a 95% bootstrap interval. Measured, not asserted: on small models the
-knob may do nothing, and that is the finding.
+message is reported with a 95% bootstrap interval, twice: with the instruction alone
+(``enforce_verbosity=False``) and as shipped (a terse user's long messages are also trimmed to its
+word budget). Measured, not asserted: on small models the instruction may do nothing, and that is
+a finding.
 
 Run: python benchmarks/persona_knobs.py [--tier default] [--goals 6]
 Writes benchmarks/results/persona_knobs.json (value = verbose − terse words, ratio = verbose ÷
@@ -41,32 +43,43 @@ async def main() -> None:
         {"model": f"embedded:{args.tier}", "max_tokens": 90, "temperature": 0.7}, role="user"
     )
     bot = CallableTarget(lambda view: "ok")
-    words: dict[float, list[float]] = {0.05: [], 0.95: []}
-    examples: dict[float, list[str]] = {0.05: [], 0.95: []}
-    for level in words:
-        for i, goal in enumerate(GOALS[: args.goals]):
-            user = PromptedUser(
-                model,
-                goal=goal,
-                profile=Persona(name="Alex", behaviour={"verbosity": level}),
-                config=GenerateConfig(seed=i),
-            )
-            c = await run_conversation([user, bot], stop=StopConditions(max_turns=1))
-            for t in c.turns:
-                words[level].append(len(t.utterance.split()))
-                examples[level].append(t.utterance)
+    details: dict[str, object] = {}
+    for enforce in (False, True):
+        words: dict[float, list[float]] = {0.05: [], 0.95: []}
+        examples: dict[float, list[str]] = {0.05: [], 0.95: []}
+        for level in words:
+            for i, goal in enumerate(GOALS[: args.goals]):
+                user = PromptedUser(
+                    model,
+                    goal=goal,
+                    profile=Persona(name="Alex", behaviour={"verbosity": level}),
+                    config=GenerateConfig(seed=i),
+                    enforce_verbosity=enforce,
+                )
+                c = await run_conversation([user, bot], stop=StopConditions(max_turns=1))
+                for t in c.turns:
+                    words[level].append(len(t.utterance.split()))
+                    examples[level].append(t.utterance)
+        diff = bootstrap_mean_difference(words[0.95], words[0.05])
+        terse, verbose = statistics.fmean(words[0.05]), statistics.fmean(words[0.95])
+        label = "as shipped (trimmed)" if enforce else "instruction only"
+        print(f"{label}: terse {terse:.1f} words, verbose {verbose:.1f} words; difference {diff}")
+        details["shipped" if enforce else "instruction_only"] = {
+            "difference": diff.value,
+            "ci95": [diff.low, diff.high],
+            "ratio": round(verbose / terse, 3) if terse else None,
+            "words": words,
+            "examples": examples,
+        }
     await model.aclose()
-    diff = bootstrap_mean_difference(words[0.95], words[0.05])
-    terse, verbose = statistics.fmean(words[0.05]), statistics.fmean(words[0.95])
-    print(f"terse {terse:.1f} words, verbose {verbose:.1f} words; difference {diff}")
     write_result(
         "persona_knobs",
         value=round(diff.value, 2),
-        unit="words per first user message (verbosity 0.95 minus 0.05)",
+        unit="words per first user message (verbosity 0.95 minus 0.05), as shipped",
         ratio=round(verbose / terse, 3) if terse else None,
         goal="difference > 0 with the 95% interval above 0",
         model=f"embedded:{args.tier}",
-        details={"ci95": [diff.low, diff.high], "words": words, "examples": examples},
+        details=details,
     )
 
 

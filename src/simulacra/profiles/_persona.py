@@ -86,7 +86,8 @@ def describe_behaviour(b: Behaviour) -> list[str]:
         out.append(
             _level(
                 b.verbosity,
-                f"You write very short messages: at most {budget} words, one sentence, no greeting.",
+                f"You write very short messages: at most {budget} words, one sentence, "
+                "no greeting.",
                 "You write messages of one or two sentences.",
                 "You write long, detailed messages: at least four full sentences, explaining your "
                 "situation and background even when a short answer would do.",
