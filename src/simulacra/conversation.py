@@ -60,6 +60,8 @@ class TerminationReason(StrEnum):
     MAX_TURNS = "max_turns"
     BUDGET_EXHAUSTED = "budget_exhausted"
     TIMEOUT = "timeout"
+    STALLED = "stalled"
+    """The conversation went in circles: every recent turn repeated an earlier one."""
     TARGET_ERROR = "target_error"
     SIMULATOR_ERROR = "simulator_error"
     INFRASTRUCTURE_ERROR = "infrastructure_error"
@@ -182,6 +184,8 @@ class Conversation(_Data):
         error: A one-line description of the error that ended it, if any.
         model_calls: The full record of every model call made for this conversation.
         metadata: Free-form data (seed, profile id, epoch...).
+        ended_by: Who ended it: a participant id (its stop signal or its error), ``"goal_check"``,
+            or ``"loop"`` (max turns, budget, timeout, stalled).
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -191,6 +195,7 @@ class Conversation(_Data):
     scenario_id: str | None = None
     termination: TerminationReason | None = None
     error: str | None = None
+    ended_by: str | None = None
     model_calls: list[dict[str, object]] = Field(default_factory=list)
     usage: dict[str, int] = Field(default_factory=dict)
     started_at: float | None = None

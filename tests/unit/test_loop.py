@@ -5,10 +5,10 @@ import asyncio
 import pytest
 
 from simulacra import CallableTarget, StopConditions, TerminationReason, run_conversation
-from simulacra.conversation import ParticipantKind, View
+from simulacra.conversation import ParticipantKind, Turn, View
 from simulacra.errors import AuthenticationError, TransientError
 from simulacra.models import Model, RetryPolicy
-from simulacra.orchestration import addressed
+from simulacra.orchestration import addressed, is_stalled
 from simulacra.participants import PromptedUser, Reply
 from simulacra.testing import ScriptedModelAPI, ScriptedParticipant, function_model
 
@@ -126,3 +126,54 @@ async def test_opening_turns_and_bad_input() -> None:
         await run_conversation([_user([]), _bot(), ScriptedParticipant([], id="x")])
     with pytest.raises(ValueError):
         StopConditions(max_turns=0)
+
+
+# --- stop handling: stalls, skips, async policies, who ended it ---------------------------
+
+
+async def test_stalled_conversation_ends_and_says_who_ended_it() -> None:
+    a = ScriptedParticipant(["hi", "thanks", "thanks!", "Thanks", "thanks"], id="a")
+    b = ScriptedParticipant(
+        ["hello", "you're welcome", "You're welcome.", "you're welcome"], id="b"
+    )
+    c = await run_conversation([a, b], stop=StopConditions(max_turns=20, stall_window=3))
+    assert c.termination is TerminationReason.STALLED and c.ended_by == "loop"
+    assert len(c.turns) < 9
+
+
+def test_is_stalled_needs_every_recent_turn_to_repeat() -> None:
+    turns = [Turn(speaker="a", utterance=u) for u in ["book a room", "which dates?", "book a room"]]
+    assert not is_stalled(turns, window=2)
+    turns.append(Turn(speaker="a", utterance="Which dates?"))
+    assert is_stalled(turns, window=2)
+    assert not is_stalled(turns[:2], window=2)
+
+
+async def test_user_stop_is_ended_by_that_user() -> None:
+    user = ScriptedParticipant(["hi", Reply(utterance="", stop=True)], id="u")
+    bot = ScriptedParticipant(["hello"], id="bot", kind=ParticipantKind.AI_SYSTEM)
+    c = await run_conversation([user, bot])
+    assert c.termination is TerminationReason.USER_STOP and c.ended_by == "u"
+
+
+async def test_skips_record_no_turn_and_all_skipping_stalls() -> None:
+    quiet = ScriptedParticipant([Reply(utterance="", skip=True)] * 10, id="quiet")
+    talker = ScriptedParticipant(["one", "two"], id="talker")
+    c = await run_conversation(
+        [talker, quiet], policy="round_robin", stop=StopConditions(max_turns=6)
+    )
+    assert [t.speaker for t in c.turns] == ["talker", "talker"]
+    # After the talker runs out of lines it stops; a conversation of only skips stalls.
+    silent = ScriptedParticipant([Reply(utterance="", skip=True)] * 10, id="silent")
+    c2 = await run_conversation([quiet, silent], policy="round_robin")
+    assert c2.termination is TerminationReason.STALLED and not c2.turns
+
+
+async def test_async_policy_is_awaited() -> None:
+    async def second_always(conversation, participants, addressed_id):  # type: ignore[no-untyped-def]
+        return participants[1].id
+
+    a = ScriptedParticipant(["never"], id="a")
+    b = ScriptedParticipant(["x", "y"], id="b")
+    c = await run_conversation([a, b], policy=second_always, stop=StopConditions(max_turns=2))
+    assert [t.speaker for t in c.turns] == ["b", "b"]

@@ -5,7 +5,7 @@
 :mod:`simulacra.runs`.
 """
 
-from simulacra.orchestration._loop import GoalCheck, StopConditions, run_conversation
+from simulacra.orchestration._loop import GoalCheck, StopConditions, is_stalled, run_conversation
 from simulacra.orchestration._policies import (
     POLICIES,
     TurnPolicy,
@@ -23,6 +23,7 @@ __all__ = [
     "addressed",
     "alternate",
     "get_policy",
+    "is_stalled",
     "round_robin",
     "run_conversation",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from simulacra.models import record_calls
 from simulacra.orchestration._policies import TurnPolicy, get_policy
 from simulacra.participants import Participant, Reply
 
-__all__ = ["GoalCheck", "StopConditions", "run_conversation"]
+__all__ = ["GoalCheck", "StopConditions", "is_stalled", "run_conversation"]
 
 GoalCheck = Callable[[Conversation], bool | Awaitable[bool]]
 
@@ -33,16 +34,52 @@ class StopConditions:
         token_budget: Stop once model calls of this conversation used this many tokens.
         timeout: Stop after this many seconds of wall time.
         goal_check: Called after every turn; ``True`` ends the conversation with ``goal_reached``.
+        stall_window: End with ``stalled`` once each of the last ``stall_window`` turns repeats
+            an earlier turn (see :func:`~simulacra.orchestration.is_stalled`); ``None``: never.
+        stall_similarity: Word-set Jaccard similarity from which a turn counts as a repeat.
     """
 
     max_turns: int = 10
     token_budget: int | None = None
     timeout: float | None = None
     goal_check: GoalCheck | None = None
+    stall_window: int | None = None
+    stall_similarity: float = 0.9
 
     def __post_init__(self) -> None:
         if self.max_turns < 1:
             raise ValueError("max_turns must be >= 1")
+        if self.stall_window is not None and self.stall_window < 2:
+            raise ValueError("stall_window must be >= 2")
+        if not 0 < self.stall_similarity <= 1:
+            raise ValueError("stall_similarity must be in (0, 1]")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.lower()))
+
+
+def _similar(a: frozenset[str], b: frozenset[str], similarity: float) -> bool:
+    if not a and not b:
+        return True
+    return len(a & b) / len(a | b) >= similarity
+
+
+def is_stalled(turns: Sequence[Turn], *, window: int = 4, similarity: float = 0.9) -> bool:
+    """Whether each of the last ``window`` turns repeats an earlier turn of the conversation.
+
+    A repeat is a turn whose word set has Jaccard similarity >= ``similarity`` with an earlier
+    turn's (so "Thanks!" after "thanks" repeats it; a rephrased question does not). Cost: the
+    window times the turns before it.
+    """
+    if len(turns) < window + 1:
+        return False
+    words = [_words(t.utterance) for t in turns]
+    start = len(turns) - window
+    return all(
+        any(_similar(words[i], words[j], similarity) for j in range(i))
+        for i in range(start, len(turns))
+    )
 
 
 def _classify(participant: Participant, error: BaseException) -> TerminationReason:
@@ -73,7 +110,8 @@ async def run_conversation(
 
     Args:
         participants: Who takes part, in speaking order (the first speaks first).
-        policy: Turn policy name (``alternate``, ``round_robin``, ``addressed``) or callable.
+        policy: Turn policy name (``alternate``, ``round_robin``, ``addressed``) or callable
+            (sync or async).
         stop: Stop conditions (default: 10 turns).
         conversation_id: Id of the record (default: random).
         scenario_id: Recorded on the conversation.
@@ -97,6 +135,8 @@ async def run_conversation(
         conversation.append(turn)
     deadline = None if stop.timeout is None else time.monotonic() + stop.timeout
     addressed_id: str | None = None
+    ended_by = "loop"
+    passed: set[str] = set()
 
     with record_calls() as log:
         reason: TerminationReason | None = None
@@ -104,7 +144,14 @@ async def run_conversation(
             if len(conversation.turns) >= stop.max_turns:
                 reason = TerminationReason.MAX_TURNS
                 break
-            speaker_id = choose(conversation, infos, addressed_id)
+            chosen = choose(conversation, infos, addressed_id)
+            speaker_id = await chosen if inspect.isawaitable(chosen) else chosen
+            if speaker_id in passed:
+                # It passed since the last turn: ask the next one in order that has not.
+                ids = [p.id for p in infos]
+                start = ids.index(speaker_id)
+                rest = [ids[(start + k) % len(ids)] for k in range(1, len(ids))]
+                speaker_id = next((i for i in rest if i not in passed), speaker_id)
             speaker = by_id[speaker_id]
             view = conversation.view_for(speaker_id)
             try:
@@ -121,7 +168,15 @@ async def run_conversation(
             except Exception as exc:  # errors inside a conversation become data
                 reason = _classify(speaker, exc)
                 conversation.error = f"{speaker_id}: {_one_line(exc)}"
+                ended_by = speaker_id
                 break
+            if reply.skip and not reply.stop:
+                passed.add(speaker_id)
+                if len(passed) == len(infos):  # everyone passed: nothing will happen
+                    reason = TerminationReason.STALLED
+                    break
+                continue
+            passed.clear()
             if reply.utterance or not reply.stop:
                 meta = dict(reply.metadata)
                 if reply.addressed:
@@ -139,6 +194,11 @@ async def run_conversation(
             if reply.stop:
                 is_ai = speaker.info.kind is ParticipantKind.AI_SYSTEM
                 reason = TerminationReason.TARGET_STOP if is_ai else TerminationReason.USER_STOP
+                ended_by = speaker_id
+            elif stop.stall_window is not None and is_stalled(
+                conversation.turns, window=stop.stall_window, similarity=stop.stall_similarity
+            ):
+                reason = TerminationReason.STALLED
             elif stop.goal_check is not None:
                 try:
                     done = stop.goal_check(conversation)
@@ -147,13 +207,16 @@ async def run_conversation(
                 except Exception as exc:
                     reason = TerminationReason.SIMULATOR_ERROR
                     conversation.error = f"goal_check: {_one_line(exc)}"
+                    ended_by = "goal_check"
                     break
                 if done:
                     reason = TerminationReason.GOAL_REACHED
+                    ended_by = "goal_check"
             budget = stop.token_budget
             if reason is None and budget is not None and log.usage.total_tokens >= budget:
                 reason = TerminationReason.BUDGET_EXHAUSTED
         conversation.termination = reason
+        conversation.ended_by = ended_by
         conversation.model_calls = list(log.calls)
         conversation.usage = log.usage.model_dump(exclude_none=True)
     conversation.ended_at = time.time()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from simulacra.conversation import Conversation, ParticipantInfo
 
 __all__ = ["POLICIES", "TurnPolicy", "addressed", "alternate", "get_policy", "round_robin"]
 
-TurnPolicy = Callable[[Conversation, Sequence[ParticipantInfo], str | None], str]
-"""``policy(conversation, participants, addressed_id) -> id of the next speaker``.
+TurnPolicy = Callable[[Conversation, Sequence[ParticipantInfo], str | None], str | Awaitable[str]]
+"""``policy(conversation, participants, addressed_id) -> id of the next speaker`` (or an
+awaitable of it, e.g. an LLM moderator).
 
 ``participants`` are in speaking order (the first speaks first); ``addressed_id`` is the id the last
 speaker addressed, if any.

@@ -20,6 +20,9 @@ class Reply(BaseModel):
         addressed: Id of the participant addressed next, for the ``addressed`` turn policy.
         model_calls: The calls that produced it.
         metadata: Free-form extra data, stored on the turn.
+        skip: The participant chooses not to speak now (e.g. an assistant in a group chat that
+            lets the users talk): no turn is recorded, and until someone speaks the loop asks the
+            next participant instead; when everyone has passed the conversation is ``stalled``.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -30,6 +33,7 @@ class Reply(BaseModel):
     addressed: str | None = None
     model_calls: list[ModelCallRef] = Field(default_factory=list)
     metadata: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    skip: bool = False
 
 
 @runtime_checkable
