@@ -184,6 +184,9 @@ class Conversation(_Data):
         error: A one-line description of the error that ended it, if any.
         model_calls: The full record of every model call made for this conversation.
         metadata: Free-form data (seed, profile id, epoch...).
+        events: What happened besides utterances, in order (a moderator's choice, an assistant
+            deciding to stay silent, a sandbox agent's reflection...): JSON objects with at
+            least ``type`` and, where it applies, ``turn`` (the index of the next turn).
         ended_by: Who ended it: a participant id (its stop signal or its error), ``"goal_check"``,
             or ``"loop"`` (max turns, budget, timeout, stalled).
     """
@@ -196,6 +199,7 @@ class Conversation(_Data):
     termination: TerminationReason | None = None
     error: str | None = None
     ended_by: str | None = None
+    events: list[dict[str, object]] = Field(default_factory=list)
     model_calls: list[dict[str, object]] = Field(default_factory=list)
     usage: dict[str, int] = Field(default_factory=dict)
     started_at: float | None = None

@@ -7,11 +7,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.models import ModelSpec
+from simulacra.paradigms import ParadigmOptions, parse_paradigm
 from simulacra.profiles import GeneralUser, Profile
 
 __all__ = [
@@ -130,6 +139,9 @@ class StopConfig(_Strict):
     max_turns: int = Field(default=8, ge=1)
     token_budget: int | None = Field(default=None, ge=1)
     timeout: float | None = Field(default=None, gt=0)
+    stall_window: int | None = Field(default=None, ge=2)
+    """End a conversation as ``stalled`` once each of this many recent turns repeats an earlier
+    one (see :func:`~simulacra.orchestration.is_stalled`)."""
 
 
 def _default_profiles() -> list[Profile]:
@@ -156,6 +168,16 @@ class RunConfig(_Strict):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     prices: dict[str, Price] = Field(default_factory=dict)
     """Price per role or per model spec (e.g. ``target: {prompt: 0.15, completion: 0.6}``)."""
+    paradigm: dict[str, Any] | None = None
+    """What is simulated: ``{type: NAME, ...options}`` (see :mod:`simulacra.paradigms`); default
+    ``human_ai``, a simulated user (``user:``) against a system under test (``target:``)."""
+
+    _paradigm: ParadigmOptions | None = PrivateAttr(default=None)
+
+    @property
+    def paradigm_options(self) -> ParadigmOptions | None:
+        """The validated options of the paradigm (``None`` for the default ``human_ai``)."""
+        return self._paradigm
 
     @field_validator("models", mode="before")
     @classmethod
@@ -166,8 +188,12 @@ class RunConfig(_Strict):
 
     @model_validator(mode="after")
     def _roles_exist(self) -> RunConfig:
-        needed = {"user.model": self.user.model}
-        if self.target.type == "model":
+        self._paradigm = parse_paradigm(self.paradigm) if self.paradigm is not None else None
+        if self._paradigm is not None:
+            needed = {f"paradigm ({r})": r for r in self._paradigm.model_roles()}
+        else:
+            needed = {"user.model": self.user.model}
+        if self._paradigm is None and self.target.type == "model":
             needed["target.model"] = self.target.model
         for field, role in needed.items():
             if role not in self.models:

@@ -30,6 +30,7 @@ from simulacra.models import (
     rollout_index,
 )
 from simulacra.orchestration import StopConditions, run_conversation
+from simulacra.paradigms import ParadigmContext, ParadigmOptions, get_paradigm
 from simulacra.participants import (
     CallableTarget,
     HTTPTarget,
@@ -37,7 +38,7 @@ from simulacra.participants import (
     Participant,
     PromptedUser,
 )
-from simulacra.profiles import Profile
+from simulacra.profiles import GeneralUser, Profile
 from simulacra.prompts import get_template, list_templates
 from simulacra.runs._config import RunConfig, ScenarioConfig
 from simulacra.runs._engine import RunStats, run_work
@@ -74,11 +75,21 @@ class WorkItem:
     seed: int
 
 
+def _item_profiles(config: RunConfig) -> list[Profile]:
+    # A paradigm that defines its own participants runs once per scenario and epoch.
+    options = config.paradigm_options
+    if options is not None and not options.uses_profiles:
+        assert config.paradigm is not None
+        return [GeneralUser(id=f"paradigm:{config.paradigm['type']}")]
+    return config.profiles
+
+
 def work_items(config: RunConfig) -> Iterator[WorkItem]:
     """Stream the work set: scenarios × profiles × epochs (never materialised)."""
+    profiles = _item_profiles(config)
     for epoch in range(config.epochs):
         for scenario in config.scenarios:
-            for profile in config.profiles:
+            for profile in profiles:
                 pid = profile.profile_id()
                 seed = int(work_item_id(scenario.id, pid, epoch, config.seed)[:8], 16)
                 yield WorkItem(
@@ -92,10 +103,12 @@ def work_items(config: RunConfig) -> Iterator[WorkItem]:
 
 def count_items(config: RunConfig) -> int:
     """Size of the work set."""
-    return config.epochs * len(config.scenarios) * len(config.profiles)
+    return config.epochs * len(config.scenarios) * len(_item_profiles(config))
 
 
 def _used_roles(config: RunConfig) -> list[str]:
+    if config.paradigm_options is not None:
+        return list(dict.fromkeys(config.paradigm_options.model_roles()))
     roles = [config.user.model]
     if config.target.type == "model" and config.target.model not in roles:
         roles.append(config.target.model)
@@ -146,7 +159,9 @@ def _load_callable(ref: str) -> Callable[[View], Any]:
     return fn  # type: ignore[no-any-return]
 
 
-def _build_target(config: RunConfig, models: dict[str, Model]) -> Participant:
+def _build_target(config: RunConfig, models: dict[str, Model]) -> Participant | None:
+    if config.paradigm_options is not None:
+        return None  # the paradigm builds its own participants
     t = config.target
     if t.type == "model":
         return ModelTarget(models[t.model], system_prompt=t.system_prompt, name=t.name)
@@ -302,7 +317,6 @@ async def execute_run(
         todo = (item for item in work_items(config) if item.id not in done_ids)
 
         async def run_one(item: WorkItem) -> Conversation:
-            assert target is not None
             rollout_index.set(item.epoch)
             return await _run_item(config, item, models, target)
 
@@ -367,9 +381,54 @@ async def execute_run(
             cache.close()
 
 
-async def _run_item(
-    config: RunConfig, item: WorkItem, models: dict[str, Model], target: Participant
+async def _run_paradigm(
+    config: RunConfig, item: WorkItem, models: dict[str, Model], options: ParadigmOptions
 ) -> Conversation:
+    assert config.paradigm is not None
+    _, runner = get_paradigm(config.paradigm["type"])
+    scenario = item.scenario
+    metadata: dict[str, str | int | float | bool | None] = {
+        "paradigm": config.paradigm["type"],
+        "profile_id": item.profile.profile_id(),
+        "epoch": item.epoch,
+        "seed": item.seed,
+    }
+    context = ParadigmContext(
+        conversation_id=item.id,
+        scenario_id=scenario.id,
+        goal=scenario.goal,
+        instructions=scenario.instructions,
+        opening=scenario.opening,
+        seed=item.seed,
+        epoch=item.epoch,
+        models=models,
+        stop=_stop_conditions(config, scenario),
+        profile=item.profile if options.uses_profiles else None,
+        metadata=metadata,
+    )
+    conversation = await runner(options, context)
+    # The record is the work item's, whatever the paradigm did.
+    conversation.id = item.id
+    conversation.scenario_id = scenario.id
+    conversation.metadata = {**metadata, **conversation.metadata}
+    return conversation
+
+
+def _stop_conditions(config: RunConfig, scenario: ScenarioConfig) -> StopConditions:
+    return StopConditions(
+        max_turns=scenario.max_turns or config.stop.max_turns,
+        token_budget=config.stop.token_budget,
+        timeout=config.stop.timeout,
+        stall_window=config.stop.stall_window,
+    )
+
+
+async def _run_item(
+    config: RunConfig, item: WorkItem, models: dict[str, Model], target: Participant | None
+) -> Conversation:
+    if config.paradigm_options is not None:
+        return await _run_paradigm(config, item, models, config.paradigm_options)
+    assert target is not None
     scenario = item.scenario
     user = PromptedUser(
         models[config.user.model],
@@ -387,11 +446,7 @@ async def _run_item(
     opening = (
         [Turn(speaker=order[0].info.id, utterance=scenario.opening)] if scenario.opening else []
     )
-    stop = StopConditions(
-        max_turns=scenario.max_turns or config.stop.max_turns,
-        token_budget=config.stop.token_budget,
-        timeout=config.stop.timeout,
-    )
+    stop = _stop_conditions(config, scenario)
     return await run_conversation(
         order,
         stop=stop,

@@ -1,0 +1,28 @@
+"""What is simulated (survey §4): the kinds of interaction a run can simulate.
+
+``human_ai`` (a simulated user against a system under test) is the default, built into
+:mod:`simulacra.runs`. Other paradigms register a runner and an options model with
+:func:`register_paradigm`; a run config selects one with ``paradigm: {type: NAME, ...}``.
+"""
+
+from simulacra.paradigms._registry import (
+    ParadigmContext,
+    ParadigmOptions,
+    ParadigmRunner,
+    get_paradigm,
+    paradigm_names,
+    parse_paradigm,
+    register_paradigm,
+)
+
+__all__ = [
+    "ParadigmContext",
+    "ParadigmOptions",
+    "ParadigmRunner",
+    "get_paradigm",
+    "paradigm_names",
+    "parse_paradigm",
+    "register_paradigm",
+]
+
+# Built-in paradigms register themselves on import (one module each).

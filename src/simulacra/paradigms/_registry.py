@@ -1,0 +1,153 @@
+"""The paradigm registry: what kind of interaction a run simulates (survey §4).
+
+A paradigm turns one work item (a scenario, an epoch, a seed, and for some paradigms a profile)
+into a conversation record. ``human_ai`` — a simulated user against a system under test — is the
+default and is built into :mod:`simulacra.runs`; every other paradigm registers here with an
+options model (its section of the run config) and an async runner.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from simulacra._validation import summarise
+from simulacra.conversation import Conversation
+from simulacra.models import Model
+from simulacra.orchestration import StopConditions
+from simulacra.profiles import Profile
+
+__all__ = [
+    "ParadigmContext",
+    "ParadigmOptions",
+    "ParadigmRunner",
+    "get_paradigm",
+    "paradigm_names",
+    "parse_paradigm",
+    "register_paradigm",
+]
+
+
+class ParadigmOptions(BaseModel):
+    """Base of every paradigm's options (its ``paradigm:`` section in a run config).
+
+    Subclasses declare their fields and say which model roles they call (each must be defined
+    under ``models:``); ``uses_profiles`` says whether the run's ``profiles`` multiply the work
+    set (one conversation per scenario × profile × epoch) or the paradigm defines its own
+    participants (one per scenario × epoch).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    uses_profiles: ClassVar[bool] = False
+
+    def model_roles(self) -> list[str]:
+        """The model roles this paradigm calls."""
+        return []
+
+
+@dataclass(frozen=True)
+class ParadigmContext:
+    """Everything a paradigm gets for one work item.
+
+    Attributes:
+        conversation_id: The work-item id: the id of the conversation record to return.
+        scenario_id: The scenario's id.
+        goal: The scenario's goal — a task, a motion, a topic, depending on the paradigm.
+        instructions: The scenario's extra instructions, if any.
+        opening: A first message said verbatim by the first speaker, if any.
+        seed: A seed derived from the work item (pass it to models for reproducible runs).
+        epoch: The epoch (rollout index) of the work item.
+        models: The run's models by role.
+        stop: The run's stop conditions (max turns etc.) for this scenario.
+        profile: The work item's profile, for paradigms with ``uses_profiles``.
+        metadata: Recorded on the conversation (profile id, epoch, seed).
+    """
+
+    conversation_id: str
+    scenario_id: str
+    goal: str
+    seed: int
+    epoch: int
+    models: Mapping[str, Model]
+    stop: StopConditions
+    instructions: str | None = None
+    opening: str | None = None
+    profile: Profile | None = None
+    metadata: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+
+
+OptionsT = TypeVar("OptionsT", bound=ParadigmOptions)
+ParadigmRunner = Callable[[OptionsT, ParadigmContext], Awaitable[Conversation]]
+
+_REGISTRY: dict[str, tuple[type[ParadigmOptions], Callable[..., Awaitable[Conversation]]]] = {}
+
+
+def register_paradigm(
+    name: str, *, options: type[OptionsT]
+) -> Callable[[ParadigmRunner[OptionsT]], ParadigmRunner[OptionsT]]:
+    """Register an async runner ``run(options, context) -> Conversation`` under ``name``.
+
+    Example::
+
+        class DebateOptions(ParadigmOptions):
+            rounds: int = 3
+
+        @register_paradigm("debate", options=DebateOptions)
+        async def debate(options: DebateOptions, ctx: ParadigmContext) -> Conversation: ...
+    """
+
+    def decorate(runner: ParadigmRunner[OptionsT]) -> ParadigmRunner[OptionsT]:
+        if name in _REGISTRY or name == "human_ai":
+            raise ValueError(f"paradigm {name!r} is already registered")
+        _REGISTRY[name] = (options, runner)
+        return runner
+
+    return decorate
+
+
+def paradigm_names() -> list[str]:
+    """Registered paradigm names (plus the built-in ``human_ai``)."""
+    return sorted(["human_ai", *_REGISTRY])
+
+
+def get_paradigm(
+    name: str,
+) -> tuple[type[ParadigmOptions], Callable[..., Awaitable[Conversation]]]:
+    """The options model and runner of a paradigm.
+
+    Raises:
+        ValueError: Unknown name (with the closest known one).
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, paradigm_names(), n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        known = ", ".join(paradigm_names())
+        raise ValueError(f"unknown paradigm {name!r}{hint}; known: {known}") from None
+
+
+def parse_paradigm(data: Mapping[str, object]) -> ParadigmOptions | None:
+    """Validate a ``paradigm:`` section (``{type: NAME, ...options}``); ``None`` for human_ai.
+
+    Raises:
+        ValueError: One line naming the field (``paradigm.<field>: ...``).
+    """
+    name = data.get("type")
+    if not isinstance(name, str):
+        raise ValueError(f"paradigm.type: required, one of {', '.join(paradigm_names())}")
+    if name == "human_ai":
+        if len(data) > 1:
+            extra = sorted(k for k in data if k != "type")
+            raise ValueError(f"paradigm.{extra[0]}: human_ai takes no options")
+        return None
+    options_model, _ = get_paradigm(name)
+    try:
+        return options_model.model_validate({k: v for k, v in data.items() if k != "type"})
+    except ValidationError as exc:
+        raise ValueError(f"paradigm.{summarise(exc, model=options_model)}") from None

@@ -1,0 +1,91 @@
+"""Paradigm registry and its place in run configs (a toy paradigm over scripted participants)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulacra.conversation import Conversation
+from simulacra.errors import ConfigError
+from simulacra.orchestration import run_conversation
+from simulacra.paradigms import (
+    ParadigmContext,
+    ParadigmOptions,
+    paradigm_names,
+    parse_paradigm,
+    register_paradigm,
+)
+from simulacra.runs import count_items, execute_run, parse_config, read_conversations, work_items
+from simulacra.testing import ScriptedParticipant
+
+
+class EchoOptions(ParadigmOptions):
+    speakers: int = 2
+    judge: str | None = None
+
+    def model_roles(self) -> list[str]:
+        return [self.judge] if self.judge else []
+
+
+@register_paradigm("test_echo", options=EchoOptions)
+async def _echo(options: EchoOptions, ctx: ParadigmContext) -> Conversation:
+    people = [
+        ScriptedParticipant([f"{ctx.goal} from p{i}"] * 3, id=f"p{i}")
+        for i in range(options.speakers)
+    ]
+    return await run_conversation(people, policy="round_robin", stop=ctx.stop)
+
+
+BASE = {
+    "name": "echo",
+    "models": {},
+    "scenarios": [{"id": "s1", "goal": "hello"}, {"id": "s2", "goal": "bye"}],
+    "profiles": [{"kind": "persona", "id": "a"}, {"kind": "persona", "id": "b"}],
+    "stop": {"max_turns": 4},
+}
+
+
+def test_registered_names_and_human_ai_default() -> None:
+    assert "test_echo" in paradigm_names() and "human_ai" in paradigm_names()
+    assert parse_paradigm({"type": "human_ai"}) is None
+    with pytest.raises(ValueError, match="already registered"):
+        register_paradigm("test_echo", options=EchoOptions)(_echo)
+
+
+async def test_paradigm_run_writes_one_conversation_per_scenario_and_epoch(tmp_path: Path) -> None:
+    config = parse_config({**BASE, "paradigm": {"type": "test_echo", "speakers": 3}, "epochs": 2})
+    # Its own participants: the two profiles do not multiply the work set.
+    assert count_items(config) == 4 == len(list(work_items(config)))
+    result = await execute_run(config, output_dir=tmp_path)
+    conversations = list(read_conversations(result.directory))
+    assert len(conversations) == 4
+    ids = {item.id for item in work_items(config)}
+    assert {c.id for c in conversations} == ids
+    c = conversations[0]
+    assert c.metadata["paradigm"] == "test_echo" and c.scenario_id in {"s1", "s2"}
+    assert [t.speaker for t in c.turns] == ["p0", "p1", "p2", "p0"]
+    assert c.turns[0].utterance.endswith("from p0") and c.ended_by == "loop"
+
+
+@pytest.mark.parametrize(
+    ("paradigm", "needle"),
+    [
+        ({"type": "test_ecko"}, "unknown paradigm 'test_ecko' (did you mean 'test_echo'?)"),
+        (
+            {"type": "test_echo", "speakrs": 2},
+            "paradigm.speakrs: unknown key (did you mean 'speakers'?)",
+        ),
+        ({"type": "test_echo", "speakers": "many"}, "paradigm.speakers"),
+        ({"type": "test_echo", "judge": "judge"}, "no model for role 'judge'"),
+        ({"speakers": 2}, "paradigm.type: required"),
+        ({"type": "human_ai", "rounds": 2}, "paradigm.rounds: human_ai takes no options"),
+    ],
+)
+def test_bad_paradigm_sections_are_one_line_errors(
+    paradigm: dict[str, object], needle: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({**BASE, "paradigm": paradigm}, source="run.yaml")
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("run.yaml: ") and needle in message
