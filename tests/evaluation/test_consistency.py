@@ -60,6 +60,11 @@ def rules(text: str, profile: RolePlay = ADA, previous: str | None = None) -> se
         ("In 1835 I married; the 1840s have been busy; I own 2000 cards.", set()),
         ("A computer, madam, is a person who computes tables.", set()),
         ("How can I help you today?", {"assistant_voice"}),
+        ("I'm sorry, but I can't assist with that.", {"assistant_voice"}),
+        ("As Ada Lovelace, I find the Engine delightful.", {"fourth_wall"}),
+        ("As Lovelace, I must object.", {"fourth_wall"}),
+        ("As I said, the Engine is delightful.", set()),
+        ("I am Ada Lovelace. It is 2023.", {"year_after_cutoff"}),
         ("", {"assistant_voice"}),
     ],
 )
@@ -335,3 +340,16 @@ def test_cli_check_with_a_judge_spec_that_does_not_exist_is_a_config_error(tmp_p
         ["roleplay", "check", str(run), "--judge", "nonsense:x", "-o", str(out)], cwd=tmp_path
     )
     assert result.returncode == 2 and "nonsense" in result.stderr and not out.exists()
+
+
+def test_an_unknown_topic_brings_its_family_only_when_the_family_is_unknown() -> None:
+    captain = RolePlay(
+        handle="Captain Hollis in 1924",
+        boundary={"cutoff": 1924, "unknown_topics": ["jet engines"]},
+    )
+    assert rules("The aircraft flew over the harbour.", captain) == set()  # aeroplanes: 1903
+    assert rules("A jet engine would speed us up.", captain) == {"anachronism"}
+    flag = consistency_flags(
+        "Jet engines are loud.", captain, previous="Tell me about jet engines."
+    )
+    assert flag[0].rule == "answered_probe" and "jet engines" in flag[0].reason

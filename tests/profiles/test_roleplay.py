@@ -48,6 +48,9 @@ def test_name_defaults_to_the_handle_without_time_or_place() -> None:
     assert RolePlay(handle="Ada Lovelace in 1843").name == "Ada Lovelace"
     assert RolePlay(handle="Captain Hollis, master of the Carinthia").name == "Captain Hollis"
     assert RolePlay(handle="Sherlock Holmes").name == "Sherlock Holmes"
+    assert RolePlay(handle="Wolfgang Amadeus Mozart in Vienna in 1786").name == (
+        "Wolfgang Amadeus Mozart"
+    )
     assert RolePlay(handle="Ada Lovelace in 1843", name="Ada").name == "Ada"
 
 

@@ -2,7 +2,8 @@
 
 The lexical checker (:func:`check_consistency`, the cheap default) flags a character's turn when it
 
-- ``fourth_wall``: says or hints that it is an AI, a language model, an assistant or a character;
+- ``fourth_wall``: says or hints that it is an AI, a language model, an assistant or a character,
+  or sets itself apart from the character it plays ("As Ada Lovelace, I cannot...");
 - ``anachronism``: mentions something the character cannot know — an ``unknown_topics`` entry or a
   common anachronism family invented after the boundary's ``cutoff`` (package data
   ``data/anachronisms.yaml``, each family with an earliest year) — that the other side did not
@@ -11,8 +12,9 @@ The lexical checker (:func:`check_consistency`, the cheap default) flags a chara
 - ``answered_probe``: the previous message asked about an unknown topic and the reply's first two
   sentences carry no decline or deflect marker ("I know nothing of...", "What is this...?",
   "let us speak of...");
-- ``assistant_voice``: speaks like a chat assistant ("How can I help?"), writes both sides of the
-  dialogue, or leaks its instructions (rules shared with :func:`role_violation`).
+- ``assistant_voice``: speaks like a chat assistant ("How can I help?", "I'm sorry, but I can't
+  assist with that"), writes both sides of the dialogue, or leaks its instructions (rules shared
+  with :func:`role_violation`).
 
 Catchphrase use is measured per turn but is informational only: it never makes a turn out of
 character. Every flag names its rule and the words that triggered it, so results can be audited.
@@ -78,6 +80,7 @@ _DECLINE = [
     r"(know|say|tell|understand|comprehend|fathom|imagine|follow|recall|recogni[sz]e|place|"
     r"speak|answer|claim|make)\b",
     r"\b(i|we) know (nothing|not|little|naught|of no)\b",
+    r"\bnot knowledgeable\b",
     r"\bknow (nothing|naught|little) (of|about)\b",
     r"\b(never|not) (yet )?(heard|seen|encountered|come across|met with)\b",
     r"\bnot (familiar|acquainted)\b",
@@ -102,11 +105,16 @@ _ASSISTANT_VOICE = [
     r"\bfeel free to\b",
     r"\blet me know if you (need|have)\b",
     r"\bi can help you\b",
+    r"\bi('m| am) sorry, but i (can't|cannot|can not|am unable to) (assist|help|engage|provide|"
+    r"discuss|answer)",
+    r"\bi (can't|cannot) (assist|help) with that\b",
+    r"\b(please )?(don't|do not) hesitate to ask\b",
     r"```",
 ]
 # A year needs a cue ("in 1903", "the 1990s"): a bare "2000 cards" is a number.
 _YEAR = re.compile(
-    r"(?:\b(?:in|by|since|until|till|from|after|before|around|circa|during|year)\s+"
+    r"(?:\b(?:in|by|since|until|till|from|after|before|around|circa|during|year|it is|it's|"
+    r"now)\s+"
     r"(1[0-9]{3}|20[0-9]{2})\b(?!')|\b(1[0-9]{3}|20[0-9]{2})('?s)\b)",
     re.IGNORECASE,
 )
@@ -293,7 +301,7 @@ def consistency_flags(
     text = utterance.strip()
     before = previous or ""
     flags: list[Flag] = []
-    wall = _found(_FOURTH_WALL_RE, text)
+    wall = _found(_FOURTH_WALL_RE, text) + _found(lex.self_reference, text)
     if wall:
         flags.append(Flag("fourth_wall", f"mentions {', '.join(wall)}"))
     probed = [t for t in lex.topics if t.pattern.search(before)]

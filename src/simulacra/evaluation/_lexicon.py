@@ -12,7 +12,7 @@ from importlib import resources
 import yaml
 
 from simulacra.profiles import RolePlay
-from simulacra.profiles._roleplay import topic_key
+from simulacra.profiles._roleplay import name_from_handle, topic_key
 
 __all__ = ["AnachronismFamily", "Lexicon", "anachronism_families", "lexicon"]
 
@@ -67,6 +67,7 @@ class Lexicon:
     topics: tuple[_Topic, ...]
     cutoff: int | None
     catchphrases: tuple[tuple[str, re.Pattern[str]], ...]
+    self_reference: re.Pattern[str]
 
 
 def _user_topic_terms(topic: str) -> list[str]:
@@ -92,31 +93,40 @@ def _lexicon_for(profile_json: str) -> Lexicon:
     topics: list[_Topic] = []
     used: set[str] = set()
 
-    def add(name: str, why: str, terms: Iterable[str]) -> None:
+    def add(key: str, name: str, why: str, terms: Iterable[str]) -> None:
         kept = [t for t in terms if topic_key(t) not in known]
-        if kept and name not in used:
-            used.add(name)
+        if kept and key not in used:
+            used.add(key)
             topics.append(_Topic(name, why, _term_pattern(kept)))
 
     for topic in boundary.unknown_topics:
         family = _family_for(topic)
-        if family is not None:
-            add(family.name, f"unknown topic {topic!r}", [*family.terms, *_user_topic_terms(topic)])
+        # A topic brings its family's synonyms only when the whole family is unknown: "jet
+        # engines" must not make a 1924 captain's "aircraft" an anachronism.
+        if family is not None and (year is None or family.year > year):
+            terms = [*family.terms, *_user_topic_terms(topic)]
+            add(family.name, topic, f"unknown topic {topic!r}", terms)
         else:
-            add(topic_key(topic), f"unknown topic {topic!r}", _user_topic_terms(topic))
+            add(topic_key(topic), topic, f"unknown topic {topic!r}", _user_topic_terms(topic))
     if year is not None:
         for family in anachronism_families():
             if family.year > year:
-                add(
-                    family.name,
-                    f"{family.name} ({family.year}) is after the cutoff {year}",
-                    family.terms,
-                )
+                why = f"{family.name} ({family.year}) is after the cutoff {year}"
+                add(family.name, family.name, why, family.terms)
     phrases = tuple(
         (c, re.compile(r"[\s\W]+".join(re.escape(w) for w in c.lower().split()), re.IGNORECASE))
         for c in (profile.card.catchphrases if profile.card else [])
     )
-    return Lexicon(tuple(topics), year, phrases)
+    return Lexicon(tuple(topics), year, phrases, _self_reference(profile))
+
+
+def _self_reference(profile: RolePlay) -> re.Pattern[str]:
+    """ "As Ada Lovelace, I..." / "as I'm Mozart, I...": the speaker sets itself apart from the
+    character it plays (a fourth-wall break typical of chat models asked to role-play)."""
+    names = {profile.name.strip(), name_from_handle(profile.handle)}
+    names |= {n.split()[-1] for n in list(names) if len(n.split()) > 1}
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+    return re.compile(rf"\bas (?:i'm |i am )?(?:{alternatives}),", re.IGNORECASE)
 
 
 def lexicon(profile: RolePlay) -> Lexicon:

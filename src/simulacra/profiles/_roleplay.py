@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from simulacra.profiles._kinds import ProfileBase
 
-__all__ = ["CharacterCard", "ExampleLine", "KnowledgeBoundary", "RolePlay", "topic_key"]
+__all__ = [
+    "CharacterCard",
+    "ExampleLine",
+    "KnowledgeBoundary",
+    "RolePlay",
+    "name_from_handle",
+    "topic_key",
+]
 
 _ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 
@@ -148,7 +155,14 @@ class KnowledgeBoundary(_Strict):
         return self.cutoff is None and not self.unknown_topics and not self.known_topics
 
 
-_NAME_CUT = re.compile(r"\s+(in|at|on|during|from|of the)\s+\d|,|\s\(")
+_NAME_CUT = re.compile(r"\s+(?:in|at|during)\s+|,|\s\(")
+
+
+def name_from_handle(handle: str) -> str:
+    """The person in an identity handle: the handle up to " in ", " at ", " during ", a comma or a
+    bracket ("Ada Lovelace in 1843" → "Ada Lovelace"; "Captain Hollis, master of..." → "Captain
+    Hollis")."""
+    return _NAME_CUT.split(handle, maxsplit=1)[0].strip() or handle
 
 
 class RolePlay(ProfileBase):
@@ -160,8 +174,8 @@ class RolePlay(ProfileBase):
         card: Explicit facts (a :class:`CharacterCard`; a string is taken as its biography).
         speech_style: How the character speaks.
         boundary: What the character cannot know, and how it reacts when asked.
-        name: Display name; defaults to the handle up to " in <year>", a comma or a bracket
-            ("Ada Lovelace in 1843" → "Ada Lovelace").
+        name: Display name; defaults to the handle up to " in ", " at ", " during ", a comma or a
+            bracket ("Ada Lovelace in 1843" → "Ada Lovelace").
     """
 
     kind: Literal["roleplay"] = "roleplay"
@@ -189,7 +203,7 @@ class RolePlay(ProfileBase):
     @model_validator(mode="after")
     def _default_name(self) -> RolePlay:
         if "name" not in self.model_fields_set:
-            self.name = _NAME_CUT.split(self.handle, maxsplit=1)[0].strip() or self.handle
+            self.name = name_from_handle(self.handle)
         return self
 
     def boundary_or_empty(self) -> KnowledgeBoundary:
