@@ -26,3 +26,4 @@ __all__ = [
 ]
 
 # Built-in paradigms register themselves on import (one module each).
+from simulacra.paradigms import _ai_ai  # noqa: F401  (task_roleplay, debate, teacher_student)
