@@ -6,6 +6,10 @@ A :class:`Participant` has ``info`` and ``async respond(view) -> Reply``. Simula
 group conversations fall out of one loop.
 """
 
+from simulacra.participants._agenda import AgendaUser, AgendaUserOptions, agenda_user_from_options
+from simulacra.participants._agenda_goal import DomainGoal, TaskGoal
+from simulacra.participants._agenda_ontology import DialogueAct
+from simulacra.participants._agenda_success import TaskSuccess, task_goal_check, task_success
 from simulacra.participants._protocol import Participant, Reply, call_ref
 from simulacra.participants._simulated_user import (
     STOP_SENTINEL,
@@ -18,7 +22,11 @@ from simulacra.participants._targets import CallableTarget, HTTPTarget, ModelTar
 
 __all__ = [
     "STOP_SENTINEL",
+    "AgendaUser",
+    "AgendaUserOptions",
     "CallableTarget",
+    "DialogueAct",
+    "DomainGoal",
     "HTTPTarget",
     "ModelTarget",
     "Participant",
@@ -26,7 +34,12 @@ __all__ = [
     "Prompting",
     "Reply",
     "TargetError",
+    "TaskGoal",
+    "TaskSuccess",
+    "agenda_user_from_options",
     "call_ref",
     "clean_utterance",
     "render_profile",
+    "task_goal_check",
+    "task_success",
 ]
