@@ -27,3 +27,4 @@ __all__ = [
 
 # Built-in paradigms register themselves on import (one module each).
 from simulacra.paradigms import _ai_ai  # noqa: F401  (task_roleplay, debate, teacher_student)
+from simulacra.paradigms import _human_human  # noqa: F401  (human_human, negotiation)

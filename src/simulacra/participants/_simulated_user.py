@@ -89,6 +89,9 @@ class PromptedUser:
         enforce_verbosity: Trim a terse persona's (verbosity < 1/3) long messages to its word
             budget (recorded as ``shortened`` on the turn), as typos and dropout are applied.
         config: Per-call generation options.
+        framing: Who the other side is: ``"assistant"`` (default; the user is a customer of an
+            AI system) or ``"peer"`` (another person: human-human simulation; templates
+            ``user/peer_system`` and ``user/peer_turn``; needs ``prompting="transcript"``).
     """
 
     def __init__(
@@ -106,9 +109,13 @@ class PromptedUser:
         enforce_verbosity: bool = True,
         retriever: Retriever | None = None,
         config: GenerateConfig | None = None,
+        framing: Literal["assistant", "peer"] = "assistant",
     ) -> None:
         if prompting not in ("transcript", "chat"):
             raise ValueError(f"prompting must be 'transcript' or 'chat', got {prompting!r}")
+        if framing not in ("assistant", "peer") or (framing == "peer" and prompting == "chat"):
+            raise ValueError("framing must be 'assistant', or 'peer' with prompting='transcript'")
+        self.framing = framing
         self.model = model
         self.goal = goal
         self.profile: Profile = profile or GeneralUser()
@@ -171,15 +178,18 @@ class PromptedUser:
             "custom_style": self._style is not None,
         }
         if self.prompting == "transcript":
-            system, system_ref = self._system("user/transcript_system", common)
-            turn = get_template("user/transcript_turn")
+            peer = self.framing == "peer"
+            system_id = "user/peer_system" if peer else "user/transcript_system"
+            system, system_ref = self._system(system_id, common)
+            turn = get_template("user/peer_turn" if peer else "user/transcript_turn")
             messages = [
                 system,
                 ChatMessage(
                     role="user",
                     content=turn.render(
                         name=name,
-                        others=" and ".join(p.name for p in view.others) or "the assistant",
+                        others=" and ".join(p.name for p in view.others)
+                        or ("the other person" if peer else "the assistant"),
                         transcript=view.transcript(self_label="You"),
                         reasoning=self.reasoning,
                         style=self._style,
