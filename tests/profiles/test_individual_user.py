@@ -118,3 +118,13 @@ async def test_a_custom_retriever_plugs_in() -> None:
     bm25 = BM25Retriever([Passage(id="x", text="order number 4411")])
     user3 = PromptedUser(model, goal="g", retriever=bm25)
     assert (await user3.respond(view)).metadata["memory_ids"] == "x"
+
+
+def test_profile_explains_redaction_placeholders_only_when_there_are_any() -> None:
+    from simulacra.participants import render_profile
+
+    text, ref = render_profile(ALICE.model_copy(update={"history": ["hi [NAME_1]!"]}))
+    assert ref == "profile/individual@2"
+    assert "Words in square brackets such as [NAME_1]" in text
+    plain, _ = render_profile(ALICE)
+    assert "square brackets" not in plain
