@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
@@ -227,21 +228,92 @@ class Conversation(_Data):
 
         Own turns become ``assistant`` messages, everyone else's become ``user`` messages; each
         message keeps the speaker's display name so multi-party histories stay readable.
+
+        Views are built incrementally: each turn's messages are created once per conversation
+        and each participant's list is extended with the turns added since its last view, so
+        a view costs one list copy plus the new turns (linear in turns over a conversation, not
+        quadratic). The returned view is a snapshot: later turns never change it. Turns are
+        treated as append-only; replacing ``turns`` or truncating it is detected and the cache
+        rebuilt, but editing the utterance of an earlier turn in place needs
+        :meth:`forget_views`.
         """
         me = self.participant(participant_id)
-        names = {p.id: p.name for p in self.participants}
-        messages = [
-            ViewMessage(
-                role="assistant" if t.speaker == participant_id else "user",
-                content=t.utterance,
-                name=names[t.speaker],
-            )
-            for t in self.turns
-        ]
+        cache = _view_cache(self)
+        mine = cache.messages_for(participant_id)
         return View(
             participant=me,
             others=[p for p in self.participants if p.id != participant_id],
-            messages=messages,
+            messages=list(mine),
             turn_index=len(self.turns),
             conversation_id=self.id,
         )
+
+    def forget_views(self) -> None:
+        """Drop the incremental view cache (after editing earlier turns in place)."""
+        _VIEW_CACHES.pop(id(self), None)
+
+
+@dataclass(slots=True)
+class _ViewCache:
+    """Messages of the views built so far: per turn, the two renderings (as seen by others and
+    by the speaker), and per participant the list of its view's messages."""
+
+    owner: weakref.ReferenceType[Conversation]
+    turns: list[Turn]
+    names: tuple[tuple[str, str], ...]
+    speakers: list[str] = field(default_factory=list)
+    as_other: list[ViewMessage] = field(default_factory=list)
+    as_self: list[ViewMessage] = field(default_factory=list)
+    last: tuple[Turn, str] | None = None
+    per_participant: dict[str, list[ViewMessage]] = field(default_factory=dict)
+
+    def valid(self, c: Conversation) -> bool:
+        turns = c.turns
+        if turns is not self.turns or len(turns) < len(self.speakers):
+            return False
+        if self.last is not None:
+            turn, utterance = self.last
+            if turns[len(self.speakers) - 1] is not turn or turn.utterance is not utterance:
+                return False
+        return self.names == tuple((p.id, p.name) for p in c.participants)
+
+    def extend(self) -> None:
+        turns = self.turns
+        if len(turns) == len(self.speakers):
+            return
+        names = dict(self.names)
+        for i in range(len(self.speakers), len(turns)):
+            t = turns[i]
+            name = names[t.speaker]
+            self.speakers.append(t.speaker)
+            self.as_other.append(ViewMessage(role="user", content=t.utterance, name=name))
+            self.as_self.append(ViewMessage(role="assistant", content=t.utterance, name=name))
+        last = turns[-1]
+        self.last = (last, last.utterance)
+
+    def messages_for(self, participant_id: str) -> list[ViewMessage]:
+        self.extend()
+        mine = self.per_participant.setdefault(participant_id, [])
+        speakers, as_self, as_other = self.speakers, self.as_self, self.as_other
+        for i in range(len(mine), len(speakers)):
+            mine.append(as_self[i] if speakers[i] == participant_id else as_other[i])
+        return mine
+
+
+_VIEW_CACHES: dict[int, _ViewCache] = {}
+"""Incremental view caches by ``id(conversation)``, dropped when the conversation is collected.
+Kept outside the model so that caching never changes a record's equality, copies or pickles."""
+
+
+def _view_cache(conversation: Conversation) -> _ViewCache:
+    key = id(conversation)
+    cache = _VIEW_CACHES.get(key)
+    if cache is not None and cache.owner() is conversation and cache.valid(conversation):
+        return cache
+    names = tuple((p.id, p.name) for p in conversation.participants)
+    if cache is None or cache.owner() is not conversation:
+        weakref.finalize(conversation, _VIEW_CACHES.pop, key, None)
+    owner = weakref.ref(conversation)
+    cache = _ViewCache(owner=owner, turns=conversation.turns, names=names)
+    _VIEW_CACHES[key] = cache
+    return cache

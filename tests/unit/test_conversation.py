@@ -75,3 +75,34 @@ def test_error_reasons() -> None:
     assert TerminationReason.TARGET_ERROR.is_error
     assert TerminationReason.INFRASTRUCTURE_ERROR.is_error
     assert not TerminationReason.USER_STOP.is_error
+
+
+def test_incremental_views_are_snapshots_and_follow_edits() -> None:
+    c = _conv()
+    c.append(Turn(speaker="u", utterance="hello"))
+    first = c.view_for("a")
+    c.append(Turn(speaker="a", utterance="hi Maya"))
+    second = c.view_for("a")
+    # A view handed out earlier is never changed by later turns.
+    assert [m.content for m in first.messages] == ["hello"]
+    assert [(m.role, m.content) for m in second.messages] == [
+        ("user", "hello"),
+        ("assistant", "hi Maya"),
+    ]
+    assert [m.role for m in c.view_for("u").messages] == ["assistant", "user"]
+    second.messages.append(second.messages[0])  # a caller mutating its copy changes nothing
+    assert len(c.view_for("a").messages) == 2
+    # Replaced, truncated or edited history is rebuilt, not served stale.
+    c.turns = [Turn(speaker="b", utterance="fresh")]
+    assert [(m.name, m.content) for m in c.view_for("a").messages] == [("Bob", "fresh")]
+    c.turns.pop()
+    assert c.view_for("a").messages == []
+    c.append(Turn(speaker="u", utterance="one"))
+    c.view_for("a")
+    c.turns[-1] = Turn(speaker="u", utterance="two")
+    assert c.view_for("a").messages[0].content == "two"
+    c.participants[0].name = "May"
+    assert c.view_for("a").messages[0].name == "May"
+    # The cache never changes equality, copies or JSON.
+    again = Conversation.model_validate_json(c.model_dump_json())
+    assert again == c and again.view_for("a").messages == c.view_for("a").messages

@@ -171,6 +171,10 @@ async def run_conversation(
                 ended_by = speaker_id
                 break
             if reply.skip and not reply.stop:
+                # A pass is an event, not a turn (with the reply's metadata: why it passed).
+                event: dict[str, object] = {**reply.metadata}
+                event.update(type="pass", turn=len(conversation.turns), participant=speaker_id)
+                conversation.events.append(event)
                 passed.add(speaker_id)
                 if len(passed) == len(infos):  # everyone passed: nothing will happen
                     reason = TerminationReason.STALLED
