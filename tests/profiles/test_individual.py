@@ -342,3 +342,12 @@ def test_cli_unknown_file_type(tmp_path: Path) -> None:
         "(expected .jsonl, .csv, .txt or .md; or pass --format)"
     )
     assert not (tmp_path / "o.json").exists()
+
+
+def test_the_persons_own_display_name_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"speaker": "u1", "text": "Hello, my name is Alice Jones and I met Dora."}\n')
+    kept = import_history([path], name="Alice", names=["Dora"]).individual.history
+    assert kept == ["Hello, my name is Alice Jones and I met [NAME_1]."]
+    hidden = import_history([path], names=["Dora"]).individual.history
+    assert hidden == ["Hello, my name is [NAME_1] and I met [NAME_2]."]

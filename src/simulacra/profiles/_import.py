@@ -135,7 +135,7 @@ def import_history(
         raise ConfigError(f"{paths[0] if paths else '(no files)'}: nothing to import")
 
     if redact:
-        redactor = Redactor(names=names, keep=[person] if person else [])
+        redactor = Redactor(names=names, keep=[k for k in (person, name) if k])
         for m in everything:
             if m.speaker is not None and m.speaker != person:
                 redactor.add_speaker(m.speaker)
