@@ -264,11 +264,15 @@ class AgendaUser:
             s for (dd, s) in sorted(self._fails) if dd == d and s.startswith("book ") == booking
         ]
         if switch:  # the goal's own alternative values
+            changed = False
             for s in switch:
                 self._fails.discard((d, s))
-                self._values[d][s] = final.get(s, DONTCARE)
-                self.agenda.push(DialogueAct("inform", d, s, self._values[d][s]))
-            return
+                old, self._values[d][s] = self._values[d][s], final.get(s, DONTCARE)
+                if self._values[d][s] != old:
+                    changed = True
+                    self.agenda.push(DialogueAct("inform", d, s, self._values[d][s]))
+            if changed:
+                return
         relaxable = sorted(
             s
             for s, v in self._values[d].items()

@@ -214,7 +214,7 @@ def detect_slot_values(sentence: str, domain: str) -> list[tuple[str, str]]:
         if re.search(r"\barriv", sentence):
             found.append(("arrive by", m.group(0)))
     if not question and (m := _TYPES.get(domain, _NEVER).search(sentence)):
-        found.append(("type", m.group(0)))
+        found.append(("type", m.group(1).replace(" ", "")))
     if domain == "restaurant" and not question and (m := _FOOD.search(sentence)):
         found.append(("food", m.group(0)))
     if m := _STARS.search(sentence):
@@ -283,6 +283,10 @@ class SystemNLU:
             if self.goal is not None and d not in self.goal.domain_names and current:
                 d = current
             acts.extend(self._sentence(sentence, d))
+        with_ref = {a.domain for a in acts if a.intent == "book" and a.value}
+        acts = [
+            a for a in acts if not (a.intent == "book" and not a.value and a.domain in with_ref)
+        ]
         return list(dict.fromkeys(acts))
 
     def _sentence(self, sentence: str, domain: str) -> Iterable[DialogueAct]:
