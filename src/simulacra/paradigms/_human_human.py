@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 DEFAULT_PEER_GOAL = "Get to know the other person."
+NEGOTIATION_GOAL = "A deal that gets you the packages that matter most to you."
 
 
 class _Strict(BaseModel):
@@ -395,10 +396,12 @@ async def negotiation(options: NegotiationOptions, ctx: ParadigmContext) -> Conv
         refs.add(ref)
         user = PromptedUser(
             ctx.models[role],
-            goal=ctx.goal,
+            goal=NEGOTIATION_GOAL,
             profile=profile,
             id=brief.id,
-            instructions="\n\n".join(filter(None, [text, ctx.instructions])),
+            instructions="\n\n".join(
+                filter(None, [f"The situation: {ctx.goal}", text, ctx.instructions])
+            ),
             stop_sentinel=WALK_AWAY,
             framing="peer",
             config=GenerateConfig(seed=ctx.seed),
