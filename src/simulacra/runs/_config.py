@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -21,6 +23,7 @@ from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.models import ModelSpec
 from simulacra.paradigms import ParadigmOptions, parse_paradigm
+from simulacra.participants import AgendaUserOptions, TaskGoal
 from simulacra.profiles import GeneralUser, Profile
 
 __all__ = [
@@ -59,11 +62,30 @@ class ScenarioConfig(_Strict):
     first_speaker: Literal["user", "target"] = "user"
     opening: str | None = None
     max_turns: int | None = Field(default=None, ge=1)
+    task: TaskGoal | None = None
+    """A structured goal (domains, constraints, requests), e.g. from MultiWOZ: needed by the
+    agenda-based user and by ``stop.task_success``."""
+
+
+class ScenarioSource(_Strict):
+    """Scenarios read from a corpus (``scenarios_from:``), added to ``scenarios``.
+
+    Attributes:
+        multiwoz: A MultiWOZ 2.1 file (``val.json.zip`` etc.), relative to the config file.
+        limit: At most this many goals.
+        domains: Only goals that stay within these domains.
+    """
+
+    multiwoz: str
+    limit: int | None = Field(default=None, ge=1)
+    domains: list[str] | None = None
 
 
 class UserConfig(_Strict):
-    """How the simulated user is produced."""
+    """How the simulated user is produced: ``type: prompted`` (default, an LLM) or
+    ``type: agenda`` (:class:`~simulacra.participants.AgendaUserOptions`)."""
 
+    type: Literal["prompted"] = "prompted"
     model: str = "user"
     """The model role that plays the user."""
     prompting: Literal["transcript", "chat"] = "transcript"
@@ -137,11 +159,20 @@ class StopConfig(_Strict):
     """Stop conditions shared by all conversations."""
 
     max_turns: int = Field(default=8, ge=1)
+    task_success: bool = False
+    """End with ``goal_reached`` once a scenario's structured ``task`` is fulfilled (lexical
+    check: :func:`~simulacra.participants.task_success`)."""
     token_budget: int | None = Field(default=None, ge=1)
     timeout: float | None = Field(default=None, gt=0)
     stall_window: int | None = Field(default=None, ge=2)
     """End a conversation as ``stalled`` once each of this many recent turns repeats an earlier
     one (see :func:`~simulacra.orchestration.is_stalled`)."""
+
+
+def _user_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type", "prompted"))
+    return str(getattr(value, "type", "prompted"))
 
 
 def _default_profiles() -> list[Profile]:
@@ -156,13 +187,17 @@ class RunConfig(_Strict):
     epochs: int = Field(default=1, ge=1)
     output_dir: str = "runs"
     models: dict[str, ModelSpec]
-    user: UserConfig = Field(default_factory=UserConfig)
+    user: Annotated[
+        Annotated[UserConfig, Tag("prompted")] | Annotated[AgendaUserOptions, Tag("agenda")],
+        Discriminator(_user_type),
+    ] = Field(default_factory=UserConfig)
     target: TargetConfig = Field(default_factory=TargetConfig)
     profiles: list[Profile] = Field(default_factory=_default_profiles)
     profiles_file: str | None = None
     """A JSONL file of personas (e.g. from ``simulacra personas sample``), used instead of
     ``profiles``; relative to the config file."""
-    scenarios: list[ScenarioConfig] = Field(min_length=1)
+    scenarios: list[ScenarioConfig] = Field(default_factory=list)
+    scenarios_from: ScenarioSource | None = None
     stop: StopConfig = Field(default_factory=StopConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
@@ -191,8 +226,12 @@ class RunConfig(_Strict):
         self._paradigm = parse_paradigm(self.paradigm) if self.paradigm is not None else None
         if self._paradigm is not None:
             needed = {f"paradigm ({r})": r for r in self._paradigm.model_roles()}
-        else:
+        elif isinstance(self.user, UserConfig):
             needed = {"user.model": self.user.model}
+        else:
+            needed = {}
+        if not self.scenarios and self.scenarios_from is None:
+            raise ValueError("scenarios: give at least one scenario (or scenarios_from)")
         if self._paradigm is None and self.target.type == "model":
             needed["target.model"] = self.target.model
         for field, role in needed.items():
@@ -268,6 +307,15 @@ def load_config(path: str | Path) -> RunConfig:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
     config = parse_config(data, source=str(path))
+    if config.scenarios_from is not None:
+        config = _add_corpus_scenarios(config, path)
+    if isinstance(config.user, AgendaUserOptions):
+        for scenario in config.scenarios:
+            if scenario.task is None:
+                raise ConfigError(
+                    f"{path}: scenarios.{scenario.id}: the agenda user needs a structured goal "
+                    "(task: or scenarios_from)"
+                )
     if config.profiles_file:
         from simulacra.profiles._io import load_profiles
 
@@ -279,3 +327,20 @@ def load_config(path: str | Path) -> RunConfig:
             raise ConfigError(f"{path}: profiles_file: {file} holds no profiles")
         config = config.model_copy(update={"profiles": profiles})
     return config
+
+
+def _add_corpus_scenarios(config: RunConfig, path: Path) -> RunConfig:
+    from simulacra.datasets import multiwoz_scenarios
+
+    source = config.scenarios_from
+    assert source is not None
+    file = Path(source.multiwoz)
+    if not file.is_absolute():
+        file = path.parent / file
+    extra = [
+        ScenarioConfig(id=s.id, goal=s.goal, task=s.task)
+        for s in multiwoz_scenarios(file, limit=source.limit, domains=source.domains)
+    ]
+    if not extra:
+        raise ConfigError(f"{path}: scenarios_from: {file} holds no matching goals")
+    return config.model_copy(update={"scenarios": [*config.scenarios, *extra]})

@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +32,18 @@ from simulacra.models import (
 from simulacra.orchestration import StopConditions, run_conversation
 from simulacra.paradigms import ParadigmContext, ParadigmOptions, get_paradigm
 from simulacra.participants import (
+    AgendaUserOptions,
     CallableTarget,
     HTTPTarget,
     ModelTarget,
     Participant,
     PromptedUser,
+    agenda_user_from_options,
+    task_goal_check,
 )
 from simulacra.profiles import GeneralUser, Profile
 from simulacra.prompts import get_template, list_templates
-from simulacra.runs._config import RunConfig, ScenarioConfig
+from simulacra.runs._config import RunConfig, ScenarioConfig, UserConfig
 from simulacra.runs._engine import RunStats, run_work
 from simulacra.runs._store import ExistingRun, RunWriter, scan_run
 
@@ -109,7 +112,7 @@ def count_items(config: RunConfig) -> int:
 def _used_roles(config: RunConfig) -> list[str]:
     if config.paradigm_options is not None:
         return list(dict.fromkeys(config.paradigm_options.model_roles()))
-    roles = [config.user.model]
+    roles = [config.user.model] if isinstance(config.user, UserConfig) else []
     if config.target.type == "model" and config.target.model not in roles:
         roles.append(config.target.model)
     return roles
@@ -430,16 +433,21 @@ async def _run_item(
         return await _run_paradigm(config, item, models, config.paradigm_options)
     assert target is not None
     scenario = item.scenario
-    user = PromptedUser(
-        models[config.user.model],
-        goal=scenario.goal,
-        profile=item.profile,
-        prompting=config.user.prompting,
-        exemplars=config.user.exemplars,
-        reasoning=config.user.reasoning,
-        instructions=scenario.instructions,
-        config=GenerateConfig(seed=item.seed),
-    )
+    user: Participant
+    if isinstance(config.user, AgendaUserOptions):
+        assert scenario.task is not None  # checked by load_config
+        user = agenda_user_from_options(config.user, goal=scenario.task, seed=item.seed)
+    else:
+        user = PromptedUser(
+            models[config.user.model],
+            goal=scenario.goal,
+            profile=item.profile,
+            prompting=config.user.prompting,
+            exemplars=config.user.exemplars,
+            reasoning=config.user.reasoning,
+            instructions=scenario.instructions,
+            config=GenerateConfig(seed=item.seed),
+        )
     order: list[Participant] = (
         [user, target] if scenario.first_speaker == "user" else [target, user]
     )
@@ -447,6 +455,8 @@ async def _run_item(
         [Turn(speaker=order[0].info.id, utterance=scenario.opening)] if scenario.opening else []
     )
     stop = _stop_conditions(config, scenario)
+    if config.stop.task_success and scenario.task is not None:
+        stop = replace(stop, goal_check=task_goal_check(scenario.task, user_id=user.info.id))
     return await run_conversation(
         order,
         stop=stop,
