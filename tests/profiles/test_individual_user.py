@@ -128,3 +128,16 @@ def test_profile_explains_redaction_placeholders_only_when_there_are_any() -> No
     assert "Words in square brackets such as [NAME_1]" in text
     plain, _ = render_profile(ALICE)
     assert "square brackets" not in plain
+
+
+async def test_placeholders_copied_by_the_model_are_removed_from_the_message() -> None:
+    model = function_model(lambda m, c: "Hey [NAME_1]! Mail me at [EMAIL] , ok?", role="user")
+    user = PromptedUser(model, goal="g", profile=ALICE)
+    reply = await user.respond(_conversation().view_for("user"))
+    assert reply.utterance == "Hey! Mail me at, ok?"
+    assert reply.metadata["placeholders_removed"] == 2
+    # only for individuals: other profiles' brackets are theirs
+    other = PromptedUser(model, goal="g")
+    assert (await other.respond(_conversation().view_for("user"))).utterance.startswith(
+        "Hey [NAME_1]"
+    )

@@ -20,6 +20,7 @@ from simulacra.prompts import get_template
 __all__ = ["STOP_SENTINEL", "PromptedUser", "Prompting", "clean_utterance", "render_profile"]
 
 STOP_SENTINEL = "###STOP###"
+_PLACEHOLDER = re.compile(r" ?\[(?:NAME_\d+|EMAIL|PHONE|URL|CARD|ADDRESS)\]")
 
 Prompting = Literal["transcript", "chat"]
 
@@ -253,6 +254,11 @@ class PromptedUser:
         metadata: dict[str, str | int | float | bool | None] = {}
         if self.retriever is not None:
             metadata["memory_ids"] = ",".join(h.id for h in hits)
+        if _individual_of(self.profile) is not None and _PLACEHOLDER.search(text):
+            # Small models copy redaction placeholders from the exemplars ("Hey [NAME_1]!").
+            text, removed = _PLACEHOLDER.subn("", text)
+            text = re.sub(r"\s+([,.!?])", r"\1", re.sub(r"  +", " ", text)).strip()
+            metadata["placeholders_removed"] = removed
         behaviour = getattr(self.profile, "behaviour", None)
         budget = word_budget(behaviour.verbosity) if behaviour is not None else None
         if budget is not None and self.enforce_verbosity and text:
