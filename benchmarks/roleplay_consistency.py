@@ -6,7 +6,12 @@ unknown topics, anachronism families after its cutoff, and "who are you, what ye
 short conversation each, and :func:`simulacra.evaluation.check_consistency` (lexical rules) checks
 every answer. The share of in-character answers is reported with a 95% Wilson interval.
 
-Run: python benchmarks/roleplay_consistency.py [--tier default] [--probes 6] [--framings user]
+With ``--judge``, the same answers are also judged by :func:`simulacra.evaluation.judge_consistency`
+on the same model (greedy, JSON-schema constrained), and the agreement of the two checkers is
+reported (share of turns where both give the same verdict, over the turns the judge scored).
+
+Run: python benchmarks/roleplay_consistency.py [--tier default] [--probes 6] [--framings user,chat]
+    [--judge]
 Writes benchmarks/results/roleplay_consistency.json (value = in-character share over all
 characters with the first framing; ratio = second framing ÷ first when two are measured).
 """
@@ -20,19 +25,33 @@ from pathlib import Path
 
 from _common import write_result
 
-from simulacra.evaluation import ConsistencyReport, TurnCheck, run_probes, wilson
+from simulacra.evaluation import (
+    ConsistencyReport,
+    TurnCheck,
+    judge_consistency,
+    run_probes,
+    wilson,
+)
 from simulacra.models import GenerateConfig, get_model
 from simulacra.profiles._character_file import load_character
 
 CARDS = sorted((Path(__file__).resolve().parents[1] / "examples" / "roleplay").glob("*.yaml"))
 
 
-async def measure(tier: str, framing: str, probes: int, max_tokens: int) -> dict[str, object]:
+async def measure(
+    tier: str, framing: str, probes: int, max_tokens: int, judge: bool
+) -> dict[str, object]:
     model = get_model(
         {"model": f"embedded:{tier}", "temperature": 0.7, "max_tokens": max_tokens}, role="user"
     )
     rows: list[dict[str, object]] = []
     turns: list[TurnCheck] = []
+    judged: list[tuple[bool, TurnCheck]] = []
+    judge_model = (
+        get_model({"model": f"embedded:{tier}", "max_tokens": 96, "temperature": 0}, role="judge")
+        if judge
+        else None
+    )
     started = time.perf_counter()
     try:
         for k, card in enumerate(CARDS):
@@ -46,6 +65,17 @@ async def measure(tier: str, framing: str, probes: int, max_tokens: int) -> dict
             )
             report = result.report
             turns.extend(report.turns)
+            if judge_model is not None:
+                verdicts = await judge_consistency(
+                    list(result.conversations),
+                    model=judge_model,
+                    profile=character,
+                    speaker="character",
+                )
+                judged.extend(
+                    (lex.in_character, j)
+                    for lex, j in zip(report.turns, verdicts.turns, strict=True)
+                )
             share = report.share
             rows.append(
                 {
@@ -73,8 +103,34 @@ async def measure(tier: str, framing: str, probes: int, max_tokens: int) -> dict
             )
     finally:
         await model.aclose()
+        if judge_model is not None:
+            await judge_model.aclose()
     total = ConsistencyReport("lexical", tuple(turns))
     share = wilson(total.in_character, total.n)
+    agreement: dict[str, object] = {}
+    if judge:
+        scored = [(lex, j) for lex, j in judged if j.scored]
+        agree = wilson(sum(lex == j.in_character for lex, j in scored), len(scored))
+        jshare = wilson(sum(j.in_character for _, j in scored), len(scored))
+        agreement = {
+            "judge": "judge/roleplay_consistency@1 (same model, greedy)",
+            "judge_scored": len(scored),
+            "judge_unscored": len(judged) - len(scored),
+            "judge_share": None if not scored else round(jshare.value, 3),
+            "judge_ci95": None if not scored else [round(jshare.low, 3), round(jshare.high, 3)],
+            "agreement": None if not scored else round(agree.value, 3),
+            "agreement_ci95": None if not scored else [round(agree.low, 3), round(agree.high, 3)],
+            "judge_verdicts": [
+                {
+                    "answer": j.utterance,
+                    "lexical": lex,
+                    "judge": j.in_character,
+                    "why": j.flags[0].reason if j.flags else j.error,
+                }
+                for lex, j in judged
+            ],
+        }
+        print(f"{tier:8} {framing:5} judge {jshare} agreement {agree}", flush=True)
     return {
         "tier": tier,
         "framing": framing,
@@ -85,6 +141,7 @@ async def measure(tier: str, framing: str, probes: int, max_tokens: int) -> dict
         "by_rule": total.by_rule(),
         "seconds": round(time.perf_counter() - started, 1),
         "characters": rows,
+        **agreement,
     }
 
 
@@ -94,9 +151,10 @@ async def main() -> None:
     parser.add_argument("--probes", type=int, default=6, help="probes per character")
     parser.add_argument("--framings", default="user", help="user,chat")
     parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--judge", action="store_true", help="also judge the answers (LLM)")
     args = parser.parse_args()
     rows = [
-        await measure(args.tier, framing, args.probes, args.max_tokens)
+        await measure(args.tier, framing, args.probes, args.max_tokens, args.judge)
         for framing in args.framings.split(",")
     ]
     first = rows[0]

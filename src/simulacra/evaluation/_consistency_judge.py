@@ -32,12 +32,13 @@ __all__ = ["JUDGE_SCHEMA", "judge_consistency", "parse_verdict"]
 JUDGE_SCHEMA: dict[str, object] = {
     "type": "object",
     "properties": {
-        "explanation": {"type": "string"},
+        "explanation": {"type": "string", "maxLength": 300},
         "in_character": {"type": "boolean"},
     },
     "required": ["explanation", "in_character"],
 }
-"""The JSON schema the judge's answer is constrained to (explanation first, then verdict)."""
+"""The JSON schema the judge's answer is constrained to: explanation first (bounded, so a small
+model cannot run out of tokens before the verdict), then the verdict."""
 
 _TEMPLATE = "judge/roleplay_consistency"
 
