@@ -260,7 +260,8 @@ class _ViewCache:
 
     owner: weakref.ReferenceType[Conversation]
     turns: list[Turn]
-    names: tuple[tuple[str, str], ...]
+    ids: list[str]
+    names: list[str]
     speakers: list[str] = field(default_factory=list)
     as_other: list[ViewMessage] = field(default_factory=list)
     as_self: list[ViewMessage] = field(default_factory=list)
@@ -275,13 +276,13 @@ class _ViewCache:
             turn, utterance = self.last
             if turns[len(self.speakers) - 1] is not turn or turn.utterance is not utterance:
                 return False
-        return self.names == tuple((p.id, p.name) for p in c.participants)
+        return self.names == [p.name for p in c.participants]
 
     def extend(self) -> None:
         turns = self.turns
         if len(turns) == len(self.speakers):
             return
-        names = dict(self.names)
+        names = dict(zip(self.ids, self.names, strict=True))
         for i in range(len(self.speakers), len(turns)):
             t = turns[i]
             name = names[t.speaker]
@@ -310,10 +311,11 @@ def _view_cache(conversation: Conversation) -> _ViewCache:
     cache = _VIEW_CACHES.get(key)
     if cache is not None and cache.owner() is conversation and cache.valid(conversation):
         return cache
-    names = tuple((p.id, p.name) for p in conversation.participants)
     if cache is None or cache.owner() is not conversation:
         weakref.finalize(conversation, _VIEW_CACHES.pop, key, None)
     owner = weakref.ref(conversation)
-    cache = _ViewCache(owner=owner, turns=conversation.turns, names=names)
+    ids = [p.id for p in conversation.participants]
+    names = [p.name for p in conversation.participants]
+    cache = _ViewCache(owner=owner, turns=conversation.turns, ids=ids, names=names)
     _VIEW_CACHES[key] = cache
     return cache

@@ -31,6 +31,7 @@ from simulacra.orchestration import (
     LLMModerator,
     WeightedRandom,
     activity_weight,
+    mentioned,
     run_conversation,
 )
 from simulacra.paradigms.group_chat import (
@@ -129,6 +130,11 @@ async def test_addressed_routing_between_users_and_from_the_assistant() -> None:
     assert c.turns[2].metadata["addressed"] == "ann"
     passes = [e for e in c.events if e["type"] == "pass"]
     assert passes and passes[0]["participant"] == "bot" and passes[0]["turn"] == 1
+    people = _infos("ann", "annabel", "bob")
+    assert mentioned("hi @Annabel and @ann, then @BOB", people) == "annabel"
+    assert mentioned("hi @Annab, @bob.", people) == "bob"  # whole names only
+    assert mentioned("mail ann@example.org", people) is None
+    assert mentioned("@bob hi", people, speaker="bob") is None
 
 
 def _moderator(answer: str | Exception | None, *, timeout: float = 5.0) -> LLMModerator:

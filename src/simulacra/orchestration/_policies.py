@@ -12,7 +12,6 @@ import asyncio
 import inspect
 import json
 import random
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from simulacra.conversation import Conversation, ParticipantInfo
@@ -73,14 +72,23 @@ def mentioned(
 ) -> str | None:
     """The id of the first participant (other than ``speaker``) named with ``@Name`` in ``text``
     (case-insensitive; the id works too), in order of appearance."""
+    if "@" not in text:
+        return None
+    lowered = text.casefold()
     best: tuple[int, str] | None = None
     for p in participants:
         if p.id == speaker:
             continue
-        for label in dict.fromkeys((p.name, p.id)):
-            match = re.search(rf"@{re.escape(label)}(?!\w)", text, flags=re.IGNORECASE)
-            if match and (best is None or match.start() < best[0]):
-                best = (match.start(), p.id)
+        for label in (p.name, p.id):
+            tag = "@" + label.casefold()
+            start = lowered.find(tag)
+            while start >= 0:
+                end = start + len(tag)
+                if end == len(lowered) or not (lowered[end].isalnum() or lowered[end] == "_"):
+                    if best is None or start < best[0]:
+                        best = (start, p.id)
+                    break
+                start = lowered.find(tag, start + 1)
     return best[1] if best else None
 
 
@@ -153,10 +161,19 @@ class WeightedRandom:
             raise ValueError(f"weights must be >= 0 (got {bad[0]!r}: {self.weights[bad[0]]})")
         self.seed = seed
         self.weight_of = weight_of
+        self._derived: dict[str, float] = {}
 
     def weights_for(self, participants: Sequence[ParticipantInfo]) -> list[float]:
-        """The weight of each participant (equal weights if all are 0)."""
-        weights = [self.weights.get(p.id, self.weight_of(p)) for p in participants]
+        """The weight of each participant (equal weights if all are 0). A weight derived from
+        a profile is computed once per participant id."""
+        weights = []
+        for p in participants:
+            weight = self.weights.get(p.id)
+            if weight is None:
+                weight = self._derived.get(p.id)
+                if weight is None:
+                    weight = self._derived[p.id] = self.weight_of(p)
+            weights.append(weight)
         return weights if sum(weights) > 0 else [1.0] * len(participants)
 
     def __call__(
