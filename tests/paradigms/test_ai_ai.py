@@ -222,10 +222,12 @@ async def test_debate_records_position_changes_and_the_verdict(
     assert last["type"] == "verdict" and last["winner"] == "Proponent"
     assert last["explanation"] == "Proponent answered every point." and last["attempts"] == 1
     assert c.metadata["winner"] == "Proponent" and c.metadata["winner_id"] == "proponent"
-    judge_calls = [m for m in c.model_calls if "ai_ai/debate_judge@1" in _templates(m)]
+    judge_calls = [m for m in c.model_calls if "ai_ai/debate_judge@2" in _templates(m)]
     assert len(judge_calls) == 1 and judge_calls[0]["role"] == "judge"
     schema = judge_calls[0]["config"]["json_schema"]  # type: ignore[index]
     assert schema["properties"]["winner"]["enum"] == ["Proponent", "Opponent", "tie"]
+    turn_prompt = c.model_calls[1]["messages"][-1]["content"]  # type: ignore[index]
+    assert "your turn, Opponent. You argue against the motion." in turn_prompt
 
 
 async def test_malformed_verdict_is_retried_once_then_recorded(
@@ -238,6 +240,14 @@ async def test_malformed_verdict_is_retried_once_then_recorded(
     assert error["type"] == "verdict_error" and error["attempts"] == 2
     assert error["raw"] == '{"winner": "Nobody"}' and len(error["call_ids"]) == 2  # type: ignore[arg-type]
     assert c.metadata["winner"] is None and "winner" in str(c.metadata["verdict_error"])
+    # The retry says why the first answer could not be used.
+    prompts = [
+        m["messages"][-1]["content"]  # type: ignore[index]
+        for m in c.model_calls
+        if "ai_ai/debate_judge@2" in _templates(m)
+    ]
+    assert len(prompts) == 2 and "could not be used" not in prompts[0]
+    assert "could not be used (no JSON with 'explanation' and 'winner'" in prompts[1]
 
 
 async def test_verdict_after_one_retry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

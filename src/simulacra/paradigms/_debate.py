@@ -35,6 +35,7 @@ __all__ = ["DebateOptions", "Debater", "Stance"]
 Stance = Literal["pro", "con", "undecided"]
 _STANCES: tuple[Stance, ...] = ("pro", "con", "undecided")
 _SIDES = {"pro": "for the motion", "con": "against the motion"}
+_EXPLANATION_CHARS = 300
 _POSITION_SCHEMA = {
     "type": "object",
     "properties": {
@@ -116,14 +117,18 @@ class DebateOptions(ParadigmOptions):
         return list(dict.fromkeys(roles))
 
 
-def _turn_builder(rounds: int, count: int) -> TurnBuilder:
+def _turn_builder(rounds: int, debaters: Sequence[Debater]) -> TurnBuilder:
     template = get_template("ai_ai/debate_turn")
+    by_name = {d.name: d for d in debaters}
 
     def build(view: View) -> tuple[str, str]:
+        debater = by_name[view.participant.name]
         text = template.render(
             transcript=view.transcript(self_label="You"),
-            round=view.turn_index // count + 1,
+            round=view.turn_index // len(debaters) + 1,
             rounds=rounds,
+            name=debater.name,
+            position=debater.position_text,
         )
         return text, template.ref
 
@@ -258,16 +263,10 @@ async def _judge(
     transcript = "\n".join(
         f"{conversation.participant(t.speaker).name}: {t.utterance}" for t in conversation.turns
     )
-    prompt = template.render(
-        motion=motion,
-        debaters=[{"name": d.name, "position": d.position_text} for d in options.debaters],
-        transcript=transcript,
-        choices=choices,
-    )
     schema = {
         "type": "object",
         "properties": {
-            "explanation": {"type": "string"},
+            "explanation": {"type": "string", "maxLength": _EXPLANATION_CHARS},
             "winner": {"type": "string", "enum": choices},
         },
         "required": ["explanation", "winner"],
@@ -275,6 +274,13 @@ async def _judge(
     turn = len(conversation.turns)
     problem, raw, call_ids = "", "", []
     for attempt in (1, 2):
+        prompt = template.render(
+            motion=motion,
+            debaters=[{"name": d.name, "position": d.position_text} for d in options.debaters],
+            transcript=transcript,
+            choices=choices,
+            problem=problem,
+        )
         try:
             output = await model.generate(
                 [ChatMessage(role="user", content=prompt)],
@@ -332,7 +338,7 @@ async def debate(options: DebateOptions, ctx: ParadigmContext) -> Conversation:
     ids = [slug(d.name) for d in debaters]
     models = [ctx.models[d.model or options.debater_model] for d in debaters]
     system = get_template("ai_ai/debater")
-    build = _turn_builder(options.rounds, len(debaters))
+    build = _turn_builder(options.rounds, debaters)
     agents = [
         ModelAgent(
             model,
