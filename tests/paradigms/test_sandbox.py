@@ -398,6 +398,15 @@ async def test_malformed_and_failed_model_replies_become_events(
             "paradigm.encounters.0.step: 5 is past",
         ),
         (
+            {
+                "encounters": [
+                    {"step": 1, "agents": ["ada", "bob"]},
+                    {"step": 1, "agents": ["cy", "bob"]},
+                ]
+            },
+            "paradigm.encounters.1.agents: an agent already meets someone else at step 1",
+        ),
+        (
             {"dialog_turns": 3},
             "paradigm.dialog_turns: unknown key (did you mean 'dialogue_turns'?)",
         ),

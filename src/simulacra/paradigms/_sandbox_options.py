@@ -149,4 +149,10 @@ class SandboxOptions(ParadigmOptions):
                 )
             if enc.location is not None:
                 self._location(f"encounters.{i}.location", enc.location)
+            if any(
+                e.step == enc.step and set(e.agents) & set(enc.agents) for e in self.encounters[:i]
+            ):
+                raise ValueError(
+                    f"encounters.{i}.agents: an agent already meets someone else at step {enc.step}"
+                )
         return self
