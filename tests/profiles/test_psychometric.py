@@ -5,6 +5,7 @@ import random
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -23,13 +24,14 @@ from simulacra.profiles._psychometric import (
     Interviewer,
     administer,
     administer_population,
+    first_person,
     psychometric_report,
 )
 from simulacra.testing import FakeOpenAIServer, FakeResponse, function_model
 from tests._cli import run_cli
 
 MINI = load_inventory("mini-ipip")
-BY_TEXT = {item.text: item for item in MINI.items}
+BY_TEXT = {first_person(item.text): item for item in MINI.items}
 QUOTED = re.compile(r'"([^"]+)"')
 
 
@@ -97,9 +99,15 @@ def test_correlation_helpers() -> None:
     assert est is not None and est.low <= est.value <= est.high and est.n == 6
 
 
+def _question(last: str) -> str:
+    """The latest question: the last message itself (chat), or its last interviewer line
+    (transcript)."""
+    lines = re.findall(r"(?m)^Interviewer: (.*)$", last)
+    return lines[-1] if lines else last
+
+
 def _item_of(last: str) -> tuple[str, str]:
-    question = re.findall(r"(?m)^Interviewer: (.*)$", last)[-1]
-    item = BY_TEXT[QUOTED.findall(question)[-1]]
+    item = BY_TEXT[QUOTED.findall(_question(last))[-1]]
     return item.trait, item.key
 
 
@@ -119,12 +127,21 @@ def _population(n: int, seed: int) -> list[Persona]:
     ]
 
 
-async def test_trait_driven_model_correlates_near_one_through_run_conversation() -> None:
+@pytest.mark.parametrize(
+    ("prompting", "fresh_context"), [("chat", False), ("transcript", False), ("chat", True)]
+)
+async def test_trait_driven_model_correlates_near_one_through_run_conversation(
+    prompting: Literal["chat", "transcript"], fresh_context: bool
+) -> None:
     model = function_model(trait_answerer, role="user")
     people = _population(40, seed=2)
-    adms = await administer_population(people, model, MINI, concurrency=5)
+    adms = await administer_population(
+        people, model, MINI, concurrency=5, prompting=prompting, fresh_context=fresh_context
+    )
     assert [a.persona_id for a in adms] == [p.id for p in people]  # input order kept
-    assert adms[0].terminations == ["target_stop"] and adms[0].conversations == 1
+    conversations = 20 if fresh_context else 1
+    assert adms[0].terminations == ["target_stop"] * conversations
+    assert adms[0].conversations == conversations
     report = psychometric_report(adms, MINI, model="fn")
     assert report.response_rate == 1.0 and set(report.item_missing.values()) == {0}
     for t in report.traits:
@@ -133,15 +150,20 @@ async def test_trait_driven_model_correlates_near_one_through_run_conversation()
         assert t.mae is not None and t.mae < 0.5
     assert report.mean_pearson is not None and report.mean_pearson > 0.9
     # One conversation per persona: the last prompt carries the whole interview (20 questions).
-    api = model.api
-    last_prompt = api.requests[-1][0][-1].content  # type: ignore[attr-defined]
-    assert last_prompt.count("Interviewer:") == 20
+    last = model.api.requests[-1][0]  # type: ignore[attr-defined]
+    if fresh_context:
+        assert len(last) == 2
+    elif prompting == "chat":
+        assert len(last) == 1 + 20 + 19 and last[-1].role == "user"
+    else:
+        assert last[-1].content.count("Interviewer:") == 20
 
 
 async def test_random_answers_correlate_near_zero_with_ci_covering_zero() -> None:
     rng = random.Random(7)
     model = function_model(lambda m, c: str(rng.randint(1, 5)), role="user")
     adms = await administer_population(_population(60, seed=3), model, MINI)
+    assert adms[0].conversations == 20  # default: a fresh context per item
     report = psychometric_report(adms, MINI, model="random")
     for t in report.traits:
         assert t.pearson is not None and abs(t.pearson) < 0.35
@@ -150,18 +172,15 @@ async def test_random_answers_correlate_near_zero_with_ci_covering_zero() -> Non
 
 
 async def test_garbage_is_missing_reasked_once_and_fresh_context_splits() -> None:
-    calls: list[str] = []
+    calls: list[list[ChatMessage]] = []
 
     def fn(messages: Sequence[ChatMessage], config: GenerateConfig) -> str:
         last = messages[-1].content
-        calls.append(last)
+        calls.append(list(messages))
         trait, _ = _item_of(last)
         if trait == "neuroticism":
             return "I don't like this question"
-        if (
-            trait == "openness"
-            and "Please answer with just one number" not in last.split("Interviewer:")[-1]
-        ):
+        if trait == "openness" and "Please answer with just one number" not in _question(last):
             return "hmm"  # answered only when re-asked
         return "3"
 
@@ -174,8 +193,9 @@ async def test_garbage_is_missing_reasked_once_and_fresh_context_splits() -> Non
     assert adm.measured["neuroticism"] is None and adm.measured["extraversion"] == 3.0
     assert adm.assigned["openness"] == 2.0 and adm.assigned["extraversion"] is None
     # fresh context: no prompt ever shows an earlier item
-    assert all(c.count("Interviewer:") <= 2 for c in calls)
-    no_reask = await administer(persona, function_model(fn), MINI, reask=False)
+    assert all(len(c) <= 4 for c in calls) and max(len(c) for c in calls) == 4
+    no_reask = await administer(persona, function_model(fn), MINI, reask=False, fresh_context=False)
+    assert no_reask.conversations == 1
     assert len(no_reask.answers) == 20 and no_reask.answered == 12
     report = psychometric_report([adm], MINI, model="fn")
     assert report.item_missing["n1"] == 1 and report.item_missing["e1"] == 0
@@ -187,8 +207,9 @@ async def test_model_errors_are_data_not_crashes() -> None:
         raise RuntimeError("model fell over")
 
     adm = await administer(Persona(id="e", big_five={"openness": 3}), function_model(boom), MINI)
-    assert adm.answered == 0 and adm.terminations == ["simulator_error"]
-    assert "model fell over" in adm.errors[0]
+    assert adm.answered == 0 and adm.terminations == ["simulator_error"] * 20
+    assert len(adm.errors) == 20 and "model fell over" in adm.errors[0]
+    assert all(a.raw == [] and a.value is None for a in adm.answers)
 
 
 async def test_interviewer_asks_in_order_and_stops_after_last_item() -> None:

@@ -94,6 +94,7 @@ def run_psychometric(
     seed: int,
     fresh_context: bool,
     reask: bool,
+    prompting: str,
     concurrency: int | None,
     max_tokens: int,
     output: Path,
@@ -131,6 +132,7 @@ def run_psychometric(
                 concurrency=concurrency or _default_concurrency(model_spec),
                 fresh_context=fresh_context,
                 reask=reask,
+                prompting="transcript" if prompting == "transcript" else "chat",
                 on_done=progress,
             )
         finally:

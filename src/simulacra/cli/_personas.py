@@ -82,8 +82,14 @@ def stats_command(file: Path, spec: Path | None) -> None:
 @click.option("-n", type=int, help="Administer to n personas (a seeded sample).")
 @click.option("--inventory", default="mini-ipip", show_default=True, help="Or an inventory YAML.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--fresh-context", is_flag=True, help="One short conversation per item.")
+@click.option(
+    "--fresh-context/--history",
+    default=True,
+    show_default=True,
+    help="One short conversation per item, or one conversation for the whole inventory.",
+)
 @click.option("--no-reask", is_flag=True, help="Do not re-ask unparseable answers.")
+@click.option("--prompting", type=click.Choice(["chat", "transcript"]), default="chat")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Personas at once.")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSON report.")
@@ -95,6 +101,7 @@ def psychometric_command(
     seed: int,
     fresh_context: bool,
     no_reask: bool,
+    prompting: str,
     concurrency: int | None,
     max_tokens: int,
     output: Path,
@@ -110,6 +117,7 @@ def psychometric_command(
         seed=seed,
         fresh_context=fresh_context,
         reask=not no_reask,
+        prompting=prompting,
         concurrency=concurrency,
         max_tokens=max_tokens,
         output=output,

@@ -7,9 +7,11 @@ Answers are parsed (:func:`~simulacra.profiles.parse_answer`), scored with rever
 (:func:`~simulacra.profiles.score_answers`), and over a population the measured scores are
 correlated with the assigned ones (:func:`psychometric_report`).
 
-Two modes: with history (default) one conversation per persona, the transcript growing by one
-question and answer per item, as a real interview would; with ``fresh_context=True`` each item is
-its own short conversation (independent answers, shorter prompts, more calls).
+Two modes: with ``fresh_context=True`` (default) each item is its own short conversation
+(independent answers, short prompts that share the persona's prefix); with ``False`` one
+conversation per persona, the history growing by one question and answer per item, as a real
+interview would (answers can anchor on earlier ones; long inventories approach the context
+window). See docs/psychometrics.md for the measurement that picked the default.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +43,7 @@ __all__ = [
     "TraitAgreement",
     "administer",
     "administer_population",
+    "first_person",
     "psychometric_report",
     "read_answers",
     "trait_agreement",
@@ -56,6 +59,15 @@ DEFAULT_INSTRUCTIONS = (
     "The interviewer reads statements and asks how accurately each describes you. "
     "Reply with one number from 1 (very inaccurate) to 5 (very accurate) and nothing else."
 )
+
+
+def first_person(text: str) -> str:
+    """An IPIP item as a first-person statement: "Am the life of the party." → "I am the life of
+    the party." (items are written without the subject; small models misread the fragment)."""
+    text = text.strip()
+    if not text or text.lower().startswith("i "):
+        return text
+    return "I " + text[0].lower() + text[1:]
 
 
 class Interviewer:
@@ -100,7 +112,7 @@ class Interviewer:
                 item = self.items[self._index]
                 self._attempt = 2
                 return Reply(
-                    utterance=REASK.format(text=item.text),
+                    utterance=REASK.format(text=first_person(item.text)),
                     metadata={"item": item.id, "attempt": 2},
                 )
         self._index += 1
@@ -108,7 +120,9 @@ class Interviewer:
             return Reply(utterance="", stop=True)
         item = self.items[self._index]
         self._attempt = 1
-        return Reply(utterance=QUESTION.format(text=item.text), metadata={"item": item.id})
+        return Reply(
+            utterance=QUESTION.format(text=first_person(item.text)), metadata={"item": item.id}
+        )
 
 
 class ItemAnswer(BaseModel):
@@ -188,8 +202,9 @@ async def administer(
     model: Model,
     inventory: Inventory,
     *,
-    fresh_context: bool = False,
+    fresh_context: bool = True,
     reask: bool = True,
+    prompting: Literal["transcript", "chat"] = "chat",
     config: GenerateConfig | None = None,
     goal: str = DEFAULT_GOAL,
     instructions: str | None = DEFAULT_INSTRUCTIONS,
@@ -200,8 +215,13 @@ async def administer(
         persona: Who answers (its ``big_five`` is the assigned score).
         model: The model that plays the persona.
         inventory: The items.
-        fresh_context: One short conversation per item instead of one conversation for all.
+        fresh_context: One short conversation per item (default; measured faster on the
+            embedded model with the same response rate, and free of anchoring on earlier
+            answers). ``False``: one conversation for the whole inventory, history kept.
         reask: Re-ask an item once when its answer cannot be parsed.
+        prompting: The :class:`~simulacra.PromptedUser` technique. ``"chat"`` (default) passes
+            each question as a chat message, which a small instruct model answers directly;
+            the customer-framed ``"transcript"`` prompt makes small models ask what is meant.
         config: Per-call options of the persona's model (default: ``max_tokens=10``).
         goal: The simulated user's goal.
         instructions: Extra instructions to the simulated user.
@@ -221,7 +241,12 @@ async def administer(
     errors: list[str] = []
     for n, items in enumerate(groups):
         user = PromptedUser(
-            model, goal=goal, profile=person, instructions=instructions, config=per_call
+            model,
+            goal=goal,
+            profile=person,
+            instructions=instructions,
+            prompting=prompting,
+            config=per_call,
         )
         interviewer = Interviewer(items, reask=reask)
         conversation = await run_conversation(
@@ -265,8 +290,9 @@ async def administer_population(
     inventory: Inventory,
     *,
     concurrency: int = 4,
-    fresh_context: bool = False,
+    fresh_context: bool = True,
     reask: bool = True,
+    prompting: Literal["transcript", "chat"] = "chat",
     config: GenerateConfig | None = None,
     on_done: Callable[[Administration], None] | None = None,
 ) -> list[Administration]:
@@ -282,6 +308,7 @@ async def administer_population(
         concurrency: Personas administered at once.
         fresh_context: See :func:`administer`.
         reask: See :func:`administer`.
+        prompting: See :func:`administer`.
         config: See :func:`administer`.
         on_done: Called with each finished administration (progress).
 
@@ -295,7 +322,13 @@ async def administer_population(
     async def one(persona: Persona) -> Administration:
         async with gate:
             result = await administer(
-                persona, model, inventory, fresh_context=fresh_context, reask=reask, config=config
+                persona,
+                model,
+                inventory,
+                fresh_context=fresh_context,
+                reask=reask,
+                prompting=prompting,
+                config=config,
             )
         if on_done is not None:
             on_done(result)
