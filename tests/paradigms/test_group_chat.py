@@ -112,7 +112,7 @@ def test_activity_weights_come_from_the_profile() -> None:
 
 
 async def test_addressed_routing_between_users_and_from_the_assistant() -> None:
-    ann = ScriptedParticipant(["@Cat what do you think?", "thanks"], id="ann", name="Ann")
+    ann = ScriptedParticipant(["@Ann @Cat what do you think?", "thanks"], id="ann", name="Ann")
     bob = ScriptedParticipant(["b1"], id="bob", name="Bob")
     cat = ScriptedParticipant(["@Bob over to you", "c2"], id="cat", name="Cat")
     bot = ScriptedParticipant(
@@ -127,6 +127,7 @@ async def test_addressed_routing_between_users_and_from_the_assistant() -> None:
     c = await run_group_chat([ann, bob, cat], bot, policy="addressed")
     assert [t.speaker for t in c.turns] == ["ann", "cat", "bot", "ann", "bob"][: len(c.turns)]
     assert c.turns[0].metadata["addressed"] == "cat"  # the @mention is recorded as addressed
+    assert c.turns[0].utterance == "@Cat what do you think?"  # a copied self-mention is dropped
     assert c.turns[2].metadata["addressed"] == "ann"
     passes = [e for e in c.events if e["type"] == "pass"]
     assert passes and passes[0]["participant"] == "bot" and passes[0]["turn"] == 1
@@ -200,7 +201,7 @@ def _assistant_brain(decisions: list[str]) -> tuple[Brain, list[str]]:
             log.append("decide")
             return decisions.pop(0)
         log.append("reply")
-        return "Assistant: Noted."
+        return "Assistant: Noted. @assistant"
 
     return brain, log
 

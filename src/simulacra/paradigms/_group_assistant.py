@@ -11,6 +11,7 @@ always answered, without a decision call.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View, ViewMessage
@@ -178,6 +179,7 @@ class GroupAssistant:
         text = clean_utterance(
             output.text, name=self.info.name, other_names=[u.name for u in users]
         )
+        text = _drop_self_mention(text, self.info.name)
         if self.mention and mentioned(text, [to]) is None:
             text = f"@{to.name} {text}".strip()
         return Reply(utterance=text, addressed=to.id, model_calls=calls, metadata=meta)
@@ -214,3 +216,8 @@ def _parse_decision(
     if match is None:
         return True, None, f"unknown addressee {to[:60]!r}"
     return True, match, None
+
+
+def _drop_self_mention(text: str, name: str) -> str:
+    """Remove ``@name`` (the writer's own name), which small models copy from the chat."""
+    return re.sub(rf"\s*@{re.escape(name)}(?!\w)", "", text, flags=re.IGNORECASE).strip()

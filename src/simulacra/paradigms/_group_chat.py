@@ -30,7 +30,7 @@ from simulacra.orchestration import (
     mentioned,
     run_conversation,
 )
-from simulacra.paradigms._group_assistant import GroupAssistant
+from simulacra.paradigms._group_assistant import GroupAssistant, _drop_self_mention
 from simulacra.paradigms._registry import ParadigmContext, ParadigmOptions, register_paradigm
 from simulacra.participants import Participant, PromptedUser, Reply
 from simulacra.profiles import GeneralUser, Profile
@@ -193,6 +193,10 @@ class _Member:
             return Reply(utterance="", skip=True, metadata={"reason": "left"})
         reply = await self.inner.respond(view)
         update: dict[str, object] = {}
+        own = _drop_self_mention(reply.utterance, self.info.name)
+        if own != reply.utterance:
+            update["utterance"] = own
+            reply = reply.model_copy(update={"utterance": own})
         if reply.addressed is None and reply.utterance:
             who = mentioned(reply.utterance, view.others, me)
             if who is not None:
