@@ -21,7 +21,7 @@ from simulacra.profiles._inventory import (
     score_answers,
 )
 from simulacra.profiles._psychometric import (
-    Interviewer,
+    QuestionnaireInterviewer,
     administer,
     administer_population,
     first_person,
@@ -218,7 +218,7 @@ async def test_interviewer_asks_in_order_and_stops_after_last_item() -> None:
     from simulacra.testing import ScriptedParticipant
 
     user = ScriptedParticipant(["5", "what?", "2"], id="user")
-    c = await run_conversation([Interviewer(MINI.items[:2]), user])
+    c = await run_conversation([QuestionnaireInterviewer(MINI.items[:2]), user])
     assert c.termination == "target_stop" and len(c.turns) == 6
     assert [t.metadata.get("item") for t in c.turns[::2]] == ["e1", "a1", "a1"]
     assert c.turns[4].metadata["attempt"] == 2 and "just one number" in c.turns[4].utterance

@@ -20,10 +20,12 @@ from pydantic import Field
 
 from simulacra.profiles._consolidate import ConsolidationOp, consolidate
 from simulacra.profiles._extract import MemoryCandidate, extract_candidates
+from simulacra.profiles._generate import GenerationResult, generate_personas
 from simulacra.profiles._history import FieldMapping, parse_field_mapping, read_history
 from simulacra.profiles._hybrid import Hybrid, HybridPart
 from simulacra.profiles._import import HistoryImport, import_history
 from simulacra.profiles._individual import Individual, Memory
+from simulacra.profiles._inventory import Inventory, load_inventory, parse_answer, score_answers
 from simulacra.profiles._kinds import AttributeValue, GeneralUser, Persona
 from simulacra.profiles._persona import (
     Behaviour,
@@ -40,6 +42,12 @@ from simulacra.profiles._population import (
     population_stats,
     sample_population,
 )
+from simulacra.profiles._psychometric import (
+    PsychometricReport,
+    administer,
+    administer_population,
+    psychometric_report,
+)
 from simulacra.profiles._roleplay import CharacterCard, ExampleLine, KnowledgeBoundary, RolePlay
 
 __all__ = [
@@ -53,29 +61,39 @@ __all__ = [
     "ExampleLine",
     "FieldMapping",
     "GeneralUser",
+    "GenerationResult",
     "Hexaco",
     "HistoryImport",
     "Hybrid",
     "HybridPart",
     "Individual",
+    "Inventory",
     "KnowledgeBoundary",
     "Memory",
     "MemoryCandidate",
     "Persona",
     "PopulationSpec",
     "Profile",
+    "PsychometricReport",
     "RedactionReport",
     "Redactor",
     "RolePlay",
+    "administer",
+    "administer_population",
     "consolidate",
     "describe_behaviour",
     "extract_candidates",
+    "generate_personas",
     "import_history",
+    "load_inventory",
+    "parse_answer",
     "parse_field_mapping",
     "persona_paths",
     "population_stats",
+    "psychometric_report",
     "read_history",
     "sample_population",
+    "score_answers",
 ]
 
 Profile = Annotated[

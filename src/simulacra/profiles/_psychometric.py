@@ -1,8 +1,9 @@
 """The psychometric check (survey §3.2, Appendix B.2): does a simulated persona answer a Big Five
 inventory the way its assigned traits say it should?
 
-A scripted :class:`Interviewer` asks the items of an inventory, one per turn, inside an ordinary
-:func:`~simulacra.run_conversation` with a :class:`~simulacra.PromptedUser` playing the persona.
+A scripted :class:`QuestionnaireInterviewer` asks the items of an inventory, one per turn, inside
+an ordinary :func:`~simulacra.run_conversation` with a :class:`~simulacra.PromptedUser` playing
+the persona.
 Answers are parsed (:func:`~simulacra.profiles.parse_answer`), scored with reverse keys
 (:func:`~simulacra.profiles.score_answers`), and over a population the measured scores are
 correlated with the assigned ones (:func:`psychometric_report`).
@@ -23,8 +24,6 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulacra.evaluation._correlation import bootstrap_correlation
-from simulacra.evaluation._stats import bootstrap_mean
 from simulacra.models import GenerateConfig, Model
 from simulacra.profiles._inventory import Inventory, InventoryItem, parse_answer, score_answers
 from simulacra.profiles._kinds import Persona
@@ -37,9 +36,9 @@ __all__ = [
     "DEFAULT_GOAL",
     "DEFAULT_INSTRUCTIONS",
     "Administration",
-    "Interviewer",
     "ItemAnswer",
     "PsychometricReport",
+    "QuestionnaireInterviewer",
     "TraitAgreement",
     "administer",
     "administer_population",
@@ -70,7 +69,7 @@ def first_person(text: str) -> str:
     return "I " + text[0].lower() + text[1:]
 
 
-class Interviewer:
+class QuestionnaireInterviewer:
     """A scripted participant that asks inventory items one per turn.
 
     It re-asks an item once (``reask``) when the answer cannot be parsed, then moves on; after the
@@ -248,7 +247,7 @@ async def administer(
             prompting=prompting,
             config=per_call,
         )
-        interviewer = Interviewer(items, reask=reask)
+        interviewer = QuestionnaireInterviewer(items, reask=reask)
         conversation = await run_conversation(
             [interviewer, user],
             stop=StopConditions(max_turns=len(items) * (4 if reask else 2) + 1),
@@ -399,6 +398,10 @@ def trait_agreement(
     trait: str, pairs: Sequence[tuple[float, float]], *, seed: int = 0
 ) -> TraitAgreement:
     """Pearson, Spearman and MAE with bootstrap intervals for (assigned, measured) pairs."""
+    # Imported here: simulacra.evaluation imports simulacra.conversation, which imports profiles.
+    from simulacra.evaluation._correlation import bootstrap_correlation
+    from simulacra.evaluation._stats import bootstrap_mean
+
     row = TraitAgreement(trait=trait, n=len(pairs))
     if not pairs:
         return row
