@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -170,7 +171,9 @@ def _brain(*, malformed_plan_for: str | None = None) -> Brain:
         if "insight" in props:
             return json.dumps({"insight": f"{me} cares about friends.", "because_of": [1]})
         turn = last.count("\n") if "conversation so far" in last else 0
-        return f"{me} says line {turn}"
+        # A speaker label in front of the line (as small models write) is not part of it.
+        other = last.split("you meet ", 1)[1].split(".", 1)[0]
+        return f"{other}: {me} says line {turn}" if turn % 2 else f"{me} says line {turn}"
 
     return brain
 
@@ -275,6 +278,7 @@ async def test_a_small_day_produces_events_encounters_and_one_record(
     assert len(c.turns) == 3 * len(starts)
     assert [t.metadata["encounter"] for t in c.turns] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert c.turns[0].speaker == "bob" and c.turns[0].utterance == "Bob says line 0"
+    assert all(re.fullmatch(r"(Ada|Bob) says line \d+", t.utterance) for t in c.turns)  # no labels
     assert {(t.metadata["step"], t.metadata["location"]) for t in c.turns} == {
         (0, "park"),
         (1, "cafe"),

@@ -72,6 +72,7 @@ class _Sandbox:
         self.failure: tuple[TerminationReason, str, str] | None = None
         self.encounters = 0
         self.reflections = 0
+        self.n_calls = 0
         relevance = make_relevance(options.relevance)
         weights = RetrievalWeights(
             alpha=options.alpha, beta=options.beta, gamma=options.gamma, decay=options.decay
@@ -122,7 +123,10 @@ class _Sandbox:
         """One model call for ``agent``; a failure is an ``error`` event and ``None``."""
         template = get_template(template_id)
         messages = [agent.system, ChatMessage(role="user", content=template.render(**variables))]
-        config = GenerateConfig(seed=self.ctx.seed, json_schema=schema, max_tokens=max_tokens)
+        self.n_calls += 1
+        config = GenerateConfig(
+            seed=self.ctx.seed + self.n_calls, json_schema=schema, max_tokens=max_tokens
+        )
         try:
             output = await self.model.generate(
                 messages, config=config, templates=[*agent.refs, template.ref]
@@ -240,7 +244,7 @@ class _Sandbox:
             "properties": {
                 "questions": {
                     "type": "array",
-                    "items": {"type": "string"},
+                    "items": {"type": "string", "maxLength": 160},
                     "minItems": 1,
                     "maxItems": opts.reflection_questions,
                 }
@@ -253,6 +257,7 @@ class _Sandbox:
             "sandbox/reflect_questions",
             step,
             schema=schema,
+            max_tokens=opts.reflection_max_tokens,
             statements=[m.text for m in recent],
             n=opts.reflection_questions,
         )
@@ -271,6 +276,7 @@ class _Sandbox:
                 "sandbox/reflect_insight",
                 step,
                 schema=INSIGHT_SCHEMA,
+                max_tokens=opts.reflection_max_tokens,
                 name=agent.info.name,
                 question=question,
                 statements=[m.text for m in hits],
@@ -321,7 +327,7 @@ class _Sandbox:
                 location=location,
                 others=[names[o] for o in agent_ids if o != a],
                 memory_k=self.options.memory_k,
-                seed=self.ctx.seed,
+                seed=self.ctx.seed + 1000 * (index + 1),
             )
             for a in agent_ids
         ]

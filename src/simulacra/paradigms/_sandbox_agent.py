@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from simulacra.conversation import ParticipantInfo, View
@@ -70,10 +71,15 @@ class Speaker:
         stops = [f"\n{n}:" for n in self.others] + ["\nYou:", "\n\n"]
         output = await self.model.generate(
             [agent.system, ChatMessage(role="user", content=prompt)],
-            config=GenerateConfig(seed=self.seed, stop=stops),
+            config=GenerateConfig(seed=self.seed + view.turn_index, stop=stops),
             templates=[*agent.refs, template.ref],
         )
         text = clean_utterance(output.text, name=agent.info.name, other_names=self.others)
+        # Small models often open with a speaker label (their own or another's): it is not said.
+        names = "|".join(re.escape(n) for n in [agent.info.name, *self.others, "You"])
+        unlabelled = re.sub(rf"^(?:{names})\s*:\s*", "", text)
+        if unlabelled != text:
+            text = clean_utterance(unlabelled, name=agent.info.name, other_names=self.others)
         return Reply(
             utterance=text,
             model_calls=[call_ref(self.model, output)],

@@ -86,6 +86,7 @@ class SandboxOptions(ParadigmOptions):
         reflection_questions: Salient questions per reflection (one insight each).
         reflection_recent: Recent memories the questions are asked about.
         plan_max_tokens: Token limit of plan calls (default: the model's ``max_tokens``).
+        reflection_max_tokens: Token limit of reflection calls (default: the model's).
     """
 
     agents: list[SandboxAgent]
@@ -107,6 +108,7 @@ class SandboxOptions(ParadigmOptions):
     reflection_questions: int = Field(default=2, ge=1, le=5)
     reflection_recent: int = Field(default=12, ge=1)
     plan_max_tokens: int | None = Field(default=None, ge=1)
+    reflection_max_tokens: int | None = Field(default=None, ge=1)
 
     def model_roles(self) -> list[str]:
         """The model roles this paradigm calls."""

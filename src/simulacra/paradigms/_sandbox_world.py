@@ -28,7 +28,7 @@ RATING_SCHEMA: dict[str, object] = {
 INSIGHT_SCHEMA: dict[str, object] = {
     "type": "object",
     "properties": {
-        "insight": {"type": "string"},
+        "insight": {"type": "string", "maxLength": 200},
         "because_of": {"type": "array", "items": {"type": "integer"}},
     },
     "required": ["insight", "because_of"],
