@@ -137,3 +137,10 @@ def test_run_config_profiles_file_takes_any_kind(tmp_path: Path) -> None:
     )
     config = load_config(tmp_path / "run.yaml")
     assert [p.kind for p in config.profiles] == ["roleplay", "hybrid"]
+
+
+def test_object_parts_count_only_names_they_were_given() -> None:
+    h = Hybrid(parts=[Persona(name="Ada"), RolePlay(handle="Ada Lovelace in 1843")])
+    assert h.name == "Ada"
+    with pytest.raises(ValidationError, match="'Ada' and 'Bea'"):
+        Hybrid(parts=[Persona(name="Ada"), RolePlay(name="Bea", handle="Ada Lovelace")])

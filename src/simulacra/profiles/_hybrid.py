@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from simulacra.profiles._individual import Individual
 from simulacra.profiles._kinds import Persona, ProfileBase
 from simulacra.profiles._persona import Behaviour, describe_behaviour
-from simulacra.profiles._roleplay import RolePlay
+from simulacra.profiles._roleplay import RolePlay, name_from_handle
 
 __all__ = ["Hybrid", "HybridPart"]
 
@@ -17,6 +17,19 @@ HybridPart = Annotated[Persona | RolePlay | Individual, Field(discriminator="kin
 """What a hybrid is made of: at most one part of each kind (a general user adds nothing)."""
 
 _DEFAULT_NAME = "User"
+
+
+def _explicit_name(part: object) -> str | None:
+    # Only a name the part was given counts (a role-play derives one from its handle).
+    if isinstance(part, dict):
+        name = part.get("name")
+    elif isinstance(part, RolePlay) and part.name == name_from_handle(part.handle):
+        name = None
+    elif isinstance(part, ProfileBase) and "name" in part.model_fields_set:
+        name = part.name
+    else:
+        name = None
+    return name if isinstance(name, str) else None
 
 
 class Hybrid(ProfileBase):
@@ -46,10 +59,10 @@ class Hybrid(ProfileBase):
     def _name_from_parts(cls, data: object) -> object:
         # The name defaults to the one the parts agree on.
         if isinstance(data, dict) and "name" not in data:
-            names = {
-                part.get("name") if isinstance(part, dict) else getattr(part, "name", None)
-                for part in data.get("parts") or []
-            } - {None, _DEFAULT_NAME}
+            names = {_explicit_name(part) for part in data.get("parts") or []} - {
+                None,
+                _DEFAULT_NAME,
+            }
             if len(names) == 1:
                 return {**data, "name": names.pop()}
             if len(names) > 1:
