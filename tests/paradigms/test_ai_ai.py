@@ -292,8 +292,8 @@ async def test_three_debaters_round_robin_with_positions_in_words(
 def _qa_brain(messages: Sequence[ChatMessage], config: GenerateConfig) -> str:
     system = messages[0].content
     if "curious student" in system:
-        asked = sum(m.role == "assistant" for m in messages)
-        return ["Who built it?", "When was it first lit?"][asked % 2]
+        asked = sum(line.startswith("You: ") for line in messages[-1].content.splitlines())
+        return ["Who built it? I guess Stevenson.", "When was it first lit?"][asked % 2]
     question = messages[-1].content
     if "Who" in question:
         return "Robert Stevenson built it between 1807 and 1810, with John Rennie as engineer."
@@ -326,6 +326,8 @@ async def test_teacher_answers_are_tied_to_passages(
     assert [t.speaker for t in c.turns] == ["student", "teacher"] * 2
     assert c.termination is TerminationReason.MAX_TURNS
     assert [t.metadata.get("question") for t in c.turns[::2]] == [1, 2]
+    # Only the first question is kept: the student's own guess never reaches the teacher.
+    assert c.turns[0].utterance == "Who built it?"
     assert [t.metadata["passage"] for t in c.turns[1::2]] == ["p2", "p3"]
     overlap = c.turns[1].metadata["passage_overlap"]
     assert isinstance(overlap, float) and overlap > 0.5
@@ -339,7 +341,7 @@ async def test_teacher_answers_are_tied_to_passages(
     assert c.metadata["answers_grounded"] == 2 and c.metadata["document"] == "bell_rock.md"
     # The student has seen the title and first paragraph only; the teacher, all of it.
     by_template = {_templates(m)[0]: m for m in c.model_calls}
-    student = by_template["ai_ai/student@1"]["messages"][0]["content"]  # type: ignore[index]
+    student = by_template["ai_ai/student@2"]["messages"][0]["content"]  # type: ignore[index]
     teacher = by_template["ai_ai/teacher@1"]["messages"][0]["content"]  # type: ignore[index]
     assert "eleven miles off the coast" in student and "Robert Stevenson" not in student
     assert "Robert Stevenson" in teacher and "1 February 1811" in teacher

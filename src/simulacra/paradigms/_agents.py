@@ -54,6 +54,7 @@ class ModelAgent:
         kickoff: The template id of the first ``user`` message in chat framing.
         turn: Builds the ``user`` message in transcript framing (instead of chat framing).
         done_token: A token with which this agent ends the conversation.
+        shape: Applied to the cleaned text (e.g. keep only a student's first question).
         config: Per-call generation options.
     """
 
@@ -69,6 +70,7 @@ class ModelAgent:
         kickoff: str | None = None,
         turn: TurnBuilder | None = None,
         done_token: str | None = None,
+        shape: Callable[[str], str] | None = None,
         config: GenerateConfig | None = None,
     ) -> None:
         self.model = model
@@ -78,6 +80,7 @@ class ModelAgent:
         self.kickoff = get_template(kickoff) if kickoff else None
         self.turn = turn
         self.config = config
+        self.shape = shape
         self._done = _token_pattern(done_token) if done_token else None
 
     def build_messages(self, view: View) -> tuple[list[ChatMessage], list[str]]:
@@ -107,6 +110,8 @@ class ModelAgent:
             done = True
             text = self._done.sub("", text)
         text = clean_utterance(text, name=self.info.name, other_names=others)
+        if self.shape is not None:
+            text = self.shape(text)
         return Reply(utterance=text, stop=done, model_calls=[call_ref(self.model, output)])
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from simulacra.conversation import Conversation, ParticipantKind, Turn
+from simulacra.conversation import Conversation, ParticipantKind, Turn, View
 from simulacra.memory import Passage
 from simulacra.models import GenerateConfig
 from simulacra.orchestration import StopConditions, run_conversation
@@ -168,6 +168,17 @@ def _title(options: TeacherStudentOptions) -> str:
     return Path(options.document).stem.replace("_", " ") if options.document else "the document"
 
 
+def _student_turn(view: View) -> tuple[str, str]:
+    template = get_template("ai_ai/student_turn")
+    return template.render(transcript=view.transcript(self_label="You")), template.ref
+
+
+def _first_question(text: str) -> str:
+    """Only the first question of a student's message (a small model may answer it too)."""
+    end = text.find("?")
+    return text[: end + 1].strip() if end >= 0 else text
+
+
 @register_paradigm("teacher_student", options=TeacherStudentOptions)
 async def teacher_student(options: TeacherStudentOptions, ctx: ParadigmContext) -> Conversation:
     """Run one QA self-play: the student asks ``questions`` questions, the teacher answers."""
@@ -188,7 +199,8 @@ async def teacher_student(options: TeacherStudentOptions, ctx: ParadigmContext) 
         kind=ParticipantKind.SIMULATED_HUMAN,
         system=student_tpl.render(visible=visible, focus=ctx.goal, instructions=ctx.instructions),
         templates=[student_tpl.ref],
-        kickoff="ai_ai/student_kickoff",
+        turn=_student_turn,
+        shape=_first_question,
         config=config,
     )
     teacher = ModelAgent(
@@ -237,6 +249,8 @@ async def teacher_student(options: TeacherStudentOptions, ctx: ParadigmContext) 
         if turn.speaker == "student":
             asked += 1
             turn.metadata["question"] = asked
+            if "?" not in turn.utterance:
+                turn.metadata["not_a_question"] = True
             continue
         passage, overlap = attribute(turn.utterance, passages)
         if overlap < options.min_overlap:
