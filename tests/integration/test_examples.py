@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from simulacra.runs import execute_run, load_config, read_conversations
+from simulacra.runs import count_items, execute_run, load_config, read_conversations, work_items
 
 pytestmark = pytest.mark.embedded
 
@@ -43,9 +43,10 @@ async def test_example_runs_on_the_embedded_model(
     )
     result = await execute_run(config, config_path=path, output_dir=tmp_path)
     conversations = list(read_conversations(result.directory))
-    assert len(conversations) == len(config.profiles)
+    # One per scenario × profile, or per scenario for a paradigm with its own participants.
+    assert len(conversations) == count_items(config)
     kinds = {c.metadata["profile_id"] for c in conversations}
-    assert kinds == {p.profile_id() for p in config.profiles}
+    assert kinds == {item.profile.profile_id() for item in work_items(config)}
     for c in conversations:
         assert c.termination is not None and not c.termination.is_error, (c.termination, c.error)
         assert c.turns and c.turns[0].utterance is not None
