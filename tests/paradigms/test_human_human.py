@@ -221,7 +221,9 @@ async def test_walk_away_scores_walk_away_points_and_is_ended_by_the_party() -> 
     m = conversation.metadata
     assert m["negotiation"] == "walk_away" and m["deal_reached"] is False
     assert m["points.alice"] == m["points.bob"] == 5 and m["deal_valid"] is None
-    assert conversation.turns[-1].utterance.endswith("WALK AWAY")
+    assert conversation.turns[-1].utterance == "No way.\nWALK AWAY"
+    bare = await _negotiate({"Alice": ["WALK AWAY."], "Bob": []})
+    assert bare.turns[-1].utterance == "WALK AWAY" and bare.ended_by == "alice"
 
 
 async def test_rejections_counters_and_bad_accepts_do_not_end_the_negotiation() -> None:

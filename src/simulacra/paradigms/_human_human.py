@@ -319,7 +319,8 @@ class Negotiator:
         reply = await self.user.respond(view)
         text = reply.utterance
         if reply.stop and parse_move(text, self.items).kind != "walk_away":
-            text = f"{text}\n{WALK_AWAY}".strip()
+            # What is left around the sentinel may be bare punctuation ("WALK AWAY." → ".").
+            text = f"{text}\n{WALK_AWAY}" if any(ch.isalnum() for ch in text) else WALK_AWAY
         move = parse_move(text, self.items)
         metadata = {**reply.metadata, "move": move.kind}
         if move.deal is not None:
