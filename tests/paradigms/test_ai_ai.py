@@ -286,6 +286,32 @@ async def test_three_debaters_round_robin_with_positions_in_words(
     assert "uniforms only for younger pupils" in system and "Ada, Ben" in system
 
 
+async def test_unreadable_positions_and_a_failing_debater_are_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def brain(messages: Sequence[ChatMessage], config: GenerateConfig) -> str:
+        if config.json_schema is not None:
+            return "I lean towards yes"  # not JSON: recorded, not raised
+        if (
+            messages[0].content.startswith("You are Opponent")
+            and "\nYou: " in messages[-1].content  # its second turn
+        ):
+            raise RuntimeError("opponent model crashed")
+        return "An argument."
+
+    _use(monkeypatch, brain)
+    c = await _run(DEBATE_CONFIG, tmp_path)
+    # Round 1 went through; the opponent's second turn failed: no verdict for a failed debate.
+    assert [t.speaker for t in c.turns] == ["proponent", "opponent", "proponent"]
+    assert c.termination is TerminationReason.SIMULATOR_ERROR and c.ended_by == "opponent"
+    assert c.error is not None and "opponent model crashed" in c.error
+    errors = [e for e in c.events if e["type"] == "position_error"]
+    assert [(e["round"], e["debater"]) for e in errors] == [(1, "proponent"), (1, "opponent")]
+    assert errors[0]["raw"] == "I lean towards yes"
+    assert not any(e["type"] in ("position", "position_change", "verdict") for e in c.events)
+    assert c.metadata["position_changes"] == 0 and "winner" not in c.metadata
+
+
 # --- teacher_student --------------------------------------------------------------------------
 
 
