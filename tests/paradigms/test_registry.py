@@ -89,3 +89,17 @@ def test_bad_paradigm_sections_are_one_line_errors(
         parse_config({**BASE, "paradigm": paradigm}, source="run.yaml")
     message = str(info.value)
     assert "\n" not in message and message.startswith("run.yaml: ") and needle in message
+
+
+def test_paradigm_options_resolve_files_against_the_config_folder(tmp_path: Path) -> None:
+    from simulacra.runs import load_config
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("# Notes\n\nThe lighthouse was lit in 1811.\n")
+    (tmp_path / "run.yaml").write_text(
+        "name: t\nmodels: {user: 'embedded:tiny', target: 'embedded:tiny'}\n"
+        "scenarios: [{id: s, goal: learn}]\n"
+        "paradigm: {type: teacher_student, document: docs/notes.md}\n"
+    )
+    config = load_config(tmp_path / "run.yaml")
+    assert "1811" in getattr(config.paradigm_options, "text", "")

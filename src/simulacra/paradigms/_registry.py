@@ -132,8 +132,13 @@ def get_paradigm(
         raise ValueError(f"unknown paradigm {name!r}{hint}; known: {known}") from None
 
 
-def parse_paradigm(data: Mapping[str, object]) -> ParadigmOptions | None:
+def parse_paradigm(
+    data: Mapping[str, object], *, context: Mapping[str, object] | None = None
+) -> ParadigmOptions | None:
     """Validate a ``paradigm:`` section (``{type: NAME, ...options}``); ``None`` for human_ai.
+
+    ``context`` is passed to the options' validators (``base_dir``: the config file's folder,
+    against which options resolve relative file paths).
 
     Raises:
         ValueError: One line naming the field (``paradigm.<field>: ...``).
@@ -148,6 +153,9 @@ def parse_paradigm(data: Mapping[str, object]) -> ParadigmOptions | None:
         return None
     options_model, _ = get_paradigm(name)
     try:
-        return options_model.model_validate({k: v for k, v in data.items() if k != "type"})
+        return options_model.model_validate(
+            {k: v for k, v in data.items() if k != "type"},
+            context=dict(context) if context is not None else None,
+        )
     except ValidationError as exc:
         raise ValueError(f"paradigm.{summarise(exc, model=options_model)}") from None

@@ -86,8 +86,9 @@ class TeacherStudentOptions(ParadigmOptions):
     The document is read when the config is parsed, so a missing file is a configuration error.
 
     Attributes:
-        document: A ``.txt`` or ``.md`` file; a relative path is read from the current directory
-            (or from ``base_dir`` in the validation context, when given and the file is there).
+        document: A ``.txt`` or ``.md`` file; a relative path is read from the run config's
+            folder (``base_dir`` in the validation context) when the file is there, else from
+            the current directory.
         document_text: The document inline (instead of ``document``).
         title: The document's title (default: its first Markdown heading, or first short line).
         questions: How many questions the student asks.

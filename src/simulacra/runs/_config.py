@@ -15,6 +15,7 @@ from pydantic import (
     PrivateAttr,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -222,8 +223,11 @@ class RunConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _roles_exist(self) -> RunConfig:
-        self._paradigm = parse_paradigm(self.paradigm) if self.paradigm is not None else None
+    def _roles_exist(self, info: ValidationInfo) -> RunConfig:
+        context = info.context if isinstance(info.context, dict) else None
+        self._paradigm = (
+            parse_paradigm(self.paradigm, context=context) if self.paradigm is not None else None
+        )
         if self._paradigm is not None:
             needed = {f"paradigm ({r})": r for r in self._paradigm.model_roles()}
         elif isinstance(self.user, UserConfig):
@@ -270,7 +274,9 @@ def _format_error(source: str, error: ValidationError) -> str:
     return f"{source}: {where}{message}{got}"
 
 
-def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
+def parse_config(
+    data: Any, *, source: str = "<config>", base_dir: str | Path | None = None
+) -> RunConfig:
     """Validate a mapping as a :class:`RunConfig`.
 
     Raises:
@@ -280,8 +286,9 @@ def parse_config(data: Any, *, source: str = "<config>") -> RunConfig:
         raise ConfigError(
             f"{source}: expected a mapping at the top level, got {type(data).__name__}"
         )
+    context = {"base_dir": str(base_dir)} if base_dir is not None else None
     try:
-        return RunConfig.model_validate(data)
+        return RunConfig.model_validate(data, context=context)
     except ValidationError as exc:
         raise ConfigError(_format_error(source, exc)) from None
 
@@ -306,7 +313,7 @@ def load_config(path: str | Path) -> RunConfig:
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
-    config = parse_config(data, source=str(path))
+    config = parse_config(data, source=str(path), base_dir=path.parent)
     if config.scenarios_from is not None:
         config = _add_corpus_scenarios(config, path)
     if isinstance(config.user, AgendaUserOptions):
