@@ -214,9 +214,10 @@ async def administer(
         persona: Who answers (its ``big_five`` is the assigned score).
         model: The model that plays the persona.
         inventory: The items.
-        fresh_context: One short conversation per item (default; measured faster on the
-            embedded model with the same response rate, and free of anchoring on earlier
-            answers). ``False``: one conversation for the whole inventory, history kept.
+        fresh_context: One short conversation per item (default: independent answers, a prompt
+            that does not grow; on the embedded model the same response rate as ``False`` and
+            less anchoring on earlier answers). ``False``: one conversation for the whole
+            inventory, history kept.
         reask: Re-ask an item once when its answer cannot be parsed.
         prompting: The :class:`~simulacra.PromptedUser` technique. ``"chat"`` (default) passes
             each question as a chat message, which a small instruct model answers directly;
