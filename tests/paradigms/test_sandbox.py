@@ -107,14 +107,15 @@ def test_plans_are_parsed_line_by_line_and_invalid_lines_dropped() -> None:
         "- 9:00 Home - breakfast\n"
         "10am at the village cafe: coffee with Bob\n"
         "10:00 park - a second entry for 10 is ignored\n"
-        "1pm park, a walk\n"
-        "11:00 the moon - unknown place\n"
+        "11:00 cafe - a break; 1pm park, a walk\n"
+        "12:00 the moon - unknown place\n"
         "8:00 park - too early"
     )
     plan = parse_plan(text, locations=["home", "cafe", "park"], first_hour=9, last_hour=13)
     assert [(p.hour, p.location, p.activity) for p in plan] == [
         (9, "home", "breakfast"),
         (10, "cafe", "coffee with Bob"),
+        (11, "cafe", "a break"),
         (13, "park", "a walk"),
     ]
     assert parse_plan("I will wander", locations=["home"], first_hour=9, last_hour=12) == []

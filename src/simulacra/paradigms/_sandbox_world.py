@@ -93,11 +93,12 @@ _PLAN_LINE = re.compile(r"^\W*(\d{1,2})(?::\d{2})?\s*([ap]\.?m\.?)?(.*)$", re.IG
 def parse_plan(
     text: str, *, locations: Sequence[str], first_hour: int, last_hour: int
 ) -> list[PlanItem]:
-    """The valid lines of a model's plan (``10:00 cafe - coffee with Bob``, one per hour): an
+    """The valid lines of a model's plan (``10:00 cafe - coffee with Bob``, one per hour or
+    separated by ``;``): an
     hour in range (``2pm`` is 14) and a known location (the first one the line names, any
     case); the activity is what follows it. The first line for an hour wins."""
     plan: dict[int, PlanItem] = {}
-    for line in text.splitlines():
+    for line in re.split(r"[\n;]", text):  # small models put several hours on a line
         match = _PLAN_LINE.match(line)
         if match is None:
             continue
