@@ -19,14 +19,18 @@ __all__ = [
     "ParadigmContext",
     "ParadigmOptions",
     "ParadigmRunner",
+    "SandboxOptions",
     "get_paradigm",
     "paradigm_names",
     "parse_paradigm",
     "register_paradigm",
+    "split_encounters",
 ]
 
 # Built-in paradigms register themselves on import (one module each).
-from simulacra.paradigms import _ai_ai  # noqa: F401  (task_roleplay, debate, teacher_student)
-from simulacra.paradigms import _human_human  # noqa: F401  (human_human, negotiation)
-from simulacra.paradigms import group_chat  # noqa: F401  (group_chat)
-from simulacra.paradigms._sandbox import SandboxOptions, split_encounters  # noqa: F401  (sandbox)
+from simulacra.paradigms import (
+    _ai_ai,  # noqa: F401  (task_roleplay, debate, teacher_student)
+    _human_human,  # noqa: F401  (human_human, negotiation)
+    group_chat,  # noqa: F401  (group_chat)
+)
+from simulacra.paradigms._sandbox import SandboxOptions, split_encounters
