@@ -10,6 +10,7 @@ import click
 
 from simulacra import __version__
 from simulacra.cli._cache import cache_command
+from simulacra.cli._gate import gate_command
 from simulacra.cli._models import models_command
 from simulacra.cli._personas import personas_command
 from simulacra.cli._roleplay import roleplay_command
@@ -32,6 +33,7 @@ cli.add_command(models_command)
 cli.add_command(cache_command)
 cli.add_command(personas_command)
 cli.add_command(roleplay_command)
+cli.add_command(gate_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,6 +10,14 @@ from simulacra.participants._agenda import AgendaUser, AgendaUserOptions, agenda
 from simulacra.participants._agenda_goal import DomainGoal, TaskGoal
 from simulacra.participants._agenda_ontology import DialogueAct
 from simulacra.participants._agenda_success import TaskSuccess, task_goal_check, task_success
+from simulacra.participants._augmented import (
+    AugmentedUser,
+    ClassifierGate,
+    LLMGate,
+    RetrievalStage,
+    StateStage,
+    retrieval_rate,
+)
 from simulacra.participants._protocol import Participant, Reply, call_ref
 from simulacra.participants._simulated_user import (
     STOP_SENTINEL,
@@ -18,28 +26,48 @@ from simulacra.participants._simulated_user import (
     clean_utterance,
     render_profile,
 )
+from simulacra.participants._strategies import GeneratorVerifierUser
 from simulacra.participants._targets import CallableTarget, HTTPTarget, ModelTarget, TargetError
+from simulacra.participants._techniques import (
+    Technique,
+    build_technique_user,
+    multiwoz_exemplars,
+    normalise_techniques,
+    prepare_techniques,
+)
 
 __all__ = [
     "STOP_SENTINEL",
     "AgendaUser",
     "AgendaUserOptions",
+    "AugmentedUser",
     "CallableTarget",
+    "ClassifierGate",
     "DialogueAct",
     "DomainGoal",
+    "GeneratorVerifierUser",
     "HTTPTarget",
+    "LLMGate",
     "ModelTarget",
     "Participant",
     "PromptedUser",
     "Prompting",
     "Reply",
+    "RetrievalStage",
+    "StateStage",
     "TargetError",
     "TaskGoal",
     "TaskSuccess",
+    "Technique",
     "agenda_user_from_options",
+    "build_technique_user",
     "call_ref",
     "clean_utterance",
+    "multiwoz_exemplars",
+    "normalise_techniques",
+    "prepare_techniques",
     "render_profile",
+    "retrieval_rate",
     "task_goal_check",
     "task_success",
 ]

@@ -229,8 +229,13 @@ class PromptedUser:
             self._config_cache[others] = config
         return config
 
-    async def respond(self, view: View) -> Reply:
-        hits = await asyncio.to_thread(self.recall, view) if self.retriever is not None else []
+    async def respond(self, view: View, *, memories: Sequence[Hit] | None = None) -> Reply:
+        """The next message for ``view``; ``memories`` replaces :meth:`recall` when given (by a
+        wrapper that retrieves context itself: :class:`~simulacra.participants.AugmentedUser`)."""
+        if memories is not None:
+            hits = list(memories)
+        else:
+            hits = await asyncio.to_thread(self.recall, view) if self.retriever is not None else []
         messages, refs = self.build_messages(view, memories=hits)
         others = [p.name for p in view.others]
         per_call = self._call_config(tuple(others))
@@ -252,7 +257,7 @@ class PromptedUser:
         stop = re.search(pattern, text) is not None
         text = clean_utterance(re.sub(pattern, "", text), name=self.info.name, other_names=others)
         metadata: dict[str, str | int | float | bool | None] = {}
-        if self.retriever is not None:
+        if self.retriever is not None or memories is not None:
             metadata["memory_ids"] = ",".join(h.id for h in hits)
         if _individual_of(self.profile) is not None and _PLACEHOLDER.search(text):
             # Small models copy redaction placeholders from the exemplars ("Hey [NAME_1]!").

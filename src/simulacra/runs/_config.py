@@ -24,7 +24,13 @@ from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.models import ModelSpec
 from simulacra.paradigms import ParadigmOptions, parse_paradigm
-from simulacra.participants import AgendaUserOptions, TaskGoal
+from simulacra.participants import (
+    AgendaUserOptions,
+    TaskGoal,
+    Technique,
+    normalise_techniques,
+    prepare_techniques,
+)
 from simulacra.profiles import GeneralUser, Profile
 
 __all__ = [
@@ -92,6 +98,14 @@ class UserConfig(_Strict):
     prompting: Literal["transcript", "chat"] = "transcript"
     reasoning: bool = False
     exemplars: list[str] = Field(default_factory=list)
+    techniques: list[Technique] = Field(default_factory=list)
+    """Stacked techniques (``persona``, ``few_shot``, ``retrieval``, ``state``, ``verifier``,
+    ``reasoning``), see ``docs/techniques.md``."""
+
+    @field_validator("techniques", mode="before")
+    @classmethod
+    def _technique_names(cls, value: Any) -> Any:
+        return normalise_techniques(value)
 
 
 class TargetConfig(_Strict):
@@ -314,6 +328,14 @@ def load_config(path: str | Path) -> RunConfig:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
     config = parse_config(data, source=str(path), base_dir=path.parent)
+    if isinstance(config.user, UserConfig) and config.user.techniques:
+        try:
+            ready = prepare_techniques(config.user.techniques, base=path.parent)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        config = config.model_copy(
+            update={"user": config.user.model_copy(update={"techniques": ready})}
+        )
     if config.scenarios_from is not None:
         config = _add_corpus_scenarios(config, path)
     if isinstance(config.user, AgendaUserOptions):

@@ -39,6 +39,7 @@ from simulacra.participants import (
     Participant,
     PromptedUser,
     agenda_user_from_options,
+    build_technique_user,
     task_goal_check,
 )
 from simulacra.profiles import GeneralUser, Profile
@@ -437,6 +438,19 @@ async def _run_item(
     if isinstance(config.user, AgendaUserOptions):
         assert scenario.task is not None  # checked by load_config
         user = agenda_user_from_options(config.user, goal=scenario.task, seed=item.seed)
+    elif config.user.techniques:
+        user = build_technique_user(
+            config.user.techniques,
+            model=models[config.user.model],
+            goal=scenario.goal,
+            profile=item.profile,
+            task=scenario.task,
+            instructions=scenario.instructions,
+            prompting=config.user.prompting,
+            exemplars=config.user.exemplars,
+            reasoning=config.user.reasoning,
+            seed=item.seed,
+        )
     else:
         user = PromptedUser(
             models[config.user.model],
