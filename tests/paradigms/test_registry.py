@@ -103,3 +103,15 @@ def test_paradigm_options_resolve_files_against_the_config_folder(tmp_path: Path
     )
     config = load_config(tmp_path / "run.yaml")
     assert "1811" in getattr(config.paradigm_options, "text", "")
+
+
+async def test_run_paradigm_from_python_without_a_run() -> None:
+    from simulacra.paradigms import run_paradigm
+    from simulacra.testing import function_model
+
+    c = await run_paradigm({"type": "test_echo", "speakers": 2}, goal="hi", models={})
+    assert [t.utterance for t in c.turns][:2] == ["hi from p0", "hi from p1"]
+    with pytest.raises(ValueError, match="no model for role"):
+        await run_paradigm({"type": "test_echo", "judge": "judge"}, goal="x", models={})
+    with pytest.raises(ValueError, match="run_conversation"):
+        await run_paradigm({"type": "human_ai"}, goal="x", models={"user": function_model(str)})

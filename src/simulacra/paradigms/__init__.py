@@ -13,6 +13,7 @@ from simulacra.paradigms._registry import (
     paradigm_names,
     parse_paradigm,
     register_paradigm,
+    run_paradigm,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "paradigm_names",
     "parse_paradigm",
     "register_paradigm",
+    "run_paradigm",
     "split_encounters",
 ]
 

@@ -9,6 +9,7 @@ options model (its section of the run config) and an async runner.
 from __future__ import annotations
 
 import difflib
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
@@ -29,6 +30,7 @@ __all__ = [
     "paradigm_names",
     "parse_paradigm",
     "register_paradigm",
+    "run_paradigm",
 ]
 
 
@@ -159,3 +161,56 @@ def parse_paradigm(
         )
     except ValidationError as exc:
         raise ValueError(f"paradigm.{summarise(exc, model=options_model)}") from None
+
+
+async def run_paradigm(
+    spec: Mapping[str, object],
+    *,
+    goal: str,
+    models: Mapping[str, Model],
+    stop: StopConditions | None = None,
+    seed: int = 0,
+    profile: Profile | None = None,
+    conversation_id: str | None = None,
+) -> Conversation:
+    """Run one conversation of a paradigm from Python, without a run config or run directory.
+
+    Example::
+
+        conversation = await run_paradigm(
+            {"type": "debate", "rounds": 2},
+            goal="Primary schools should abolish homework.",
+            models={"debater": model, "judge": model},
+        )
+
+    Args:
+        spec: The ``paradigm:`` section as a mapping (``type`` plus options).
+        goal: The scenario's goal (the task, motion, topic...).
+        models: Models by role; must cover the paradigm's ``model_roles()``.
+        stop: Stop conditions (default: 10 turns).
+        seed: Seed for the paradigm's randomness and models.
+        profile: The profile, for paradigms that use profiles.
+        conversation_id: Id of the record (default: random).
+
+    Raises:
+        ValueError: Bad options, ``human_ai`` (use :func:`~simulacra.run_conversation`), or a
+            model role missing from ``models``.
+    """
+    options = parse_paradigm(spec)
+    if options is None:
+        raise ValueError("human_ai is run with simulacra.run_conversation(user, target)")
+    missing = [r for r in options.model_roles() if r not in models]
+    if missing:
+        raise ValueError(f"models: no model for role(s) {', '.join(missing)}")
+    _, runner = get_paradigm(str(spec["type"]))
+    context = ParadigmContext(
+        conversation_id=conversation_id or uuid.uuid4().hex,
+        scenario_id="python",
+        goal=goal,
+        seed=seed,
+        epoch=0,
+        models=models,
+        stop=stop or StopConditions(),
+        profile=profile,
+    )
+    return await runner(options, context)
