@@ -1,0 +1,374 @@
+"""Traditional metrics over a run's conversations (survey §6.1, Appendix E.1).
+
+Lexical overlap is computed by the reference libraries, never re-implemented: BLEU and chrF by
+``sacrebleu``, ROUGE-L by ``rouge-score``. Around them: exact match, fact/slot F1, turn counts and
+lengths per side, task success from user-defined checks and pass^k over repeated epochs
+(tau-bench). Every aggregate is an :class:`Estimate` (bootstrap CI and n).
+
+The *user* side is every turn by a simulated or real human; the *target* side is every other
+turn. A conversation's hypothesis text for the lexical metrics is its user side joined by
+newlines (``side="target"`` for the other side), compared with one reference text per
+conversation id or scenario id.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Literal
+
+from simulacra.conversation import Conversation, ParticipantKind, TerminationReason
+from simulacra.errors import ConfigError, MissingExtraError
+from simulacra.evaluation._stats import Estimate, bootstrap_mean
+
+__all__ = [
+    "METRICS",
+    "MetricsReport",
+    "Side",
+    "SuccessCheck",
+    "bleu",
+    "chrf",
+    "compute_metrics",
+    "exact_match",
+    "fact_f1",
+    "facts_mentioned",
+    "pass_hat_k",
+    "resolve_metrics",
+    "rouge_l",
+    "side_text",
+]
+
+Side = Literal["user", "target"]
+SuccessCheck = Callable[[Conversation], bool]
+"""A user-defined task-success check of one conversation."""
+
+METRICS: dict[str, str] = {
+    "bleu": "sentence BLEU (sacrebleu) of each conversation against its reference; corpus BLEU too",
+    "chrf": "sentence chrF (sacrebleu) against the reference; corpus chrF too",
+    "rouge_l": "ROUGE-L F-measure (rouge-score, stemmed) against the reference",
+    "exact_match": "share of conversations whose text equals the reference after normalisation",
+    "fact_f1": "F1 of expected facts mentioned in the text (recall-oriented: facts are strings)",
+    "turns": "turns per conversation, and user/target turns",
+    "lengths": "words per turn on each side",
+    "success": "task success from the checks (default: ended with goal_reached)",
+    "pass_k": "pass^k over epochs of the same task (all k of k trials succeed)",
+    "distinct": "distinct-1/2 of the user side across the run (share of unique n-grams)",
+}
+"""The metric names :func:`compute_metrics` accepts, with what each one measures."""
+
+DEFAULT_METRICS = ("turns", "lengths", "success", "pass_k", "distinct")
+
+
+def resolve_metrics(names: Iterable[str]) -> tuple[str, ...]:
+    """Check metric names; ``all`` means every metric.
+
+    Raises:
+        ConfigError: For an unknown name (with a did-you-mean suggestion).
+    """
+    out: list[str] = []
+    for raw in names:
+        for name in filter(None, (n.strip() for n in raw.split(","))):
+            if name == "all":
+                out.extend(METRICS)
+                continue
+            if name not in METRICS:
+                close = difflib.get_close_matches(name, [*METRICS, "all"], n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(
+                    f"unknown metric {name!r}{hint} (known: {', '.join(METRICS)}, all)"
+                )
+            out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+def _sacrebleu() -> ModuleType:
+    try:
+        import sacrebleu
+    except ImportError:
+        raise MissingExtraError("eval", "BLEU/chrF") from None
+    return sacrebleu
+
+
+def bleu(hypothesis: str, reference: str) -> float:
+    """Sentence BLEU (0–100) by ``sacrebleu.sentence_bleu`` with its defaults."""
+    return float(_sacrebleu().sentence_bleu(hypothesis, [reference]).score)
+
+
+def chrf(hypothesis: str, reference: str) -> float:
+    """Sentence chrF (0–100) by ``sacrebleu.sentence_chrf`` with its defaults."""
+    return float(_sacrebleu().sentence_chrf(hypothesis, [reference]).score)
+
+
+_ROUGE: list[object] = []
+
+
+def rouge_l(hypothesis: str, reference: str) -> float:
+    """ROUGE-L F-measure (0–1) by ``rouge_score`` (Porter stemming on)."""
+    if not _ROUGE:
+        try:
+            from rouge_score import (  # type: ignore[import-untyped,unused-ignore]
+                rouge_scorer,
+            )
+        except ImportError:
+            raise MissingExtraError("eval", "ROUGE-L") from None
+        _ROUGE.append(rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True))
+    scorer = _ROUGE[0]
+    return float(scorer.score(reference, hypothesis)["rougeL"].fmeasure)  # type: ignore[attr-defined]
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def exact_match(hypothesis: str, reference: str) -> bool:
+    """Equal after lower-casing and dropping punctuation and extra spaces."""
+    return _normalise(hypothesis) == _normalise(reference)
+
+
+def facts_mentioned(text: str, facts: Sequence[str]) -> list[str]:
+    """The facts whose normalised words occur, in order, as a phrase of the normalised text."""
+    haystack = f" {_normalise(text)} "
+    return [f for f in facts if _normalise(f) and f" {_normalise(f)} " in haystack]
+
+
+def fact_f1(predicted: Iterable[str], expected: Iterable[str]) -> tuple[float, float, float]:
+    """Precision, recall and F1 of a set of facts (or ``slot=value`` strings), normalised.
+
+    Both empty gives ``(1, 1, 1)``; one side empty gives zeros.
+    """
+    p = {_normalise(x) for x in predicted} - {""}
+    e = {_normalise(x) for x in expected} - {""}
+    if not p and not e:
+        return 1.0, 1.0, 1.0
+    hit = len(p & e)
+    precision = hit / len(p) if p else 0.0
+    recall = hit / len(e) if e else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def pass_hat_k(trials: Mapping[str, Sequence[bool]], k: int) -> float:
+    """pass^k (tau-bench): the chance that ``k`` i.i.d. trials of a task all succeed, averaged.
+
+    Per task with ``n`` trials and ``c`` successes the unbiased estimate is
+    ``C(c, k) / C(n, k)``. Tasks with fewer than ``k`` trials are left out.
+
+    Raises:
+        ValueError: If ``k < 1`` or no task has ``k`` trials.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    per_task = _pass_hat_k_per_task(trials, k)
+    if not per_task:
+        raise ValueError(f"no task has {k} trials")
+    return statistics.fmean(per_task)
+
+
+def _pass_hat_k_per_task(trials: Mapping[str, Sequence[bool]], k: int) -> list[float]:
+    return [math.comb(sum(t), k) / math.comb(len(t), k) for t in trials.values() if len(t) >= k]
+
+
+def _is_user(conversation: Conversation) -> set[str]:
+    users = {
+        p.id
+        for p in conversation.participants
+        if p.kind in (ParticipantKind.SIMULATED_HUMAN, ParticipantKind.HUMAN)
+    }
+    return users
+
+
+def side_text(conversation: Conversation, side: Side = "user") -> list[str]:
+    """The utterances of one side, in order."""
+    users = _is_user(conversation)
+    return [t.utterance for t in conversation.turns if (t.speaker in users) == (side == "user")]
+
+
+def _goal_reached(conversation: Conversation) -> bool:
+    return conversation.termination == TerminationReason.GOAL_REACHED
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """Aggregates of a set of conversations.
+
+    Attributes:
+        n_conversations: How many conversations were measured.
+        values: Metric name → estimate (mean with bootstrap CI and n).
+        points: Point values without an interval (corpus BLEU/chrF, distinct-n).
+        per_conversation: Conversation id → metric name → value.
+        skipped: Why some metric could not be computed (e.g. no references).
+    """
+
+    n_conversations: int
+    values: dict[str, Estimate] = field(default_factory=dict)
+    points: dict[str, float] = field(default_factory=dict)
+    per_conversation: dict[str, dict[str, float]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dictionary."""
+        return {
+            "n_conversations": self.n_conversations,
+            "values": {
+                k: {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
+                for k, e in self.values.items()
+            },
+            "points": self.points,
+            "skipped": self.skipped,
+            "per_conversation": self.per_conversation,
+        }
+
+
+def _distinct(texts: Iterable[str], n: int) -> float:
+    total = 0
+    seen: set[tuple[str, ...]] = set()
+    for text in texts:
+        words = text.lower().split()
+        grams = list(zip(*(words[i:] for i in range(n)), strict=False))
+        total += len(grams)
+        seen.update(grams)
+    return len(seen) / total if total else 0.0
+
+
+def compute_metrics(
+    conversations: Iterable[Conversation],
+    *,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    references: Mapping[str, str] | None = None,
+    facts: Mapping[str, Sequence[str]] | None = None,
+    checks: Mapping[str, SuccessCheck] | None = None,
+    k: Sequence[int] = (1, 2, 4),
+    side: Side = "user",
+    resamples: int = 1000,
+    seed: int = 0,
+) -> MetricsReport:
+    """Compute metrics over conversations.
+
+    Args:
+        conversations: The conversations (e.g. ``read_conversations(run_dir)``).
+        metrics: Names from :data:`METRICS` (checked by :func:`resolve_metrics`).
+        references: Conversation id or scenario id → reference text (lexical metrics).
+        facts: Conversation id or scenario id → expected facts (``fact_f1``).
+        checks: Name → success check; a conversation succeeds when all pass (default: it
+            ended with ``goal_reached``). Each check is also reported on its own.
+        k: The k of pass^k.
+        side: Whose text the lexical metrics and ``fact_f1`` read.
+        resamples: Bootstrap resamples per aggregate.
+        seed: Bootstrap seed.
+
+    Returns:
+        The report; metrics that need references or epochs the data lacks are in ``skipped``.
+    """
+    names = resolve_metrics(metrics)
+    convs = list(conversations)
+    checks = dict(checks) if checks else {"goal_reached": _goal_reached}
+    per: dict[str, dict[str, float]] = {c.id: {} for c in convs}
+    series: dict[str, list[float]] = defaultdict(list)
+    report = MetricsReport(n_conversations=len(convs), per_conversation=per)
+
+    def key_of(c: Conversation, table: Mapping[str, object]) -> str | None:
+        if c.id in table:
+            return c.id
+        return c.scenario_id if c.scenario_id in table else None
+
+    lexical = [m for m in ("bleu", "chrf", "rouge_l", "exact_match") if m in names]
+    hyps: list[str] = []
+    refs: list[str] = []
+    if lexical:
+        for c in convs:
+            key = key_of(c, references or {})
+            if key is None or references is None:
+                continue
+            hyp, ref = "\n".join(side_text(c, side)), references[key]
+            hyps.append(hyp)
+            refs.append(ref)
+            row = per[c.id]
+            if "bleu" in names:
+                row["bleu"] = bleu(hyp, ref)
+            if "chrf" in names:
+                row["chrf"] = chrf(hyp, ref)
+            if "rouge_l" in names:
+                row["rouge_l"] = rouge_l(hyp, ref)
+            if "exact_match" in names:
+                row["exact_match"] = float(exact_match(hyp, ref))
+            for m in lexical:
+                series[m].append(row[m])
+        if not hyps:
+            for m in lexical:
+                report.skipped[m] = "no reference for any conversation (give references)"
+        else:
+            sb = _sacrebleu()
+            if "bleu" in names:
+                report.points["corpus_bleu"] = float(sb.corpus_bleu(hyps, [refs]).score)
+            if "chrf" in names:
+                report.points["corpus_chrf"] = float(sb.corpus_chrf(hyps, [refs]).score)
+    if "fact_f1" in names:
+        for c in convs:
+            key = key_of(c, facts or {})
+            if key is None or facts is None:
+                continue
+            expected = list(facts[key])
+            found = facts_mentioned("\n".join(side_text(c, side)), expected)
+            per[c.id]["fact_f1"] = fact_f1(found, expected)[2]
+            series["fact_f1"].append(per[c.id]["fact_f1"])
+        if not series["fact_f1"]:
+            report.skipped["fact_f1"] = "no expected facts for any conversation (give facts)"
+    for c in convs:
+        row = per[c.id]
+        users = _is_user(c)
+        n_user = sum(t.speaker in users for t in c.turns)
+        if "turns" in names:
+            row.update(turns=len(c.turns), user_turns=n_user, target_turns=len(c.turns) - n_user)
+        if "lengths" in names:
+            for s, words in (
+                ("user", [len(t.utterance.split()) for t in c.turns if t.speaker in users]),
+                ("target", [len(t.utterance.split()) for t in c.turns if t.speaker not in users]),
+            ):
+                if words:
+                    row[f"{s}_words_per_turn"] = statistics.fmean(words)
+        if "success" in names or "pass_k" in names:
+            results = {name: bool(check(c)) for name, check in checks.items()}
+            for name, ok in results.items():
+                row[f"check:{name}"] = float(ok)
+            row["success"] = float(all(results.values()))
+        for metric in (
+            "turns",
+            "user_turns",
+            "target_turns",
+            "user_words_per_turn",
+            "target_words_per_turn",
+            "success",
+            *(f"check:{n}" for n in checks),
+        ):
+            if metric in row and (
+                "success" in names or not metric.startswith(("success", "check:"))
+            ):
+                series[metric].append(row[metric])
+    if "pass_k" in names:
+        trials: dict[str, list[bool]] = defaultdict(list)
+        for c in convs:
+            task = f"{c.scenario_id}\x1f{c.metadata.get('profile_id', '')}"
+            trials[task].append(per[c.id]["success"] == 1.0)
+        for kk in k:
+            scores = _pass_hat_k_per_task(trials, kk)
+            if scores:
+                report.values[f"pass^{kk}"] = bootstrap_mean(scores, resamples=resamples, seed=seed)
+            else:
+                report.skipped[f"pass^{kk}"] = f"no task has {kk} trials (epochs)"
+    if "distinct" in names:
+        texts = [t for c in convs for t in side_text(c, side)]
+        report.points["distinct_1"] = _distinct(texts, 1)
+        report.points["distinct_2"] = _distinct(texts, 2)
+    for name, values in series.items():
+        if values:
+            report.values[name] = bootstrap_mean(values, resamples=resamples, seed=seed)
+    return report
