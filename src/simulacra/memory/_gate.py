@@ -136,7 +136,7 @@ def _tfidf(vocabulary: dict[str, int] | None = None) -> object:
         raise MissingExtraError("train", "trained retrieval gates") from None
     # Keep "?" and question words: they are what a request looks like.
     return TfidfVectorizer(
-        ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b|\?", vocabulary=vocabulary, min_df=1
+        ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b|\?", vocabulary=vocabulary, min_df=2
     )
 
 
