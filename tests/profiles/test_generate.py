@@ -205,7 +205,7 @@ async def test_embedded_tiny_generates_well_formed(tiny_gguf: str) -> None:
             ["A night-shift nurse in Porto.", "A retired sailor."],
             model,
             retries=0,
-            config=GenerateConfig(max_tokens=300),
+            config=GenerateConfig(max_tokens=200),
         )
     finally:
         await model.aclose()

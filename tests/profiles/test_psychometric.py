@@ -162,8 +162,12 @@ async def test_trait_driven_model_correlates_near_one_through_run_conversation(
 async def test_random_answers_correlate_near_zero_with_ci_covering_zero() -> None:
     rng = random.Random(7)
     model = function_model(lambda m, c: str(rng.randint(1, 5)), role="user")
-    adms = await administer_population(_population(60, seed=3), model, MINI)
+    adms = await administer_population(
+        _population(60, seed=3), model, MINI, instructions="Answer with a digit, Zorblax."
+    )
     assert adms[0].conversations == 20  # default: a fresh context per item
+    system = model.api.requests[0][0][0].content  # type: ignore[attr-defined]
+    assert "Answer with a digit, Zorblax." in system
     report = psychometric_report(adms, MINI, model="random")
     for t in report.traits:
         assert t.pearson is not None and abs(t.pearson) < 0.35

@@ -294,6 +294,8 @@ async def administer_population(
     reask: bool = True,
     prompting: Literal["transcript", "chat"] = "chat",
     config: GenerateConfig | None = None,
+    goal: str = DEFAULT_GOAL,
+    instructions: str | None = DEFAULT_INSTRUCTIONS,
     on_done: Callable[[Administration], None] | None = None,
 ) -> list[Administration]:
     """Administer the inventory to every persona, ``concurrency`` personas at a time.
@@ -310,6 +312,8 @@ async def administer_population(
         reask: See :func:`administer`.
         prompting: See :func:`administer`.
         config: See :func:`administer`.
+        goal: See :func:`administer`.
+        instructions: See :func:`administer`.
         on_done: Called with each finished administration (progress).
 
     Returns:
@@ -329,6 +333,8 @@ async def administer_population(
                 reask=reask,
                 prompting=prompting,
                 config=config,
+                goal=goal,
+                instructions=instructions,
             )
         if on_done is not None:
             on_done(result)
