@@ -23,7 +23,9 @@ def conversation(
             ParticipantInfo(id="user", name="User", kind=ParticipantKind.SIMULATED_HUMAN),
             ParticipantInfo(id="bot", name="Bot", kind=ParticipantKind.AI_SYSTEM),
         ],
-        turns=[Turn(speaker="user" if i % 2 == 0 else "bot", utterance=t) for i, t in enumerate(lines)],
+        turns=[
+            Turn(speaker="user" if i % 2 == 0 else "bot", utterance=t) for i, t in enumerate(lines)
+        ],
         termination=TerminationReason.GOAL_REACHED if goal else TerminationReason.MAX_TURNS,
         metadata={"profile_id": profile, "epoch": epoch},
     )

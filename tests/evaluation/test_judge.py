@@ -55,7 +55,9 @@ def test_parse_scores_rejects_malformed(text: str, error: str) -> None:
 
 
 def test_parse_scores_reads_valid_answer() -> None:
-    scores, why = parse_scores('{"explanation": " dull ", "engagement": 2}', load_rubric("engagement"))
+    scores, why = parse_scores(
+        '{"explanation": " dull ", "engagement": 2}', load_rubric("engagement")
+    )
     assert scores == {"engagement": 2.0} and why == "dull"
 
 
@@ -125,14 +127,20 @@ async def test_dialogue_level_and_run_judgments_file(tmp_path: Path) -> None:
 
 def test_baseline_prefers_engaged_reply() -> None:
     judge = BaselineJudge(embeddings=False)
-    good = JudgeItem(id="g", context=("A: do you like video games?",), response="Yes, I like video games a lot. Do you?")
+    good = JudgeItem(
+        id="g",
+        context=("A: do you like video games?",),
+        response="Yes, I like video games a lot. Do you?",
+    )
     bad = JudgeItem(id="b", context=("A: do you like video games?",), response="run")
     s_good, s_bad = judge.score([good, bad])
     assert s_good > s_bad
 
 
 @pytest.mark.embedded
-async def test_embedded_tiny_judge_over_two_conversation_run(tiny_gguf: str, tmp_path: Path) -> None:
+async def test_embedded_tiny_judge_over_two_conversation_run(
+    tiny_gguf: str, tmp_path: Path
+) -> None:
     from simulacra.models import get_model
 
     model = get_model({"model": f"gguf:{tiny_gguf}", "max_tokens": 60, "n_ctx": 2048})

@@ -85,9 +85,10 @@ def test_compute_metrics_over_conversations() -> None:
     assert v["pass^1"].value == pytest.approx((0.5 + 1.0) / 2)
     assert v["pass^2"].value == pytest.approx((0.0 + 1.0) / 2)
     assert "pass^3" in report.skipped
-    assert report.per_conversation["c1"]["bleu"] == sacrebleu.sentence_bleu(
-        f"{HYP}\nThanks", [REF]
-    ).score
+    assert (
+        report.per_conversation["c1"]["bleu"]
+        == sacrebleu.sentence_bleu(f"{HYP}\nThanks", [REF]).score
+    )
     assert report.points["corpus_bleu"] == sacrebleu.corpus_bleu([f"{HYP}\nThanks"], [[REF]]).score
     assert v["fact_f1"].value == 1.0 and v["fact_f1"].n == 2
     assert v["bleu"].low <= v["bleu"].value <= v["bleu"].high
@@ -98,7 +99,9 @@ def test_compute_metrics_over_conversations() -> None:
 def test_custom_checks_and_missing_references() -> None:
     convs = [conversation(["hi", "ok"], id="a"), conversation(["bye", "ok"], id="b")]
     report = compute_metrics(
-        convs, metrics=["success", "bleu"], checks={"says_hi": lambda c: "hi" in c.turns[0].utterance}
+        convs,
+        metrics=["success", "bleu"],
+        checks={"says_hi": lambda c: "hi" in c.turns[0].utterance},
     )
     assert report.values["success"].value == 0.5
     assert report.values["check:says_hi"].value == 0.5
