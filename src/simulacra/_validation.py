@@ -1,12 +1,16 @@
-"""One-line summaries of pydantic validation errors, for ConfigError messages."""
+"""One-line errors for bad input: pydantic validation summaries and YAML file reading."""
 
 from __future__ import annotations
 
 import difflib
 import types
 import typing
+from pathlib import Path
 
+import yaml
 from pydantic import BaseModel, ValidationError
+
+from simulacra.errors import ConfigError
 
 
 def summarise(exc: ValidationError, *, model: object = None) -> str:
@@ -45,3 +49,21 @@ def _field_names(tp: object, seen: set[object] | None = None) -> set[str]:
         for arg in typing.get_args(tp):
             names |= _field_names(arg, seen)
     return names
+
+
+def read_yaml(path: Path) -> object:
+    """Read a YAML file; any problem is a one-line :class:`~simulacra.errors.ConfigError`
+    naming the file (and line and column for malformed YAML)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
-from simulacra._validation import summarise
+from simulacra._validation import read_yaml, summarise
 from simulacra.errors import ConfigError
 from simulacra.profiles._roleplay import RolePlay
 
@@ -22,19 +21,7 @@ def load_character(path: str | Path) -> RolePlay:
             unknown field (with "did you mean ...?"), or an invalid value.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         got = "nothing" if data is None else type(data).__name__
         raise ConfigError(f"{path}: expected a character mapping (handle, card, ...), got {got}")

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from simulacra._validation import summarise
+from simulacra._validation import read_yaml, summarise
 from simulacra.errors import ConfigError
 from simulacra.profiles._population import PopulationSpec
 
@@ -18,14 +17,7 @@ __all__ = ["load_personas", "load_profiles", "load_spec"]
 
 def load_spec(path: Path) -> PopulationSpec:
     """Read a population spec (YAML)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: malformed YAML") from None
+    data = read_yaml(path)
     try:
         return PopulationSpec.model_validate(data or {})
     except ValidationError as exc:
@@ -40,21 +32,16 @@ def load_profiles(path: Path) -> list[Any]:
     from simulacra.profiles import Profile
 
     adapter: TypeAdapter[Any] = TypeAdapter(Profile)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
     if path.suffix in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"{path}{where}: malformed YAML") from None
+        data = read_yaml(path)
         if not isinstance(data, list):
             raise ConfigError(f"{path}: expected a list of profiles")
         records = [(f"{path}: profile {i}", r) for i, r in enumerate(data, start=1)]
     else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: file not found") from None
         records = []
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():

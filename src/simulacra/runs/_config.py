@@ -6,7 +6,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulacra._validation import summarise
+from simulacra._validation import read_yaml, summarise
 from simulacra.errors import ConfigError
 from simulacra.models import ModelSpec
 from simulacra.paradigms import ParadigmOptions, parse_paradigm
@@ -314,19 +313,7 @@ def load_config(path: str | Path) -> RunConfig:
         ConfigError: If the file is missing, not YAML, or not a valid config.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
+    data = read_yaml(path)
     config = parse_config(data, source=str(path), base_dir=path.parent)
     if isinstance(config.user, UserConfig) and config.user.techniques:
         try:
