@@ -90,6 +90,11 @@ def test_compute_metrics_over_conversations() -> None:
         == sacrebleu.sentence_bleu(f"{HYP}\nThanks", [REF]).score
     )
     assert report.points["corpus_bleu"] == sacrebleu.corpus_bleu([f"{HYP}\nThanks"], [[REF]]).score
+    assert report.points["corpus_chrf"] == sacrebleu.corpus_chrf([f"{HYP}\nThanks"], [[REF]]).score
+    assert (
+        report.per_conversation["c1"]["chrf"]
+        == sacrebleu.sentence_chrf(f"{HYP}\nThanks", [REF]).score
+    )
     assert v["fact_f1"].value == 1.0 and v["fact_f1"].n == 2
     assert v["bleu"].low <= v["bleu"].value <= v["bleu"].high
     assert 0 < report.points["distinct_1"] <= 1
