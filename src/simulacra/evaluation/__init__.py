@@ -4,30 +4,81 @@ fidelity, drift and audits."""
 
 from simulacra.evaluation._consistency import ConsistencyReport, Flag, TurnCheck, check_consistency
 from simulacra.evaluation._consistency_judge import judge_consistency
+from simulacra.evaluation._judge import (
+    BaselineJudge,
+    JudgeItem,
+    RubricJudge,
+    Verdict,
+    conversation_items,
+    judge_run,
+)
+from simulacra.evaluation._meta import MetaReport, correlate, meta_evaluate
+from simulacra.evaluation._metrics import METRICS, MetricsReport, compute_metrics, pass_hat_k
 from simulacra.evaluation._probes import Interviewer, Probe, ProbeRun, knowledge_probes, run_probes
+from simulacra.evaluation._ratings import (
+    RatedItem,
+    read_ab_redial,
+    read_predictive_engagement,
+    read_ratings,
+)
+from simulacra.evaluation._reliability import (
+    cohen_kappa,
+    compare_pair,
+    ensemble,
+    fleiss_kappa,
+    krippendorff_alpha,
+    position_bias,
+)
 from simulacra.evaluation._role import (
     ROLE_VIOLATIONS,
     RoleAdherence,
     role_adherence,
     role_violation,
 )
+from simulacra.evaluation._rubric import Rubric, list_rubrics, load_rubric
 from simulacra.evaluation._stats import Estimate, bootstrap_mean, bootstrap_mean_difference, wilson
 
 __all__ = [
+    "METRICS",
     "ROLE_VIOLATIONS",
+    "BaselineJudge",
     "ConsistencyReport",
     "Estimate",
     "Flag",
     "Interviewer",
+    "JudgeItem",
+    "MetaReport",
+    "MetricsReport",
     "Probe",
     "ProbeRun",
+    "RatedItem",
     "RoleAdherence",
+    "Rubric",
+    "RubricJudge",
     "TurnCheck",
+    "Verdict",
     "bootstrap_mean",
     "bootstrap_mean_difference",
     "check_consistency",
+    "cohen_kappa",
+    "compare_pair",
+    "compute_metrics",
+    "conversation_items",
+    "correlate",
+    "ensemble",
+    "fleiss_kappa",
     "judge_consistency",
+    "judge_run",
     "knowledge_probes",
+    "krippendorff_alpha",
+    "list_rubrics",
+    "load_rubric",
+    "meta_evaluate",
+    "pass_hat_k",
+    "position_bias",
+    "read_ab_redial",
+    "read_predictive_engagement",
+    "read_ratings",
     "role_adherence",
     "role_violation",
     "run_probes",
