@@ -92,10 +92,11 @@ def test_generic_ratings_with_mapping(tmp_path: Path) -> None:
 def test_predictive_engagement_adapter_reads_real_data(shared_data: Path) -> None:
     root = shared_data / "predictive-engagement"
     dd = read_predictive_engagement(root)
-    assert len(dd) == 1800
+    # 1,800 rows = 600 query/response pairs x 3 annotators, averaged per pair
+    assert len(dd) == 600 and all(r.annotators == 3 for r in dd)
     assert dd[0].item.context == ("A: how long will it take us to drive to London ?",)
-    assert dd[0].item.response == "Not really ." and dd[0].human == 2.0
-    assert {r.human for r in dd} == {1.0, 2.0, 3.0, 4.0, 5.0}
+    assert dd[0].item.response == "Not really ." and dd[0].human == pytest.approx(5 / 3)
+    assert all(1 <= r.human <= 5 for r in dd)
     convai = read_predictive_engagement(root, subset="convai")
     assert len(convai) == 297 and sum(r.human for r in convai) == 95
     assert convai[13].item.response.startswith("Yeah , I do , but rarely have time")

@@ -2,8 +2,9 @@
 
 - :func:`read_ratings`: a CSV or JSONL file with a column mapping (``id``, ``score``,
   ``response``, ``context``, optional ``system`` and ``dialogue``);
-- :func:`read_predictive_engagement`: Ghazarian et al. (2020). ``subset="dailydialog"``: 1,800
-  query/response pairs (``Eng_Scores_queries_gen_gtruth_replies.csv``, ``human_score`` 1–5);
+- :func:`read_predictive_engagement`: Ghazarian et al. (2020). ``subset="dailydialog"``: 600
+  query/response pairs (``Eng_Scores_queries_gen_gtruth_replies.csv``: 1,800 rows, one per
+  annotator, ``human_score`` 1–5 averaged over the 3 annotators of each pair);
   ``"convai"``: 297 ConvAI pairs (``humanAMT_engscores_utt.csv``, binary ``label``);
 - :func:`read_ab_redial`: ABA-ReDial (Siro et al., 2022). ``level="turn"``: each annotated
   system turn (two utterances of context), ``overallK`` averaged over the annotators;
@@ -145,13 +146,18 @@ def read_predictive_engagement(
             for r in rows
         ]
     rows = _csv_rows(_require(data / "Eng_Scores_queries_gen_gtruth_replies.csv"))
+    # One row per annotator: 3 rows for each (query, response), averaged here.
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        groups[(r["query"], r["response"])].append(float(r["human_score"]))
     return [
         RatedItem(
-            item=JudgeItem(id=f"dd:{i}", context=(f"A: {r['query']}",), response=r["response"]),
-            human=float(r["human_score"]),
+            item=JudgeItem(id=f"dd:{i}", context=(f"A: {query}",), response=response),
+            human=statistics.fmean(scores),
             level="turn",
+            annotators=len(scores),
         )
-        for i, r in enumerate(rows)
+        for i, ((query, response), scores) in enumerate(groups.items())
     ]
 
 
