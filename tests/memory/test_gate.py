@@ -68,10 +68,10 @@ def _recall(retriever: BM25Retriever | DenseRetriever, queries: list[tuple[str, 
 def test_recall_at_5_on_real_dialogues(val: Path) -> None:
     # Known answers: a MultiWOZ goal description retrieves the user turns of its own dialogue.
     passages, queries = _goal_passages(val, 150)
+    # Dense retrieval is tested offline in tests/memory/test_retrieval.py; embedding 150 long
+    # dialogues here would cost minutes of CI on 2 cores.
     bm25 = _recall(BM25Retriever(passages), queries)
-    dense = _recall(DenseRetriever(passages), queries)
     assert bm25 > 0.6, bm25
-    assert dense > 0.3, dense
 
 
 def test_corpus_files_and_bad_input(val: Path, tmp_path: Path) -> None:
