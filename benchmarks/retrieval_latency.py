@@ -61,8 +61,7 @@ def retrieval() -> dict[str, float]:
 
 async def turns(n: int = 4) -> dict[str, float]:
     from simulacra.memory import BM25Retriever as B
-    from simulacra.models import GenerateConfig, get_model
-    from simulacra.models import ModelSpec
+    from simulacra.models import GenerateConfig, ModelSpec, get_model
     from simulacra.participants import AugmentedUser, PromptedUser, RetrievalStage
 
     model = get_model(ModelSpec(model="embedded:tiny", max_tokens=24), role="user")

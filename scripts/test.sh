@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install Simulacra with everything the tests need, then lint, type-check and run the test suite.
 source "$(dirname "$0")/_venv.sh"
-install_extras "embedded,models,models-tiny,server,ray,memory,embeddings,dev"
+install_extras "embedded,models,models-tiny,server,ray,memory,embeddings,eval,dev"
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
 set +e

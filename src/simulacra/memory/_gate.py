@@ -133,7 +133,7 @@ def _tfidf(vocabulary: dict[str, int] | None = None) -> object:
             TfidfVectorizer,
         )
     except ImportError:
-        raise MissingExtraError("train", "trained retrieval gates") from None
+        raise MissingExtraError("eval", "trained retrieval gates") from None
     # Keep "?" and question words: they are what a request looks like.
     return TfidfVectorizer(
         ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b|\?", vocabulary=vocabulary, min_df=2
@@ -165,7 +165,7 @@ def train_gate(
             LogisticRegression,
         )
     except ImportError:
-        raise MissingExtraError("train", "trained retrieval gates") from None
+        raise MissingExtraError("eval", "trained retrieval gates") from None
     import numpy as np
 
     texts = [e.text for e in items]
