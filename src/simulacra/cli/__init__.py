@@ -35,6 +35,7 @@ cli.add_command(personas_command)
 cli.add_command(roleplay_command)
 cli.add_command(gate_command)
 cli.add_command(__import__("simulacra.cli._eval", fromlist=["_"]).eval_command)
+cli.add_command(__import__("simulacra.cli._fidelity", fromlist=["_"]).fidelity_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -12,9 +12,9 @@ Two views:
   give a small positive value, not exactly 0, and the interval of a divergence rarely holds 0.
 - distinguishability: a logistic regression on TF-IDF word and character n-grams of single user
   turns, trained to tell simulated from real turns (classes balanced by subsampling the larger
-  side, stratified 5-fold cross-validation, seeded). Its ROC AUC is 0.5 when the two are
-  indistinguishable and 1.0 when every turn gives itself away; the interval bootstraps the
-  out-of-fold scores over turns.
+  side, 5 folds stratified by side and grouped by dialogue, seeded). Its ROC AUC is 0.5 when
+  the two are indistinguishable and 1.0 when every turn gives itself away; the interval
+  bootstraps the out-of-fold scores over dialogues.
 
 Pairing: simulated conversations whose scenario id is ``multiwoz:<dialogue id>`` are compared
 with the real dialogues of those ids (the real users who had the same goals); otherwise with the
@@ -96,7 +96,7 @@ class Distinguishability:
 
     Attributes:
         auc: Cross-validated ROC AUC of the out-of-fold scores, with a bootstrap interval over
-            turns; ``n`` is the number of turns classified (both sides, balanced).
+            dialogues; ``n`` is the number of turns classified (both sides, balanced).
         fold_aucs: The AUC of each fold.
         per_side: Turns per side after balancing.
         folds: Number of folds.
@@ -310,23 +310,38 @@ def _diversity(
 
 
 def _distinguishability(
-    real: list[str], sim: list[str], *, seed: int, folds: int = 5, resamples: int = 1000
+    real: list[tuple[str, str]],
+    sim: list[tuple[str, str]],
+    *,
+    seed: int,
+    folds: int = 5,
+    resamples: int = 1000,
 ) -> Distinguishability:
+    """AUC of a classifier telling simulated (1) from real (0) turns; items are (dialogue, text).
+
+    Folds keep each dialogue's turns together (``StratifiedGroupKFold``; a simulated dialogue
+    and the real one of the same goal share a group): with turns of one dialogue or goal on both
+    sides of a split, its names and numbers would give it away. The interval resamples
+    dialogues, not turns.
+    """
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped,unused-ignore]
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped,unused-ignore]
     from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped,unused-ignore]
-    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped,unused-ignore]
+    from sklearn.model_selection import StratifiedGroupKFold  # type: ignore[import-untyped,unused-ignore]
     from sklearn.pipeline import make_pipeline, make_union  # type: ignore[import-untyped,unused-ignore]
 
     rng = random.Random(seed)
     k = min(len(real), len(sim))
-    texts = rng.sample(real, k) + rng.sample(sim, k)
-    labels = np.array([0] * k + [1] * k)
+    items = [(g, t, 0) for g, t in rng.sample(real, k)]
+    items += [(g, t, 1) for g, t in rng.sample(sim, k)]
+    groups = [g for g, _, _ in items]
+    texts = [t for _, t, _ in items]
+    labels = np.array([y for _, _, y in items])
     scores = np.zeros(2 * k)
     fold_aucs = []
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(texts, labels):
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(texts, labels, groups):
         model = make_pipeline(
             make_union(
                 TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
@@ -336,16 +351,19 @@ def _distinguishability(
         )
         model.fit([texts[i] for i in train], labels[train])
         scores[test] = model.predict_proba([texts[i] for i in test])[:, 1]
-        fold_aucs.append(float(roc_auc_score(labels[test], scores[test])))
+        if len(set(labels[test].tolist())) == 2:
+            fold_aucs.append(float(roc_auc_score(labels[test], scores[test])))
     auc = float(roc_auc_score(labels, scores))
-    gen = np.random.default_rng(seed)
-    pos, neg = scores[labels == 1], scores[labels == 0]
+    by_group: dict[tuple[int, str], list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault((int(labels[i]), g), []).append(i)
+    pos = [ix for (y, _), ix in by_group.items() if y == 1]
+    neg = [ix for (y, _), ix in by_group.items() if y == 0]
     boots = []
     for _ in range(resamples):
-        bp = gen.choice(pos, size=len(pos))
-        bn = gen.choice(neg, size=len(neg))
-        y = np.concatenate([np.ones(len(bp)), np.zeros(len(bn))])
-        boots.append(float(roc_auc_score(y, np.concatenate([bp, bn]))))
+        idx = [i for ix in rng.choices(pos, k=len(pos)) for i in ix]
+        idx += [i for ix in rng.choices(neg, k=len(neg)) for i in ix]
+        boots.append(float(roc_auc_score(labels[idx], scores[idx])))
     low, high = _percentiles(boots, 0.95)
     return Distinguishability(Estimate(auc, low, high, 0.95, 2 * k), tuple(fold_aucs), k, folds)
 
@@ -395,8 +413,9 @@ def fidelity_report(
     ref, n_paired = _pair(simulated, reference)
     real = [_from_corpus(d) for d in ref]
     sim = [_from_conversation(c, user_id) for c in simulated]
-    real_turns = [t for d in real for t in d.user_turns]
-    sim_turns = [t for d in sim for t in d.user_turns]
+    real_turns = [(d.id, t) for d in real for t in d.user_turns]
+    # a simulated turn shares its fold group with the real dialogue of the same goal
+    sim_turns = [(d.id.removeprefix("multiwoz:"), t) for d in sim for t in d.user_turns]
     if len(sim_turns) < MIN_TURNS or len(real_turns) < MIN_TURNS:
         raise ConfigError(
             f"fidelity needs at least {MIN_TURNS} user turns per side, got "

@@ -1,0 +1,132 @@
+"""The Sim2Real fidelity report."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from simulacra import Conversation, ParticipantInfo, ParticipantKind, Turn
+from simulacra.datasets._multiwoz import MultiWOZDialogue, multiwoz_dialogues
+from simulacra.errors import ConfigError
+from simulacra.evaluation._fidelity import fidelity_report
+from simulacra.participants._agenda_ontology import format_acts
+from tests._cli import run_cli
+from tests.evaluation._convs import conversation
+
+
+def _real(shared_data: Path, limit: int = 160) -> list[MultiWOZDialogue]:
+    path = shared_data / "multiwoz21" / "val.json.zip"
+    return list(multiwoz_dialogues(path, with_turns=True, limit=limit))
+
+
+def _as_simulated(d: MultiWOZDialogue, scenario: str) -> Conversation:
+    """A real dialogue dressed as a simulated one (acts in the user turns' metadata)."""
+    return Conversation(
+        id=d.id,
+        scenario_id=scenario,
+        participants=[
+            ParticipantInfo(id="user", name="User", kind=ParticipantKind.SIMULATED_HUMAN),
+            ParticipantInfo(id="bot", name="Bot", kind=ParticipantKind.AI_SYSTEM),
+        ],
+        turns=[
+            Turn(speaker="user", utterance=t.text, metadata={"acts": format_acts(t.acts)})
+            if t.speaker == "user"
+            else Turn(speaker="bot", utterance=t.text)
+            for t in d.turns
+        ],
+    )
+
+
+def test_two_halves_of_real_users_are_indistinguishable(shared_data: Path) -> None:
+    dialogues = _real(shared_data)
+    random.Random(3).shuffle(dialogues)
+    half = len(dialogues) // 2
+    simulated = [_as_simulated(d, f"other:{d.id}") for d in dialogues[:half]]
+    report = fidelity_report(simulated, dialogues[half:], resamples=100)
+    assert not report.paired and report.n_reference == len(dialogues) - half
+    auc = report.distinguishability.auc
+    # near chance; not exactly 0.5: two random halves of 160 dialogues differ in domain mix
+    assert 0.4 < auc.value < 0.6 and auc.low < 0.55 and auc.high > 0.5, auc
+    assert report.comparisons["turn_length_words"].value.value < 0.1
+    assert report.comparisons["user_turns_per_dialogue"].value.value < 0.2
+    assert report.comparisons["dialogue_acts"].value.value < 0.02
+    assert report.comparisons["ended_by"].value.value == pytest.approx(0.0, abs=1e-9)
+    assert abs(report.comparisons["distinct_1"].value.value) < 0.02
+
+
+def test_templated_users_are_told_apart(shared_data: Path) -> None:
+    dialogues = _real(shared_data, limit=80)
+    templates = ["I need a {} please.", "Can you book it for {}?", "Thanks, goodbye."]
+    rng = random.Random(0)
+    simulated = []
+    for i, d in enumerate(dialogues[:40]):
+        lines = []
+        for t in templates:
+            lines += [t.format(rng.choice(["monday", "two people", "a hotel"])), "Sure."]
+        simulated.append(conversation(lines[:-1], id=f"c{i}", scenario=f"multiwoz:{d.id}"))
+    report = fidelity_report(simulated, dialogues, resamples=100)
+    assert report.paired and report.n_paired == 40 and report.n_reference == 40
+    assert report.distinguishability.auc.value > 0.9
+    assert report.distinguishability.auc.low > 0.8
+    assert report.comparisons["turn_length_words"].value.value > 0.3
+    assert report.comparisons["ended_by"].value.value > 0.5  # the user ends every templated one
+    assert report.comparisons["distinct_2"].value.value < -0.1
+    assert "dialogue_acts" in report.skipped  # templated turns carry no acts
+    json.dumps(report.to_dict())
+
+
+def test_pairing_uses_only_the_goals_simulated(shared_data: Path) -> None:
+    dialogues = _real(shared_data, limit=60)
+    simulated = [_as_simulated(d, f"multiwoz:{d.id}") for d in dialogues[:12]]
+    simulated.append(_as_simulated(dialogues[0], "multiwoz:not-a-dialogue"))
+    report = fidelity_report(simulated, dialogues, resamples=20)
+    assert report.paired and report.n_paired == 12 and report.n_reference == 12
+    # the same dialogues on both sides: identical length distributions
+    assert report.comparisons["user_turns_per_dialogue"].value.value <= 1 / 12
+
+
+def test_too_few_turns_is_a_config_error(shared_data: Path) -> None:
+    dialogues = _real(shared_data, limit=20)
+    short = [conversation(["hi", "hello"], id="c1")]
+    with pytest.raises(ConfigError, match="at least 10 user turns"):
+        fidelity_report(short, dialogues)
+
+
+def _run_dir(tmp_path: Path, conversations: list[Conversation]) -> Path:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"name": "t"}))
+    (run / "conversations.jsonl").write_text(
+        "".join(c.model_dump_json() + "\n" for c in conversations)
+    )
+    return run
+
+
+def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, shared_data: Path) -> None:
+    ref = shared_data / "multiwoz21" / "val.json.zip"
+    out = tmp_path / "report.json"
+    result = run_cli(["fidelity", str(tmp_path / "nope"), "--reference", str(ref)], tmp_path)
+    assert result.returncode == 2 and "run directory not found" in result.stderr
+    run = _run_dir(tmp_path, [conversation(["hi", "hello"], id="c1")])
+    missing = tmp_path / "missing.zip"
+    result = run_cli(["fidelity", str(run), "--reference", str(missing), "-o", str(out)], tmp_path)
+    assert result.returncode == 2 and "reference not found" in result.stderr
+    result = run_cli(["fidelity", str(run), "--reference", str(ref), "-o", str(out)], tmp_path)
+    assert result.returncode == 2 and "at least 10 user turns" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_cli_writes_the_report(tmp_path: Path, shared_data: Path) -> None:
+    ref = shared_data / "multiwoz21" / "val.json.zip"
+    dialogues = _real(shared_data, limit=30)
+    run = _run_dir(tmp_path, [_as_simulated(d, f"multiwoz:{d.id}") for d in dialogues])
+    out = tmp_path / "report.json"
+    result = run_cli(["fidelity", str(run), "--reference", str(ref), "-o", str(out)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "30 paired by goal" in result.stdout and "distinguishability AUC" in result.stdout
+    data = json.loads(out.read_text())
+    assert data["n_paired"] == 30 and 0.3 < data["distinguishability"]["auc"]["value"] < 0.7
