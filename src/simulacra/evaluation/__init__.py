@@ -4,6 +4,12 @@ fidelity, drift and audits."""
 
 from simulacra.evaluation._consistency import ConsistencyReport, Flag, TurnCheck, check_consistency
 from simulacra.evaluation._consistency_judge import judge_consistency
+from simulacra.evaluation._fidelity import (
+    Comparison,
+    Distinguishability,
+    FidelityReport,
+    fidelity_report,
+)
 from simulacra.evaluation._judge import (
     BaselineJudge,
     JudgeItem,
@@ -42,8 +48,11 @@ __all__ = [
     "METRICS",
     "ROLE_VIOLATIONS",
     "BaselineJudge",
+    "Comparison",
     "ConsistencyReport",
+    "Distinguishability",
     "Estimate",
+    "FidelityReport",
     "Flag",
     "Interviewer",
     "JudgeItem",
@@ -66,6 +75,7 @@ __all__ = [
     "conversation_items",
     "correlate",
     "ensemble",
+    "fidelity_report",
     "fleiss_kappa",
     "judge_consistency",
     "judge_run",
