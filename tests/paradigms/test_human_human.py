@@ -14,13 +14,12 @@ from simulacra.errors import ConfigError
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.orchestration import StopConditions
 from simulacra.paradigms import ParadigmContext, parse_paradigm
+from simulacra.paradigms._casino import casino_dialogue, load_casino
 from simulacra.paradigms._human_human import NegotiationOptions, human_human, negotiation
 from simulacra.paradigms._negotiation import (
     CASINO_ITEMS,
     PartyBrief,
     analyse_negotiation,
-    casino_dialogue,
-    load_casino,
     parse_deal,
     parse_move,
     score,

@@ -25,16 +25,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from simulacra.conversation import Conversation, Turn, View
 from simulacra.models import GenerateConfig
 from simulacra.orchestration import run_conversation
+from simulacra.paradigms._casino import CasinoDialogue, casino_dialogue, load_casino
 from simulacra.paradigms._negotiation import (
     CASINO_ITEMS,
     CASINO_POINTS,
     WALK_AWAY,
-    CasinoDialogue,
     NegotiationOutcome,
     PartyBrief,
     analyse_negotiation,
-    casino_dialogue,
-    load_casino,
     parse_move,
 )
 from simulacra.paradigms._registry import ParadigmContext, ParadigmOptions, register_paradigm

@@ -1,5 +1,6 @@
 """Negotiation as data (CaSiNo-style, survey §4.2 and App. C): parties with private priorities,
-structured moves parsed from what they say, CaSiNo scoring, and real CaSiNo dialogues as setups.
+structured moves parsed from what they say, and CaSiNo scoring (real CaSiNo dialogues as setups:
+:mod:`simulacra.paradigms._casino`).
 
 Everything here is pure (no model calls); :mod:`simulacra.paradigms._human_human` runs the
 conversation. The moves a party can make, each on a line of its own, parsed leniently:
@@ -15,31 +16,24 @@ conversation. The moves a party can make, each on a line of its own, parsed leni
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from simulacra.conversation import Turn
-from simulacra.profiles import Persona
 
 __all__ = [
     "CASINO_ITEMS",
     "CASINO_POINTS",
     "WALK_AWAY",
-    "CasinoDialogue",
     "Move",
     "NegotiationOutcome",
     "PartyBrief",
     "ProposedDeal",
     "analyse_negotiation",
-    "casino_dialogue",
-    "load_casino",
     "parse_deal",
     "parse_move",
     "score",
@@ -389,123 +383,3 @@ def analyse_negotiation(
 
 def _brief(parties: Sequence[PartyBrief], pid: str) -> PartyBrief:
     return next(p for p in parties if p.id == pid)
-
-
-# --- Real CaSiNo dialogues ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CasinoDialogue:
-    """One real CaSiNo dialogue as a negotiation setup, with what really happened.
-
-    Attributes:
-        dialogue_id: CaSiNo's ``dialogue_id``.
-        briefs: Both participants' priorities and reasons, the first speaker first.
-        personas: Their questionnaire answers as personas (demographics, Big Five, SVO).
-        turns: The real chat, ``(participant id, text)``, deal actions as ``Submit-Deal`` etc.
-        real: What really happened, replayed with :func:`analyse_negotiation` (status,
-            allocation, points by the CaSiNo rules).
-        recorded_points: The points CaSiNo recorded for each participant.
-    """
-
-    dialogue_id: int
-    briefs: tuple[PartyBrief, PartyBrief]
-    personas: dict[str, Persona]
-    turns: list[tuple[str, str]]
-    real: NegotiationOutcome = field(compare=False)
-    recorded_points: dict[str, int] = field(default_factory=dict)
-
-
-def load_casino(path: str | Path) -> list[dict[str, object]]:
-    """The dialogues of a CaSiNo JSON file (``casino_valid.json``...) or of every
-    ``casino_*.json`` in a folder, in the original format (read once per file and cached).
-
-    Raises:
-        ValueError: The file is missing or not in the CaSiNo format (one line).
-    """
-    path = Path(path)
-    files = sorted(path.glob("casino_*.json")) if path.is_dir() else [path]
-    if not files:
-        raise ValueError(f"no casino_*.json files in {path}")
-    out: list[dict[str, object]] = []
-    for file in files:
-        if not file.is_file():
-            raise ValueError(f"file not found: {file}")
-        out.extend(_read(str(file.resolve()), file.stat().st_mtime_ns))
-    return out
-
-
-@functools.lru_cache(maxsize=8)
-def _read(file: str, mtime: int) -> tuple[dict[str, object], ...]:
-    try:
-        data = json.loads(Path(file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{file} is not a CaSiNo JSON file ({type(exc).__name__})") from None
-    if not isinstance(data, list) or not all(
-        isinstance(d, dict) and "participant_info" in d and "dialogue_id" in d for d in data
-    ):
-        raise ValueError(f"{file} is not a CaSiNo JSON file (a list of dialogues)")
-    return tuple(data)
-
-
-def casino_dialogue(raw: Mapping[str, object]) -> CasinoDialogue:
-    """A CaSiNo dialogue (one entry of :func:`load_casino`) as a negotiation setup.
-
-    Raises:
-        ValueError: A field is missing or malformed.
-    """
-    from simulacra.datasets._personas import _casino_persona
-
-    d: Any = raw
-    try:
-        dialogue_id = int(d["dialogue_id"])
-        info: dict[str, Any] = dict(d["participant_info"])
-        logs: list[dict[str, Any]] = list(d["chat_logs"])
-        speakers = [str(m["id"]) for m in logs]
-        order = sorted(info, key=lambda a: speakers.index(a) if a in speakers else len(logs))
-        briefs = [_casino_brief(agent, info[agent]) for agent in order]
-        personas = {a: _casino_persona(f"casino:{dialogue_id}:{a}", info[a]) for a in order}
-        turns = [(str(m["id"]), str(m["text"])) for m in logs]
-        real = analyse_negotiation(_real_turns(logs), briefs)
-        recorded = {a: int(info[a]["outcomes"]["points_scored"]) for a in order}
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ValueError(f"CaSiNo dialogue: missing or bad field {exc}") from None
-    if len(briefs) != 2:
-        raise ValueError(f"CaSiNo dialogue {dialogue_id}: expected two participants")
-    return CasinoDialogue(
-        dialogue_id, (briefs[0], briefs[1]), personas, turns, real, recorded_points=recorded
-    )
-
-
-def _casino_brief(agent: str, info: Mapping[str, Any]) -> PartyBrief:
-    value2issue: dict[str, str] = dict(info["value2issue"])
-    value2reason: dict[str, str] = dict(info.get("value2reason") or {})
-    return PartyBrief(
-        id=agent,
-        priorities={item.lower(): level.lower() for level, item in value2issue.items()},
-        reasons={
-            value2issue[level].lower(): str(reason).strip()
-            for level, reason in value2reason.items()
-            if level in value2issue
-        },
-    )
-
-
-def _real_turns(logs: Sequence[Mapping[str, Any]]) -> list[Turn]:
-    """CaSiNo's deal actions as this module's moves; chat lines can never parse as moves."""
-    turns = []
-    for m in logs:
-        text, data = str(m["text"]), m.get("task_data") or {}
-        if text == "Submit-Deal":
-            you = {k.lower(): int(v) for k, v in data["issue2youget"].items()}
-            them = {k.lower(): int(v) for k, v in data["issue2theyget"].items()}
-            text = f"DEAL: I get {_describe(you)}; you get {_describe(them)}"
-        elif text in _CASINO_ACTIONS:
-            text = _CASINO_ACTIONS[text]
-        else:
-            text = "said: " + text.replace("\n", " ")
-        turns.append(Turn(speaker=str(m["id"]), utterance=text))
-    return turns
-
-
-_CASINO_ACTIONS = {"Accept-Deal": "ACCEPT", "Reject-Deal": "REJECT", "Walk-Away": WALK_AWAY}
