@@ -2,6 +2,15 @@
 user?) and bootstrap intervals for small samples. The evaluation issue adds metrics, judges,
 fidelity, drift and audits."""
 
+from simulacra.evaluation._arena import (
+    ArenaReport,
+    Battle,
+    Ranking,
+    SystemRating,
+    arena,
+    bradley_terry,
+    elo,
+)
 from simulacra.evaluation._consistency import ConsistencyReport, Flag, TurnCheck, check_consistency
 from simulacra.evaluation._consistency_judge import judge_consistency
 from simulacra.evaluation._fidelity import (
@@ -47,7 +56,9 @@ from simulacra.evaluation._stats import Estimate, bootstrap_mean, bootstrap_mean
 __all__ = [
     "METRICS",
     "ROLE_VIOLATIONS",
+    "ArenaReport",
     "BaselineJudge",
+    "Battle",
     "Comparison",
     "ConsistencyReport",
     "Distinguishability",
@@ -60,20 +71,25 @@ __all__ = [
     "MetricsReport",
     "Probe",
     "ProbeRun",
+    "Ranking",
     "RatedItem",
     "RoleAdherence",
     "Rubric",
     "RubricJudge",
+    "SystemRating",
     "TurnCheck",
     "Verdict",
+    "arena",
     "bootstrap_mean",
     "bootstrap_mean_difference",
+    "bradley_terry",
     "check_consistency",
     "cohen_kappa",
     "compare_pair",
     "compute_metrics",
     "conversation_items",
     "correlate",
+    "elo",
     "ensemble",
     "fidelity_report",
     "fleiss_kappa",
