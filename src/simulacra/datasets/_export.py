@@ -12,7 +12,8 @@ on the export is prompted at run time exactly as it was trained. Template refs g
 Formats (``FORMAT_VERSION`` 1; TRL's conversational formats):
 
 - ``chat``: ``{"messages": [system, user, assistant, ...], "meta": {...}}``, one line per
-  conversation, ending on the user's last turn (``SFTTrainer`` with ``assistant_only_loss=True`` learns the user's turns);
+  conversation, ending on the user's last turn (``SFTTrainer`` with ``assistant_only_loss=True``
+  learns the user's turns);
 - ``chat`` per turn: ``{"prompt": [system, ...history], "completion": [{"role": "assistant",
   "content": u_t}], "meta": {...}}``, one line per user turn (loss on the completion only);
 - ``dpo``: ``{"prompt": [...], "chosen": [assistant...], "rejected": [assistant...],
