@@ -36,6 +36,11 @@ cli.add_command(roleplay_command)
 cli.add_command(gate_command)
 cli.add_command(__import__("simulacra.cli._eval", fromlist=["_"]).eval_command)
 cli.add_command(__import__("simulacra.cli._fidelity", fromlist=["_"]).fidelity_command)
+cli.add_command(__import__("simulacra.cli._view", fromlist=["_"]).view_command)
+cli.add_command(
+    __import__("simulacra.cli._counterfactual", fromlist=["_"]).counterfactual_command
+)
+cli.add_command(__import__("simulacra.cli._play", fromlist=["_"]).play_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
