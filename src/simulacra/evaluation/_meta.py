@@ -1,6 +1,7 @@
 """Meta-evaluation: how well a judge's scores agree with human ratings (survey §6.2, E.3).
 
-Spearman's ρ, Kendall's τ-b and Pearson's r (``scipy.stats``), each with a percentile-bootstrap
+Spearman's ρ, Kendall's τ-b and Pearson's r (one implementation for the whole package:
+:mod:`simulacra.evaluation._correlation`), each with a percentile-bootstrap
 interval over resampled items and its n, at the items' own level (turn or dialogue), at dialogue
 level for turn items that name their dialogue (means per dialogue on both sides), and at system
 level for items that name their system (means per system; few systems make a wide interval).
@@ -14,12 +15,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from simulacra.evaluation._correlation import CORRELATIONS, bootstrap_correlation
 from simulacra.evaluation._ratings import RatedItem
 from simulacra.evaluation._stats import Estimate
 
 __all__ = ["CORRELATIONS", "MetaReport", "correlate", "meta_evaluate"]
-
-CORRELATIONS = ("spearman", "kendall", "pearson")
 
 
 def correlate(
@@ -31,7 +31,9 @@ def correlate(
     level: float = 0.95,
     seed: int = 0,
 ) -> Estimate | None:
-    """A correlation with a percentile-bootstrap interval, or ``None`` when undefined.
+    """A correlation with a percentile-bootstrap interval, or ``None`` when undefined (fewer
+    than 3 items or a constant side): :func:`~simulacra.evaluation._correlation.
+    bootstrap_correlation` with the meta-evaluation defaults.
 
     Args:
         x: Judge scores.
@@ -41,35 +43,9 @@ def correlate(
         level: Confidence level.
         seed: Seed of the resampling.
     """
-    import numpy as np
-    from scipy import stats  # type: ignore[import-untyped,unused-ignore]
-
-    if method not in CORRELATIONS:
-        raise ValueError(f"method must be one of {CORRELATIONS}, got {method!r}")
-    fn = {"spearman": stats.spearmanr, "kendall": stats.kendalltau, "pearson": stats.pearsonr}[
-        method
-    ]
-    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(a) != len(b):
-        raise ValueError("x and y differ in length")
-    n = len(a)
-
-    def corr(i: slice | np.ndarray) -> float | None:  # type: ignore[type-arg,unused-ignore]
-        xa, yb = a[i], b[i]
-        if n < 3 or np.ptp(xa) == 0 or np.ptp(yb) == 0:
-            return None
-        return float(fn(xa, yb)[0])
-
-    point = corr(slice(None))
-    if point is None:
-        return None
-    rng = np.random.default_rng(seed)
-    samples = [r for _ in range(resamples) if (r := corr(rng.integers(0, n, n))) is not None]
-    if not samples:
-        return Estimate(point, point, point, level, n)
-    tail = (1 - level) / 2
-    low, high = np.quantile(samples, [tail, 1 - tail])
-    return Estimate(point, float(low), float(high), level, n)
+    return bootstrap_correlation(
+        x, y, method=method, resamples=resamples, level=level, seed=seed, min_n=3
+    )
 
 
 @dataclass(frozen=True)
