@@ -37,9 +37,11 @@ cli.add_command(gate_command)
 cli.add_command(__import__("simulacra.cli._eval", fromlist=["_"]).eval_command)
 cli.add_command(__import__("simulacra.cli._fidelity", fromlist=["_"]).fidelity_command)
 cli.add_command(__import__("simulacra.cli._view", fromlist=["_"]).view_command)
+cli.add_command(__import__("simulacra.cli._report", fromlist=["_"]).report_command)
 cli.add_command(
     __import__("simulacra.cli._counterfactual", fromlist=["_"]).counterfactual_command
 )
+cli.add_command(__import__("simulacra.cli._robustness", fromlist=["_"]).robustness_command)
 cli.add_command(__import__("simulacra.cli._play", fromlist=["_"]).play_command)
 
 
