@@ -224,9 +224,7 @@ async def _human_ai_user(
             [human, target] if scenario.first_speaker == "user" else [target, human]
         )
         opening = (
-            [Turn(speaker=order[0].info.id, utterance=scenario.opening)]
-            if scenario.opening
-            else []
+            [Turn(speaker=order[0].info.id, utterance=scenario.opening)] if scenario.opening else []
         )
         stop = _stop_conditions(config, scenario)
         if config.stop.task_success and scenario.task is not None:
