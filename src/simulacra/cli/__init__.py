@@ -36,6 +36,7 @@ cli.add_command(roleplay_command)
 cli.add_command(gate_command)
 cli.add_command(__import__("simulacra.cli._eval", fromlist=["_"]).eval_command)
 cli.add_command(__import__("simulacra.cli._fidelity", fromlist=["_"]).fidelity_command)
+cli.add_command(__import__("simulacra.cli._data", fromlist=["_"]).data_command)
 cli.add_command(__import__("simulacra.cli._view", fromlist=["_"]).view_command)
 cli.add_command(__import__("simulacra.cli._report", fromlist=["_"]).report_command)
 cli.add_command(

@@ -255,10 +255,13 @@ def write_jsonl(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
     return count
 
 
-def save_hf_dataset(rows: Sequence[Mapping[str, Any]], path: Path) -> int:
+def save_hf_dataset(
+    rows: Sequence[Mapping[str, Any]], path: Path, *, card: str | None = None
+) -> int:
     """Save rows as a Hugging Face ``datasets`` dataset (``load_from_disk`` reads it back).
 
-    Written to a temporary folder beside ``path`` and renamed into place.
+    Written to a temporary folder beside ``path`` (with ``card`` as its ``README.md``) and
+    renamed into place.
 
     Raises:
         MissingExtraError: If ``datasets`` is not installed (the ``train`` extra).
@@ -277,6 +280,8 @@ def save_hf_dataset(rows: Sequence[Mapping[str, Any]], path: Path) -> int:
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         datasets.Dataset.from_list([dict(r) for r in rows]).save_to_disk(str(tmp))
+        if card is not None:
+            (tmp / "README.md").write_text(card, encoding="utf-8")
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

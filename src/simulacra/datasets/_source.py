@@ -25,7 +25,9 @@ __all__ = [
     "conversation_goal",
     "conversation_provenance",
     "load_source",
+    "manifest_summary",
     "read_conversation_file",
+    "stamp_provenance",
     "user_participant",
 ]
 
@@ -175,6 +177,7 @@ def conversation_provenance(
             licence=None if licence is None else str(licence),
             citation=None if citation is None else str(citation),
             real=bool(meta.get("provenance.real", True)),
+            model=None if meta.get("provenance.model") is None else str(meta["provenance.model"]),
         )
     model = None
     name = "unknown run"
@@ -190,6 +193,24 @@ def conversation_provenance(
     return Provenance(
         source=f"simulacra run {name}", licence=None, citation=None, real=False, model=model
     )
+
+
+def stamp_provenance(source: ConversationSource) -> None:
+    """Record each conversation's provenance in its metadata (in memory), so conversations of
+    several runs can be mixed and still say where each one comes from."""
+    for c in source.conversations:
+        if "provenance.source" in c.metadata:
+            continue
+        p = conversation_provenance(c, source.manifest)
+        c.metadata.update(
+            {
+                "provenance.source": p.source,
+                "provenance.licence": p.licence,
+                "provenance.citation": p.citation,
+                "provenance.real": p.real,
+                "provenance.model": p.model,
+            }
+        )
 
 
 def manifest_summary(manifest: Mapping[str, Any] | None) -> dict[str, Any]:
