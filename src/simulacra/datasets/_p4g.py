@@ -5,9 +5,9 @@ dialogue id) and, beside it, ``full_info.csv`` (questionnaires). Rows of one spe
 would be joined into one utterance (the released file has none; the 300 annotated dialogues in
 ``AnnotatedData/*.xlsx`` are sentence-split, and are not read). Convention: the **persuadee**
 (``B4 = 1``) is the ``user`` — the person an AI persuader would talk to — and the persuader the
-``system`` side (``user_role="persuader"`` swaps them); both are humans (kind ``human``). The user's profile is
-their questionnaire (:func:`persuasionforgood_personas`); their actual donation goes into
-``metadata.outcome.donation`` (never into the profile).
+``system`` side (``user_role="persuader"`` swaps them); both are humans (kind ``human``). The
+user's profile is their questionnaire (:func:`persuasionforgood_personas`); their actual
+donation goes into ``metadata.outcome.donation`` (never into the profile).
 """
 
 from __future__ import annotations
