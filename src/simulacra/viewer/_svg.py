@@ -89,6 +89,25 @@ def _clip(label: str, size: int = 28) -> str:
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
+def _left(labels: Sequence[str], size: int, *, least: int = 90, most: int = 260) -> int:
+    """A left margin wide enough for the longest (clipped) label at 12px."""
+    longest = max((len(_clip(x, size)) for x in labels), default=0)
+    return max(least, min(most, int(18 + 6.8 * longest)))
+
+
+def _legend(names: Sequence[str], colors: Sequence[str], x0: int, y: int, size: int = 30) -> str:
+    """One row of legend entries, spaced by the length of their text."""
+    out, x = [], x0
+    for name, color in zip(names, colors, strict=True):
+        text = _clip(name, size)
+        out.append(
+            f'<rect x="{x}" y="{y}" width="10" height="10" rx="2" fill="{color}"/>'
+            f'<text x="{x + 14}" y="{y + 9}" font-size="11" fill="{_TEXT}">{_e(text)}</text>'
+        )
+        x += int(30 + 6.4 * len(text))
+    return "".join(out)
+
+
 def bar_chart(
     items: Sequence[tuple[str, float]],
     *,
@@ -100,7 +119,7 @@ def bar_chart(
     """Horizontal bars, one per ``(label, value)``, with the value written at the end."""
     if not items:
         return empty_plot(title, "nothing to plot", width=width)
-    left, right, row = 170, 60, 24
+    left, right, row = _left([k for k, _ in items], 28), 60, 24
     top = 34
     height = top + row * len(items) + 10
     peak = max((v for _, v in items), default=0.0) or 1.0
@@ -136,7 +155,7 @@ def stacked_bars(
         for _, counts in rows:
             cats.extend(k for k in counts if k not in cats)
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
-    left, right, row = 170, 50, 26
+    left, right, row = _left([k for k, _ in rows], 28), 50, 26
     legend_rows = math.ceil(len(cats) / 4)
     top = 34 + legend_rows * 18
     height = top + row * len(rows) + 10
@@ -203,7 +222,7 @@ def ci_plot(
     finite = [(k, iv) for k, iv in items if all(map(math.isfinite, (iv.value, iv.low, iv.high)))]
     if not finite:
         return empty_plot(title, "no estimates with intervals", width=width)
-    left, right, row, top = 190, 150, 24, 40
+    left, right, row, top = _left([k for k, _ in finite], 34), 150, 24, 40
     lo = min(min(iv.low, iv.value) for _, iv in finite)
     hi = max(max(iv.high, iv.value) for _, iv in finite)
     if reference is not None:
@@ -237,7 +256,7 @@ def ci_plot(
         text = f"{_num(iv.value)} [{_num(iv.low)}, {_num(iv.high)}]{n}"
         body.append(
             f'<text x="{left - 8}" y="{y + 4:.1f}" font-size="12" text-anchor="end" '
-            f'fill="{_TEXT}">{_e(_clip(label, 30))}</text>'
+            f'fill="{_TEXT}">{_e(_clip(label, 34))}</text>'
             f'<line x1="{sx(iv.low):.1f}" y1="{y:.1f}" x2="{sx(iv.high):.1f}" y2="{y:.1f}" '
             f'stroke="{PALETTE[0]}" stroke-width="2"/>'
             f'<circle cx="{sx(iv.value):.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[0]}">'
@@ -303,14 +322,11 @@ def histogram(
             f'text-anchor="middle" fill="{_MUTED}">{_e(x_label)}</text>'
         )
     bw = span_x / bins
+    names = [f"{_clip(k, 34)} (n={len(clean[k])})" for k in counts]
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(counts))]
+    body.append(_legend(names, colors, left, 30, size=48))
     for s, (name, c) in enumerate(counts.items()):
         color = PALETTE[s % len(PALETTE)]
-        n = len(clean[name])
-        body.append(
-            f'<rect x="{left + s * 150}" y="30" width="10" height="10" rx="2" fill="{color}"/>'
-            f'<text x="{left + s * 150 + 14}" y="39" font-size="11" fill="{_TEXT}">'
-            f"{_e(_clip(name, 18))} (n={n})</text>"
-        )
         for i, v in enumerate(c):
             if not v:
                 continue
@@ -381,6 +397,9 @@ def line_chart(
             f'<text x="{left + span_x / 2:.1f}" y="{height - 6}" font-size="11" '
             f'text-anchor="middle" fill="{_MUTED}">{_e(x_label)}</text>'
         )
+    body.append(
+        _legend(list(clean), [PALETTE[i % len(PALETTE)] for i in range(len(clean))], left, 30)
+    )
     for s, (name, pts) in enumerate(clean.items()):
         color = PALETTE[s % len(PALETTE)]
         band = [p for p in pts if p[2] is not None and p[3] is not None]
@@ -397,9 +416,4 @@ def line_chart(
                 f'<circle cx="{sx(p[0]):.1f}" cy="{sy(p[1]):.1f}" r="3" fill="{color}">'
                 f"<title>{_e(name)} @ {_e(_num(p[0]))}: {_e(_num(p[1]))}</title></circle>"
             )
-        body.append(
-            f'<rect x="{left + s * 150}" y="30" width="10" height="10" rx="2" fill="{color}"/>'
-            f'<text x="{left + s * 150 + 14}" y="39" font-size="11" fill="{_TEXT}">'
-            f"{_e(_clip(name, 20))}</text>"
-        )
     return _svg(width, height, title, body)
