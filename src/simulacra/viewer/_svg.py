@@ -322,7 +322,7 @@ def histogram(
             f'text-anchor="middle" fill="{_MUTED}">{_e(x_label)}</text>'
         )
     bw = span_x / bins
-    names = [f"{_clip(k, 34)} (n={len(clean[k])})" for k in counts]
+    names = [f"{_clip(k, 44)} (n={len(clean[k])})" for k in counts]
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(counts))]
     body.append(_legend(names, colors, left, 30, size=48))
     for s, (name, c) in enumerate(counts.items()):
