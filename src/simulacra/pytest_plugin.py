@@ -1,0 +1,511 @@
+"""pytest plugin: test your own chatbot with simulated users (survey §8, Appendix G).
+
+Registered as the ``simulacra`` pytest plugin (``-p simulacra.pytest_plugin``, or automatically
+once installed through its ``pytest11`` entry point). A test asks for a simulated user, wraps
+the system under test, runs a conversation and asserts on it::
+
+    def test_refund(simulated_user, simulacra_target, converse):
+        user = simulated_user("Get a refund for order 1234.", persona="An impatient plumber.")
+        bot = simulacra_target(my_chatbot)           # a function, a model, or an HTTP URL
+        conversation = converse(user, bot, max_turns=6)
+        assert_judge(conversation, "The assistant explained how to get the refund.", min_score=4)
+
+Fixtures: ``simulated_user`` (a factory of :class:`~simulacra.PromptedUser`), ``simulacra_target``
+(a factory of targets), ``converse`` (runs one conversation, sync or ``await converse.run``).
+Assertions (importable from this module): :func:`assert_judge` (an LLM judge with a rubric or a
+one-sentence criterion) and :func:`assert_check` (any predicate); on failure both print the
+transcript and, for the judge, its explanation. The conversations of a failing test are saved
+under ``.simulacra/pytest/`` (``--simulacra-transcripts DIR``).
+
+The model of the simulated users (and the default judge) is ``embedded:default`` unless set by
+``--simulacra-model`` > ini ``simulacra_model`` > ``$SIMULACRA_MODEL``; the judge alone by
+``--simulacra-judge-model`` > ini ``simulacra_judge_model`` > ``$SIMULACRA_JUDGE_MODEL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Coroutine, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import pytest
+from pydantic import TypeAdapter
+
+from simulacra.conversation import Conversation, Turn, View
+from simulacra.evaluation import Rubric, RubricJudge, Verdict, conversation_items, load_rubric
+from simulacra.evaluation._rubric import Dimension, list_rubrics
+from simulacra.models import GenerateConfig, Model, ModelAPI, RetryPolicy, build_api
+from simulacra.models import parse_model_spec as _parse_spec
+from simulacra.orchestration import StopConditions, run_conversation
+from simulacra.participants import (
+    CallableTarget,
+    HTTPTarget,
+    ModelTarget,
+    Participant,
+    PromptedUser,
+)
+from simulacra.profiles import GeneralUser, Persona, Profile
+
+__all__ = [
+    "Converse",
+    "SimulatedUserFactory",
+    "TargetFactory",
+    "assert_check",
+    "assert_judge",
+    "format_transcript",
+    "model_for",
+]
+
+DEFAULT_MODEL = "embedded:default"
+_T = TypeVar("_T")
+_STASH: pytest.StashKey[list[Conversation]] = pytest.StashKey()
+
+
+Spec = str | Mapping[str, Any] | Model
+
+
+@dataclass
+class _Settings:
+    model: Spec = DEFAULT_MODEL
+    judge_model: Spec | None = None
+    transcripts: Path = field(default_factory=lambda: Path(".simulacra/pytest"))
+
+
+def _spec(value: str) -> Spec:
+    """A model spec string, or a JSON object (``{"model": "openai:x", "base_url": ...}``)."""
+    if not value.lstrip().startswith("{"):
+        return value
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise pytest.UsageError(f"simulacra model: not a JSON object: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise pytest.UsageError("simulacra model: expected a spec string or a JSON object")
+    return data
+
+
+_SETTINGS = _Settings(model=_spec(os.environ.get("SIMULACRA_MODEL") or DEFAULT_MODEL))
+_APIS: dict[str, ModelAPI] = {}
+_LOCK = threading.Lock()
+
+
+# --- pytest hooks -------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("simulacra", "Simulacra simulated users")
+    group.addoption("--simulacra-model", default=None, help="model of the simulated users")
+    group.addoption("--simulacra-judge-model", default=None, help="model of assert_judge")
+    group.addoption(
+        "--simulacra-transcripts", default=None, help="where failing tests' transcripts go"
+    )
+    parser.addini("simulacra_model", "model of the simulated users (default embedded:default)")
+    parser.addini("simulacra_judge_model", "model of assert_judge (default: simulacra_model)")
+    parser.addini("simulacra_transcripts", "directory for failing tests' transcripts")
+
+
+def _setting(config: pytest.Config, name: str, env: str | None) -> str | None:
+    value = config.getoption(f"--{name.replace('_', '-')}") or config.getini(name)
+    return str(value) if value else (os.environ.get(env) if env else None) or None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    model = _setting(config, "simulacra_model", "SIMULACRA_MODEL") or DEFAULT_MODEL
+    judge = _setting(config, "simulacra_judge_model", "SIMULACRA_JUDGE_MODEL")
+    _SETTINGS.model = _spec(model)
+    _SETTINGS.judge_model = _spec(judge) if judge else None
+    where = _setting(config, "simulacra_transcripts", None) or ".simulacra/pytest"
+    _SETTINGS.transcripts = Path(config.rootpath) / where
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    with _LOCK:
+        _APIS.clear()  # free loaded embedded models
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    judge = _SETTINGS.judge_model or _SETTINGS.model
+    return f"simulacra: simulated users on {_name(_SETTINGS.model)}, judge {_name(judge)}"
+
+
+def _name(spec: Spec) -> str:
+    if isinstance(spec, Model):
+        return spec.name
+    return str(spec.get("model")) if isinstance(spec, Mapping) else spec
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    conversations = item.stash.get(_STASH, [])
+    if report.when == "call" and report.failed and conversations:
+        path = _save_transcripts(item.nodeid, conversations)
+        report.sections.append(("simulacra", f"transcripts of this test saved to {path}"))
+    return report
+
+
+def _save_transcripts(nodeid: str, conversations: Sequence[Conversation]) -> Path:
+    """Write ``<node>.jsonl`` (records) and ``<node>.txt`` (readable) atomically."""
+    directory = _SETTINGS.transcripts
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150]
+    records = "".join(c.model_dump_json() + "\n" for c in conversations)
+    text = "\n\n".join(format_transcript(c) for c in conversations) + "\n"
+    for suffix, content in ((".jsonl", records), (".txt", text)):
+        path = directory / f"{stem}{suffix}"
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)
+    return directory / f"{stem}.txt"
+
+
+# --- models -------------------------------------------------------------------------------
+
+
+def model_for(spec: Spec, *, role: str, **sampling: Any) -> Model:
+    """A :class:`Model` for ``role``; a loaded model (one llama.cpp context per spec) is shared
+    by every role and test of the session, so a test suite loads each model once."""
+    if isinstance(spec, Model):
+        return spec
+    parsed = _parse_spec(dict(spec) if isinstance(spec, Mapping) else spec)
+    load = parsed.model_dump(exclude=set(GenerateConfig.model_fields) | {"max_retries"})
+    key = json.dumps(load, sort_keys=True, default=str)
+    with _LOCK:
+        api = _APIS.get(key)
+        if api is None:
+            api = _APIS[key] = build_api(parsed)
+    config = parsed.generate_config().merged(GenerateConfig(**sampling))
+    return Model(
+        api,
+        role=role,
+        config=config,
+        retry=RetryPolicy(max_retries=parsed.max_retries, timeout=parsed.timeout),
+        max_concurrency=parsed.max_connections,
+    )
+
+
+# --- running coroutines from sync tests ---------------------------------------------------
+
+
+def _run_sync(factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
+    """Run a coroutine to its end from sync code, also inside an async test (in a thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = asyncio.run(factory())
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    value: _T = box["value"]
+    return value
+
+
+# --- fixtures -----------------------------------------------------------------------------
+
+_PROFILE: TypeAdapter[Any] = TypeAdapter(Profile)
+
+
+def _profile(persona: str | Mapping[str, Any] | Profile | None, name: str | None) -> Profile:
+    if persona is None:
+        return GeneralUser(name=name or "User")
+    if isinstance(persona, str):
+        return Persona(name=name or "User", description=persona)
+    if isinstance(persona, Mapping):
+        data = {"kind": "persona", **persona}
+        if name:
+            data["name"] = name
+        profile: Profile = _PROFILE.validate_python(data)
+        return profile
+    return persona
+
+
+class SimulatedUserFactory:
+    """``simulated_user(goal, persona=..., ...)`` → a :class:`~simulacra.PromptedUser`.
+
+    ``persona`` is a one-line description, a profile mapping (``{"name": "Maya", "demographics":
+    {...}, "behaviour": {...}}``; ``kind`` defaults to ``persona``) or any profile object.
+    ``model`` defaults to the session's simulacra model; ``max_tokens``, ``temperature`` and
+    ``seed`` are sampling options; other keywords go to :class:`~simulacra.PromptedUser`.
+    """
+
+    def __call__(
+        self,
+        goal: str,
+        *,
+        persona: str | Mapping[str, Any] | Profile | None = None,
+        profile: Profile | None = None,
+        name: str | None = None,
+        model: Spec | None = None,
+        max_tokens: int = 60,
+        temperature: float = 0.7,
+        seed: int = 0,
+        **options: Any,
+    ) -> PromptedUser:
+        chosen = model_for(
+            model or _SETTINGS.model,
+            role="user",
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seed,
+        )
+        return PromptedUser(
+            chosen, goal=goal, profile=_profile(profile or persona, name), **options
+        )
+
+
+Input = Literal["messages", "message", "view"]
+
+
+class TargetFactory:
+    """``simulacra_target(system, ...)`` → the system under test as a participant.
+
+    ``system`` is:
+
+    - a Python callable (sync or async). ``input="messages"`` (default) passes the chat so far
+      as ``[{"role": "user"|"assistant", "content": ...}]`` from the bot's side,
+      ``"message"`` the user's last message, ``"view"`` Simulacra's :class:`~simulacra.View`.
+      It returns the reply text;
+    - an ``http(s)://`` URL: a JSON endpoint (:class:`~simulacra.HTTPTarget`: ``request_template``,
+      ``response_path``, ``headers``, ``timeout``), or with ``api="openai"`` an OpenAI-compatible
+      ``/chat/completions`` URL (``chat_model`` names the model);
+    - a :class:`~simulacra.models.Model` or a model spec string (``"embedded:default"``,
+      ``"openai:gpt-4o-mini"``): a chat model with ``system_prompt``;
+    - anything that already is a participant (has ``info`` and ``respond``): returned as is.
+    """
+
+    def __call__(
+        self,
+        system: Any,
+        *,
+        system_prompt: str | None = None,
+        name: str = "Assistant",
+        input: Input = "messages",
+        api: Literal["json", "openai"] = "json",
+        chat_model: str = "default",
+        max_tokens: int = 120,
+        temperature: float = 0.3,
+        **http: Any,
+    ) -> Participant:
+        if hasattr(system, "respond") and hasattr(system, "info"):
+            participant: Participant = system
+            return participant
+        if isinstance(system, str) and system.startswith(("http://", "https://")):
+            if api == "openai":
+                http.setdefault(
+                    "request_template",
+                    {"model": chat_model, "messages": "{history}", "max_tokens": max_tokens},
+                )
+                http.setdefault("response_path", "choices.0.message.content")
+            return HTTPTarget(system, name=name, **http)
+        if isinstance(system, str | Model):
+            model = model_for(system, role="target", max_tokens=max_tokens, temperature=temperature)
+            return ModelTarget(model, system_prompt=system_prompt, name=name)
+        if callable(system):
+            return CallableTarget(_adapt(system, input), name=name)
+        raise TypeError(f"cannot make a target of {type(system).__name__}")
+
+
+def _adapt(fn: Callable[..., Any], input: Input) -> Callable[[View], Any]:
+    if input == "view":
+        return fn
+
+    def call(view: View) -> Any:
+        if input == "message":
+            return fn(view.messages[-1].content if view.messages else "")
+        return fn([{"role": m.role, "content": m.content} for m in view.messages])
+
+    return call
+
+
+class Converse:
+    """``converse(user, target, max_turns=6)`` → the finished :class:`~simulacra.Conversation`.
+
+    The user speaks first unless ``first="target"``. ``goal_check`` (a function of the
+    conversation) ends it with ``goal_reached``. Every conversation is kept for the failure
+    report of the test. In an async test, ``await converse.run(...)``.
+    """
+
+    def __init__(self, keep: Callable[[Conversation], None]) -> None:
+        self._keep = keep
+
+    def __call__(self, user: Participant, target: Participant, **options: Any) -> Conversation:
+        return _run_sync(lambda: self.run(user, target, **options))
+
+    async def run(
+        self,
+        user: Participant,
+        target: Participant,
+        *,
+        max_turns: int = 6,
+        first: Literal["user", "target"] = "user",
+        goal_check: Callable[[Conversation], bool] | None = None,
+        timeout: float | None = None,
+        opening: str | None = None,
+    ) -> Conversation:
+        order = [user, target] if first == "user" else [target, user]
+        turns = [Turn(speaker=order[0].info.id, utterance=opening)] if opening else []
+        try:
+            conversation = await run_conversation(
+                order,
+                stop=StopConditions(max_turns=max_turns, goal_check=goal_check, timeout=timeout),
+                opening=turns,
+            )
+        finally:
+            for participant in order:
+                closer = getattr(participant, "aclose", None)
+                if closer is not None and inspect.iscoroutinefunction(closer):
+                    await closer()
+        self._keep(conversation)
+        return conversation
+
+
+@pytest.fixture
+def simulated_user() -> SimulatedUserFactory:
+    """A factory of simulated users: ``simulated_user(goal, persona=...)``."""
+    return SimulatedUserFactory()
+
+
+@pytest.fixture
+def simulacra_target() -> TargetFactory:
+    """A factory of systems under test: a callable, a model, or an HTTP endpoint."""
+    return TargetFactory()
+
+
+@pytest.fixture
+def converse(request: pytest.FixtureRequest) -> Converse:
+    """Run a conversation between a simulated user and a target (kept for failure reports)."""
+    kept = request.node.stash.setdefault(_STASH, [])
+    return Converse(kept.append)
+
+
+# --- assertions ---------------------------------------------------------------------------
+
+
+def format_transcript(conversation: Conversation, *, width: int = 400) -> str:
+    """The conversation as ``Name: text`` lines and why it ended."""
+    names = {p.id: p.name for p in conversation.participants}
+    lines = [f"--- conversation {conversation.id} ---"]
+    for turn in conversation.turns:
+        text = " ".join((turn.utterance or "(empty)").split())
+        if len(text) > width:
+            text = text[: width - 3] + "..."
+        lines.append(f"{names.get(turn.speaker, turn.speaker)}: {text}")
+    ended = f"--- ended: {conversation.termination}"
+    if conversation.error:
+        ended += f" ({conversation.error})"
+    lines.append(ended)
+    return "\n".join(lines)
+
+
+def _rubric(rubric: str | Rubric) -> Rubric:
+    if isinstance(rubric, Rubric):
+        return rubric
+    if rubric in list_rubrics() or rubric.endswith((".yaml", ".yml")) or " " not in rubric:
+        return load_rubric(rubric)
+    return Rubric(
+        id="criterion",
+        version=1,
+        level="dialogue",
+        instructions="You check whether a conversation between a user and an assistant meets "
+        f"this requirement: {rubric}",
+        dimensions=[
+            Dimension(
+                name="score",
+                description="How well does the conversation meet the requirement?",
+                anchors={1: "not at all", 3: "partly", 5: "fully"},
+            )
+        ],
+    )
+
+
+def assert_judge(
+    conversation: Conversation,
+    rubric: str | Rubric,
+    *,
+    min_score: float = 4,
+    judge: Spec | None = None,
+    dimension: str | None = None,
+) -> list[Verdict]:
+    """Assert that an LLM judge scores the conversation at least ``min_score``.
+
+    Args:
+        conversation: What to judge.
+        rubric: A packaged rubric id (``satisfaction``, ``engagement``...), a rubric file
+            (``.yaml``), a :class:`~simulacra.evaluation.Rubric`, or a one-sentence requirement
+            (judged 1–5 at dialogue level).
+        min_score: The least acceptable score (turn-level rubrics: the mean over the
+            assistant's turns).
+        judge: The judge model (default: ``--simulacra-judge-model``, else the simulacra model).
+        dimension: Score this dimension only (default: the mean of all).
+
+    Returns:
+        The verdicts, for further assertions.
+
+    Raises:
+        AssertionError: With the transcript, the judge's explanation and scores.
+    """
+    chosen = _rubric(rubric)
+    model = model_for(judge or _SETTINGS.judge_model or _SETTINGS.model, role="judge")
+    items = conversation_items([conversation], level=chosen.level)
+    if not items:
+        raise AssertionError(f"nothing to judge\n{format_transcript(conversation)}")
+    verdicts = _run_sync(lambda: RubricJudge(model, chosen).judge(items))
+    scored = [v for v in verdicts if v.scores]
+    values = [v.scores[dimension] if dimension else v.overall for v in scored]
+    score = sum(v for v in values if v is not None) / len(values) if values else None
+    if score is None or score < min_score:
+        head = (
+            f"judge gave no score ({verdicts[0].error})"
+            if score is None
+            else f"judge score {score:.2f} < min_score {min_score}"
+        )
+        explained = "\n".join(
+            f"  {v.item_id}: {v.scores} — {v.explanation or v.error}" for v in verdicts
+        )
+        raise AssertionError(
+            f"{head} (rubric {chosen.ref}, judge {model.name})\n"
+            f"judge explanation:\n{explained}\n{format_transcript(conversation)}"
+        )
+    return verdicts
+
+
+def assert_check(
+    conversation: Conversation,
+    predicate: Callable[[Conversation], bool | tuple[bool, str]],
+    message: str | None = None,
+) -> None:
+    """Assert that ``predicate(conversation)`` holds; it may return ``(ok, why)``.
+
+    Raises:
+        AssertionError: Naming the check (``message``, else its docstring or name), its reason
+            and the transcript.
+    """
+    result = predicate(conversation)
+    ok, why = result if isinstance(result, tuple) else (result, "")
+    if not ok:
+        name = (
+            message
+            or (inspect.getdoc(predicate) or "").split("\n")[0]
+            or getattr(predicate, "__name__", "check")
+        )
+        reason = f": {why}" if why else ""
+        raise AssertionError(f"check failed: {name}{reason}\n{format_transcript(conversation)}")
