@@ -16,7 +16,7 @@ from simulacra.models._types import GenerateConfig
 
 __all__ = ["ModelSpec", "get_model", "parse_model_spec"]
 
-_PREFIXES = ("embedded", "gguf", "openai")
+_PREFIXES = ("embedded", "gguf", "openai", "transformers")
 
 
 class ModelSpec(GenerateConfig):
@@ -27,7 +27,9 @@ class ModelSpec(GenerateConfig):
     - ``embedded:<tier>`` — a catalogue model (``default``, ``small``, ``tiny``);
     - ``gguf:/path/to/file.gguf`` — any local GGUF file;
     - ``openai:<model-name>`` — an OpenAI-compatible server at ``base_url`` (key read from the
-      environment variable ``api_key_env``; ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` by default).
+      environment variable ``api_key_env``; ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` by default);
+    - ``transformers:ADAPTER_DIR`` or ``transformers:BASE?adapter=ADAPTER_DIR`` — a PyTorch
+      model with a LoRA adapter from ``simulacra train`` (needs the ``train`` extra).
 
     Sampling fields (``temperature``, ``max_tokens``, ``seed``...) are the defaults of every call.
     """
@@ -51,7 +53,8 @@ class ModelSpec(GenerateConfig):
         prefix, sep, rest = value.partition(":")
         if not sep or prefix not in _PREFIXES or not rest:
             raise ValueError(
-                f"expected 'embedded:<tier>', 'gguf:<path>' or 'openai:<model>', got {value!r}"
+                "expected 'embedded:<tier>', 'gguf:<path>', 'openai:<model>' or "
+                f"'transformers:<path>', got {value!r}"
             )
         if prefix == "embedded" and rest not in CATALOGUE:
             raise ValueError(f"unknown embedded tier {rest!r} (known: {', '.join(CATALOGUE)})")
@@ -109,6 +112,11 @@ def build_api(spec: ModelSpec) -> ModelAPI:
             reuse_prefix=spec.reuse_prefix,
             sha256=file_sha256(path),
         )
+    if prefix == "transformers":
+        from simulacra.models._transformers import TransformersAPI, parse_transformers_target
+
+        base, adapter = parse_transformers_target(rest)
+        return TransformersAPI(base, adapter=adapter, name=spec.model, n_threads=spec.n_threads)
     from simulacra.models._openai import OpenAICompatibleAPI
 
     base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL")

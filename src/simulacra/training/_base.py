@@ -52,7 +52,7 @@ _SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 
 
 def import_torch() -> Any:
-    """Import torch, transformers and peft or raise :class:`MissingExtraError` naming ``[train]``."""
+    """Import torch, transformers and peft, or raise :class:`MissingExtraError` (``[train]``)."""
     try:
         import peft  # noqa: F401
         import torch
@@ -79,7 +79,8 @@ def resolve_base_path(spec: str) -> Path | None:
 
         tier = spec.partition(":")[2]
         if tier not in CATALOGUE:
-            raise ConfigError(f"base {spec!r}: unknown embedded tier (known: {', '.join(CATALOGUE)})")
+            known = ", ".join(CATALOGUE)
+            raise ConfigError(f"base {spec!r}: unknown embedded tier (known: {known})")
         return resolve_gguf(CATALOGUE[tier])
     if spec.startswith("gguf:"):
         path = Path(spec.partition(":")[2]).expanduser()
@@ -116,7 +117,12 @@ def load_base(
         )
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
+    model, info = AutoModelForCausalLM.from_pretrained(
+        path, local_files_only=True, dtype=dtype, output_loading_info=True
+    )
+    missing = sorted(info.get("missing_keys") or [])
+    if missing:
+        raise ConfigError(f"base {spec!r}: weights missing from the checkpoint ({missing[0]}, ...)")
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     return BaseModel(model, tokenizer, str(path.resolve()), {"path": str(path.resolve())})
 
@@ -167,7 +173,7 @@ def gguf_tokenizer(gguf: GGUFFile) -> Any:
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
     if gguf.get("tokenizer.ggml.model") != "gpt2":
-        raise ConfigError(f"{gguf.path}: only byte-level BPE ('gpt2') GGUF tokenizers are supported")
+        raise ConfigError(f"{gguf.path}: only byte-level BPE ('gpt2') GGUF tokenizers work here")
     tokens: list[str] = gguf.get("tokenizer.ggml.tokens")[1]
     kinds: list[int] = gguf.get("tokenizer.ggml.token_type")[1]
     merges = [tuple(m.split(" ", 1)) for m in gguf.get("tokenizer.ggml.merges")[1]]
@@ -181,7 +187,8 @@ def gguf_tokenizer(gguf: GGUFFile) -> Any:
     )
     tok.decoder = decoders.ByteLevel()
     # Token type 3 is "control" in llama.cpp: special tokens never split by BPE.
-    tok.add_special_tokens([AddedToken(t, special=True) for t, k in zip(tokens, kinds) if k == 3])
+    controls = [t for t, k in zip(tokens, kinds, strict=True) if k == 3]
+    tok.add_special_tokens([AddedToken(t, special=True) for t in controls])
     eos = tokens[gguf.get("tokenizer.ggml.eos_token_id", 2)]
     pad = tokens[gguf.get("tokenizer.ggml.padding_token_id", 0)]
     if "<|im_end|>" not in tokens:
