@@ -46,6 +46,7 @@ cli.add_command(__import__("simulacra.cli._robustness", fromlist=["_"]).robustne
 cli.add_command(__import__("simulacra.cli._play", fromlist=["_"]).play_command)
 cli.add_command(__import__("simulacra.cli._annotate", fromlist=["_"]).annotate_command)
 cli.add_command(__import__("simulacra.cli._train", fromlist=["_"]).train_command)
+cli.add_command(__import__("simulacra.cli._recipe", fromlist=["_"]).recipe_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -14,7 +14,7 @@ from simulacra.errors import ConfigError
 from simulacra.models import GenerateConfig, Model, ModelAPI, RetryPolicy, build_api
 from simulacra.models import parse_model_spec as _parse_spec
 
-__all__ = ["build_model", "parse_spec", "write_outputs"]
+__all__ = ["atomic_write", "build_model", "estimate", "parse_spec", "write_outputs"]
 
 _APIS: dict[str, ModelAPI] = {}
 
@@ -59,7 +59,7 @@ def build_model(spec: str | Mapping[str, Any] | Model, *, role: str, **sampling:
     )
 
 
-def _atomic(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", encoding="utf-8") as f:
         f.write(text)
@@ -75,9 +75,11 @@ def write_outputs(
     atomically; returns the report's path."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic(out / "conversations.jsonl", "".join(c.model_dump_json() + "\n" for c in conversations))
+    atomic_write(
+        out / "conversations.jsonl", "".join(c.model_dump_json() + "\n" for c in conversations)
+    )
     path = out / "report.json"
-    _atomic(path, json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    atomic_write(path, json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
 
 
