@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import random
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_QUESTION",
     "Study",
     "blind_transcript",
+    "blind_turns",
     "likert_study",
     "pairwise_study",
     "read_key",
@@ -116,17 +118,36 @@ def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-def blind_transcript(conversation: Conversation) -> list[str]:
-    """``"Label: utterance"`` lines with speakers relabelled by role: ``System`` for AI systems
+def blind_turns(conversation: Conversation) -> list[tuple[str, str]]:
+    """``(label, utterance)`` per turn, with speakers relabelled by role: ``System`` for AI systems
     and agents, ``User`` for everyone else (numbered in participant order when a role has
-    several), so names never reveal which system or which kind of user took part."""
+    several), so names never reveal which system or which kind of user took part. A system's
+    display name inside utterances is replaced by its label too."""
     ai = [p.id for p in conversation.participants if p.kind in _AI]
     users = [p.id for p in conversation.participants if p.kind not in _AI]
     labels: dict[str, str] = {}
     for ids, word in ((ai, "System"), (users, "User")):
         for k, pid in enumerate(ids, start=1):
             labels[pid] = word if len(ids) == 1 else f"{word} {k}"
-    return [f"{labels.get(t.speaker, 'Speaker')}: {t.utterance}" for t in conversation.turns]
+    # A system that names itself ("I'm AlphaBot") would unblind the item: its display name is
+    # replaced by its label in every utterance (names of 3+ characters, whole words).
+    names = [
+        (re.compile(rf"(?<!\w){re.escape(p.name)}(?!\w)"), labels[p.id])
+        for p in conversation.participants
+        if p.id in ai and len(p.name) >= 3
+    ]
+    turns = []
+    for t in conversation.turns:
+        text = t.utterance
+        for pattern, label in names:
+            text = pattern.sub(label, text)
+        turns.append((labels.get(t.speaker, "Speaker"), text))
+    return turns
+
+
+def blind_transcript(conversation: Conversation) -> list[str]:
+    """``"Label: utterance"`` lines of :func:`blind_turns`."""
+    return [f"{label}: {text}" for label, text in blind_turns(conversation)]
 
 
 @dataclass(frozen=True)
@@ -219,7 +240,7 @@ def likert_study(
                     continue
                 task = {
                     "context": lines[max(0, i - context_turns) : i],
-                    "response": t.utterance,
+                    "response": lines[i].split(": ", 1)[1],
                     "goal": goal,
                 }
                 drafts.append((task, {**source, "turn": i}))
