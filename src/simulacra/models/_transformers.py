@@ -62,8 +62,12 @@ def _base_of(adapter: Path) -> str:
     )
 
 
-def _check_compatible(adapter: Path, base_spec: str, facts: dict[str, Any]) -> None:
-    """Refuse an adapter trained on another base (by name and file hash) before loading it."""
+def _check_compatible(adapter: Path, base_spec: str) -> None:
+    """Refuse an adapter trained on another base (by folder, or GGUF file hash) before loading
+    anything."""
+    from simulacra.models._catalogue import file_sha256
+    from simulacra.training._base import resolve_base_path
+
     prov = _provenance(adapter)
     trained_on = prov.get("base")
     if prov.get("base_dir"):
@@ -77,10 +81,13 @@ def _check_compatible(adapter: Path, base_spec: str, facts: dict[str, Any]) -> N
     if not trained_on:
         return
     want = (prov.get("base_facts") or {}).get("sha256")
-    if want and facts.get("sha256") and want != facts["sha256"]:
+    gguf = resolve_base_path(base_spec)
+    have = file_sha256(gguf) if gguf is not None else None
+    if want and want != have:
+        got = f"sha256 {have[:12]}…" if have else "not that GGUF"
         raise ConfigError(
             f"{adapter}: adapter was trained on {trained_on} (sha256 {want[:12]}…), "
-            f"not on {base_spec} (sha256 {facts['sha256'][:12]}…)"
+            f"not on {base_spec} ({got})"
         )
 
 
@@ -118,11 +125,12 @@ class TransformersAPI(ModelAPI):
         self.adapter = adapter
         if adapter is not None and not (adapter / "adapter_config.json").is_file():
             raise ConfigError(f"{adapter}: not a LoRA adapter folder (no adapter_config.json)")
+        if adapter is not None:
+            _check_compatible(adapter, base)
         loaded = load_base(base)
         model, self.tokenizer = loaded.model, loaded.tokenizer
         self.base_facts = loaded.facts
         if adapter is not None:
-            _check_compatible(adapter, base, loaded.facts)
             from peft import PeftModel
 
             try:

@@ -37,7 +37,7 @@ class LoraSettings(BaseModel):
             "gate_proj",
             "up_proj",
             "down_proj",
-        ],  # fmt: skip
+        ],
         min_length=1,
     )
 

@@ -30,7 +30,9 @@ def _adapter_config(adapter: Path) -> dict[str, Any]:
     try:
         cfg = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{adapter}: not a LoRA adapter folder (no adapter_config.json)") from None
+        raise ConfigError(
+            f"{adapter}: not a LoRA adapter folder (no adapter_config.json)"
+        ) from None
     if cfg.get("peft_type") != "LORA":
         raise ConfigError(f"{adapter}: peft_type {cfg.get('peft_type')!r} is not LORA")
     if cfg.get("rank_pattern") or cfg.get("alpha_pattern") or cfg.get("fan_in_fan_out"):

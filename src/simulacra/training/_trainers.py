@@ -85,8 +85,9 @@ def _quiet(trainer: Any) -> Any:
 
 
 def _quiet_libraries() -> None:
-    import datasets
     import transformers
+
+    import datasets
 
     datasets.disable_progress_bars()
     transformers.utils.logging.set_verbosity_error()
@@ -148,13 +149,15 @@ def _load(config: TrainConfig, texts: list[str], out: Path) -> BaseModel:
 def build_sft_trainer(config: TrainConfig, out: Path) -> tuple[Any, BaseModel, _LossLog, int]:
     """The TRL ``SFTTrainer`` for a config (training not started): LoRA on the base, loss on
     the assistant turns only (``assistant_only_loss``; the chat template marks them)."""
-    from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
+
+    from datasets import Dataset
 
     rows = read_sft_jsonl(config.data, limit=config.max_examples)
     check_enough(config.data, len(rows), config.batch_size, config.grad_accum)
     base = _load(config, [m["content"] for row in rows for m in row], out)
     log = _LossLog()
+    _quiet_libraries()
     args = SFTConfig(**_common_args(config, out), assistant_only_loss=True, packing=False)
     _quiet_libraries()
     trainer = SFTTrainer(
@@ -210,8 +213,8 @@ def train_sft(config: TrainConfig) -> TrainResult:
             with model.disable_adapter():
                 base_ppl = user_turn_perplexity(model, base.tokenizer, held_out, config.max_length)
             result.eval_perplexity, result.base_eval_perplexity = ppl, base_ppl
-            write_json(out / "eval.json", {"perplexity": ppl, "base_perplexity": base_ppl,
-                                           "rows": len(held_out), "data": str(config.eval_data)})  # fmt: skip
+            facts = {"rows": len(held_out), "data": str(config.eval_data)}
+            write_json(out / "eval.json", {"perplexity": ppl, "base_perplexity": base_ppl, **facts})
     result.output = config.output
     return result
 
@@ -219,8 +222,9 @@ def train_sft(config: TrainConfig) -> TrainResult:
 def train_dpo(config: TrainConfig) -> TrainResult:
     """Fine-tune a LoRA adapter with DPO on preference pairs (the reference model is the base
     with the adapter disabled); write ``config.output``."""
-    from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
+
+    from datasets import Dataset
 
     t0 = time.perf_counter()
     pairs = read_dpo_jsonl(config.data, limit=config.max_examples)
@@ -229,6 +233,7 @@ def train_dpo(config: TrainConfig) -> TrainResult:
         texts = [m["content"] for p in pairs for ms in p.values() for m in ms]
         base = _load(config, texts, out)
         log = _LossLog()
+        _quiet_libraries()
         args = DPOConfig(**_common_args(config, out), beta=config.beta)
         _quiet_libraries()
         trainer = DPOTrainer(
