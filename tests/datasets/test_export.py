@@ -305,3 +305,16 @@ def test_stats_and_card_disclose_synthetic_and_real(tmp_path: Path, shared_data:
     only_real = dataset_card([real], title="real")
     assert yaml.safe_load(only_real.split("---")[1])["license"] == "apache-2.0"
     assert "Synthetic data." not in only_real
+
+
+def test_hf_export_without_datasets_names_the_train_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from simulacra.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "datasets", None)  # import datasets -> ImportError
+    with pytest.raises(MissingExtraError, match=r"pip install 'simulacra\[train\]'"):
+        save_hf_dataset([{"a": 1}], tmp_path / "hf")
+    assert list(tmp_path.iterdir()) == []
