@@ -30,11 +30,13 @@ def target_mask(
 
 def user_turn_nll(
     model: Any, tokenizer: Any, conversations: Sequence[Sequence[dict[str, str]]], max_length: int
-) -> tuple[float, int, list[float]]:
-    """Total NLL (nats), target-token count, and per-conversation mean NLL."""
+) -> tuple[float, int, list[tuple[float, int]]]:
+    """Total NLL (nats), target-token count, and per conversation ``(NLL, tokens)`` (for
+    bootstrap intervals over conversations)."""
     import torch
 
-    total, count, per_conv = 0.0, 0, []
+    total, count = 0.0, 0
+    per_conv: list[tuple[float, int]] = []
     for messages in conversations:
         ids, mask = target_mask(tokenizer, messages, max_length)
         if sum(mask[1:]) == 0:
@@ -49,7 +51,7 @@ def user_turn_nll(
         conv_n = int(weights.sum())
         total += conv_nll
         count += conv_n
-        per_conv.append(conv_nll / conv_n)
+        per_conv.append((conv_nll, conv_n))
     return total, count, per_conv
 
 
