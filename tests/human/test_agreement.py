@@ -9,7 +9,11 @@ import pytest
 
 from simulacra.errors import ConfigError
 from simulacra.evaluation._agreement import agreement, win_rates
-from simulacra.evaluation._rating_tables import ab_redial_table, engagement_table
+from simulacra.evaluation._rating_tables import (
+    ab_redial_table,
+    engagement_study,
+    engagement_table,
+)
 
 
 def _table(columns: dict[str, list[object]]) -> dict[str, dict[str, object]]:
@@ -151,3 +155,19 @@ def test_real_ab_redial_ratings(shared_data: Path) -> None:
     assert report.alpha is not None and 0.0 < report.alpha.value < 0.8
     with pytest.raises(ConfigError, match="--aspect: 'fun' is not a turn aspect"):
         ab_redial_table(shared_data / "ab-redial-satisfaction", level="turn", aspect="fun")
+
+
+def test_real_ratings_as_a_study_give_the_same_agreement(shared_data: Path) -> None:
+    from simulacra.evaluation._annotation_io import human_scores, rating_table
+
+    study, ratings = engagement_study(shared_data / "predictive-engagement")
+    assert len(study.tasks) == 300 and len(ratings) == 900
+    from_study = agreement(rating_table(ratings, "engagement"), level="ordinal", resamples=50)
+    direct = agreement(
+        engagement_table(shared_data / "predictive-engagement"), level="ordinal", resamples=50
+    )
+    assert from_study.alpha is not None and direct.alpha is not None
+    assert from_study.alpha.value == pytest.approx(direct.alpha.value)
+    items = human_scores(study, ratings)
+    assert len(items) == 300 and all(i.annotators == 3 for i in items)
+    assert all(1 <= i.human <= 5 for i in items)

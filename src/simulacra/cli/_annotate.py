@@ -166,7 +166,10 @@ def _table(
         table = ab_redial_table(
             ratings, level="dialogue" if corpus.endswith("dialogue") else "turn", aspect=dimension
         )
-        return dict(table), dimension or "overall"
+        from simulacra.evaluation._rating_tables import AB_REDIAL_ASPECTS
+
+        default = AB_REDIAL_ASPECTS["dialogue" if corpus.endswith("dialogue") else "turn"][0]
+        return dict(table), dimension or default
     if tasks is None:
         raise ConfigError("agreement: give --tasks (the study of RATINGS) or --corpus")
     from simulacra.evaluation._annotation import read_study
@@ -324,3 +327,24 @@ def scores_command(
     extra = " --map system=system --map dialogue=dialogue" if key_path is not None else ""
     click.echo(f"{len(items)} items: {output}")
     click.echo(f"meta-evaluate a judge: simulacra eval meta {output} --level {level}{extra} ...")
+
+
+@annotate_command.command("from-corpus")
+@click.argument("corpus", type=click.Choice(["predictive-engagement"]))
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="A folder.")
+def from_corpus_command(corpus: str, folder: Path, output: Path) -> None:
+    """Turn a corpus's real per-annotator ratings into a study (tasks.jsonl) and its ratings file
+    (ratings.jsonl), so agreement, scores and judge meta-evaluation run on real human ratings."""
+    from simulacra.evaluation._annotation import write_jsonl_atomic
+    from simulacra.evaluation._rating_tables import engagement_study
+
+    study, ratings = engagement_study(folder)
+    tasks_path, ratings_path = output / "tasks.jsonl", output / "ratings.jsonl"
+    write_jsonl_atomic(tasks_path, [study.header, *study.tasks.values()])
+    write_jsonl_atomic(ratings_path, [r.to_json(study.id) for r in ratings])
+    annotators = len({r.annotator for r in ratings})
+    click.echo(
+        f"{len(study.tasks)} tasks, {len(ratings)} ratings by {annotators} annotators: "
+        f"{tasks_path}, {ratings_path}"
+    )

@@ -5,6 +5,7 @@ score), read from the files in their original formats.
   Turk sheet ``DailyDialog_groungtruth_annotated.csv``: one row per HIT (an anonymised
   ``WorkerId`` and ten query/response pairs with ``Answer.pairK`` engagement scores 1-5); 300
   DailyDialog ground-truth responses, each scored by 3 workers.
+  :func:`engagement_study` turns the same sheet into an annotation study and its ratings.
 - :func:`ab_redial_table`: ABA-ReDial (Siro et al., 2022): one row per annotator of a dialogue
   (``annotated_dialogues.csv``) or of three system turns (``annotated_turns.csv``). The files
   carry no annotator ids: the annotators of an item are numbered in file order (``r1``, ``r2``,
@@ -17,11 +18,13 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from simulacra.errors import ConfigError
+from simulacra.evaluation._annotation import Study
+from simulacra.evaluation._annotation_io import Rating
 
-__all__ = ["AB_REDIAL_ASPECTS", "ab_redial_table", "engagement_table"]
+__all__ = ["AB_REDIAL_ASPECTS", "ab_redial_table", "engagement_study", "engagement_table"]
 
 AB_REDIAL_ASPECTS = {
     "turn": ("overall", "relevance", "interestingness"),
@@ -109,3 +112,55 @@ def ab_redial_table(
                 item = f"{row['ConvId']}:{k}:{response}"
                 table[item][f"r{len(table[item]) + 1}"] = _score(path, n, f"{chosen}{k}", cell)
     return dict(table)
+
+
+def engagement_study(root: str | Path) -> tuple[Study, list[Rating]]:
+    """PredictiveEngagement's AMT sheet as an annotation study and its ratings (annotator ids:
+    the sheet's ``WorkerId`` s), so the whole ``simulacra annotate`` pipeline — agreement,
+    human scores, judge meta-evaluation — runs on real human ratings.
+
+    Tasks are rated on the packaged ``engagement`` rubric (turn level, 1-5): context
+    ``A: <query>``, response the DailyDialog ground-truth reply.
+
+    Raises:
+        ConfigError: The file is missing or a score is not a scale point.
+    """
+    from simulacra.evaluation._annotation import FORMAT, _study_id
+    from simulacra.evaluation._annotation_io import validate_rating
+    from simulacra.evaluation._rubric import load_rubric
+
+    path = Path(root) / "data" / "DailyDialog_groungtruth_annotated.csv"
+    rubric = load_rubric("engagement")
+    items: dict[tuple[str, str], str] = {}
+    scored: list[tuple[str, str, int]] = []
+    for n, row in enumerate(_rows(path), start=1):
+        for k in range(1, 11):
+            cell = (row.get(f"Answer.pair{k}") or "").strip()
+            if cell:
+                pair = (row[f"Input.query{k}"], row[f"Input.response{k}"])
+                tid = items.setdefault(pair, f"pe{len(items) + 1:03d}")
+                scored.append((tid, row["WorkerId"], _score(path, n, f"Answer.pair{k}", cell)))
+    tasks: dict[str, dict[str, Any]] = {
+        tid: {"type": "task", "task_id": tid, "context": [f"A: {q}"], "response": r, "goal": None}
+        for (q, r), tid in items.items()
+    }
+    header: dict[str, Any] = {
+        "type": "study",
+        "format": FORMAT,
+        "kind": "likert",
+        "level": "turn",
+        "rubric": rubric.ref,
+        "instructions": rubric.instructions.strip(),
+        "scale": {"min": rubric.scale.min, "max": rubric.scale.max},
+        "dimensions": [{"name": "engagement", "description": rubric.dimensions[0].description}],
+        "annotators": None,
+        "seed": None,
+        "source": "PredictiveEngagement DailyDialog_groungtruth_annotated.csv (AMT)",
+        "n_tasks": len(tasks),
+    }
+    header["study"] = _study_id(header, list(tasks.values()))
+    for task in tasks.values():
+        task["study"] = header["study"]
+    study = Study(header=header, tasks=tasks)
+    ratings = [validate_rating(study, t, a, "engagement", s) for t, a, s in scored]
+    return study, ratings
