@@ -18,6 +18,7 @@ from simulacra.participants._augmented import (
     StateStage,
     retrieval_rate,
 )
+from simulacra.participants._human import HUMAN_COMMANDS, HumanParticipant
 from simulacra.participants._protocol import Participant, Reply, call_ref
 from simulacra.participants._simulated_user import (
     STOP_SENTINEL,
@@ -37,6 +38,7 @@ from simulacra.participants._techniques import (
 )
 
 __all__ = [
+    "HUMAN_COMMANDS",
     "STOP_SENTINEL",
     "AgendaUser",
     "AgendaUserOptions",
@@ -47,6 +49,7 @@ __all__ = [
     "DomainGoal",
     "GeneratorVerifierUser",
     "HTTPTarget",
+    "HumanParticipant",
     "LLMGate",
     "ModelTarget",
     "Participant",
