@@ -20,6 +20,8 @@ from simulacra.conversation import (
     TerminationReason,
     Turn,
 )
+from simulacra.evaluation._drift import CurvePoint, DriftReport
+from simulacra.evaluation._stats import Estimate
 from simulacra.profiles import GeneralUser, Persona
 from simulacra.runs import RunWriter
 
@@ -260,25 +262,20 @@ def make_golden(root: Path) -> Golden:
         ),
         encoding="utf-8",
     )
-    (da / "drift.json").write_text(
-        json.dumps(
-            {
-                "drift": {
-                    "curve": [
-                        {
-                            "turn": t,
-                            "value": 0.9 - 0.1 * t,
-                            "low": 0.8 - 0.1 * t,
-                            "high": 1.0 - 0.1 * t,
-                            "n": 4,
-                        }
-                        for t in range(4)
-                    ]
-                }
-            }
-        ),
-        encoding="utf-8",
+    drift = DriftReport(
+        source="user",
+        encoder=None,
+        n_conversations=4,
+        curves={
+            "persona": [
+                CurvePoint(turn=t, mean=0.9 - 0.1 * t, lo=0.8 - 0.1 * t, hi=1.0 - 0.1 * t, n=4)
+                for t in range(1, 5)
+            ]
+        },
+        slopes={"persona": Estimate(-0.1, -0.15, -0.05, 0.95, 4)},
+        means={"persona": Estimate(0.75, 0.6, 0.9, 0.95, 4)},
     )
+    (da / "drift.json").write_text(json.dumps(drift.to_dict()), encoding="utf-8")
     (da / "broken.json").write_text("{not json", encoding="utf-8")
     return Golden(
         a=da,

@@ -102,7 +102,10 @@ def test_compare_pairs_by_scenario_and_profile(client: TestClient) -> None:
 
 def test_every_plot_is_wellformed_svg_with_escaped_labels(client: TestClient) -> None:
     names = client.get("/api/runs/0").json()["plots"]
-    assert {"termination", "ended_by", "profiles", "judges", "report-0", "report-1"} <= set(names)
+    # report-0: drift.json (its curve and its slope/mean estimates), report-1: eval.json
+    assert {"termination", "ended_by", "profiles", "judges"} <= set(names)
+    assert {"report-0-curve", "report-0", "report-1"} <= set(names)
+    assert "report-1-curve" not in names
     for name in names:
         r = client.get(f"/api/runs/0/plots/{name}.svg")
         assert r.status_code == 200, name
@@ -110,6 +113,12 @@ def test_every_plot_is_wellformed_svg_with_escaped_labels(client: TestClient) ->
         assert "<i>" not in r.text and "<script" not in r.text
     profiles = client.get("/api/runs/0/plots/profiles.svg").text
     assert "tomas" in profiles
+    drift = ET.fromstring(client.get("/api/runs/0/plots/report-0-curve.svg").text)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(list(drift.iter(f"{ns}circle"))) == 4  # one point per user turn
+    assert len(list(drift.iter(f"{ns}polygon"))) == 1  # its interval band
+    slopes = client.get("/api/runs/0/plots/report-0.svg").text
+    assert "slopes.persona" in slopes and "-0.1 [-0.15, -0.05] n=4" in slopes
 
 
 def test_hostile_utterance_is_returned_as_data_not_markup(

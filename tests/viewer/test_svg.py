@@ -74,3 +74,24 @@ def test_empty_inputs_say_why() -> None:
         _svg.line_chart({}, title="t"),
     ):
         assert len(_texts(_parse(svg))) == 2
+
+
+def test_reports_are_read_by_shape_whatever_their_command() -> None:
+    from simulacra.viewer._summary import find_curves, find_estimates, report_kind
+
+    arena = {
+        "bradley_terry": {
+            "ratings": [
+                {"system": "A", "rating": {"value": 1010.0, "low": 990.0, "high": 1030.0}},
+                {"system": "B", "rating": {"value": 990.0, "low": 970.0, "high": 1010.0}},
+            ]
+        }
+    }
+    assert report_kind("x.json", arena) == "arena"
+    labels = [k for k, _ in find_estimates(arena)]
+    assert labels == ["bradley_terry.ratings.A.rating", "bradley_terry.ratings.B.rating"]
+    assert report_kind("my-drift.json", {"anything": 1}) == "drift"
+    curves = find_curves({"a": [1, 2, 3], "b": [{"turn": 2, "value": 1.0}, {"turn": 3, "y": 2}]})
+    assert curves["a"][2] == (2.0, 3.0, None, None)
+    assert curves["b"] == [(2.0, 1.0, None, None), (3.0, 2.0, None, None)]
+    assert find_curves({"c": [1, "x"]}) == {}

@@ -234,7 +234,7 @@ def _other_report_plots(runs: Sequence[LoadedRun]) -> list[str]:
             kind = report_kind(name, data)
             if kind in ("metrics", "fidelity"):
                 continue
-            curves = find_curves(data)
+            curves = {k: v for k, v in find_curves(data).items() if kind == "drift" or "curve" in k}
             if curves:
                 plots.append(
                     _svg.line_chart(

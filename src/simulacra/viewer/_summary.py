@@ -34,6 +34,9 @@ __all__ = [
 
 _KINDS = (
     ("fidelity", ("comparisons", "distinguishability")),
+    ("drift", ("curves", "slopes")),
+    ("arena", ("bradley_terry",)),
+    ("diversity", ("between_personas",)),
     ("metrics", ("metrics",)),
     ("drift", ("drift",)),
     ("diversity", ("diversity",)),
@@ -43,6 +46,7 @@ _KINDS = (
     ("judge", ("judge",)),
 )
 _SKIP_KEYS = {"per_conversation", "per_item", "items", "verdicts", "config"}
+_NAME_KEYS = ("system", "name", "id", "label")
 
 
 def report_kind(name: str, data: Mapping[str, Any]) -> str:
@@ -81,6 +85,11 @@ def find_estimates(data: object, *, limit: int = 30) -> list[tuple[str, Interval
             for k, v in node.items():
                 if k not in _SKIP_KEYS:
                     walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(node, list) and len(node) <= limit:
+            for i, item in enumerate(node):
+                if isinstance(item, dict):
+                    name = next((item[k] for k in _NAME_KEYS if isinstance(item.get(k), str)), i)
+                    walk(item, f"{path}.{name}")
 
     walk(data, "")
     return [(k.removeprefix("metrics.values."), iv) for k, iv in out]
@@ -100,6 +109,8 @@ def _curve(values: list[Any]) -> list[_Point] | None:
             return None
         x = next((v[k] for k in ("turn", "x", "index", "step") if k in v), i)
         iv = _as_interval(v)
+        if iv is None and all(isinstance(v.get(k), int | float) for k in ("mean", "lo", "hi")):
+            iv = Interval(float(v["mean"]), float(v["lo"]), float(v["hi"]))  # drift's CurvePoint
         if iv is not None:
             points.append((float(x), iv.value, iv.low, iv.high))
         elif isinstance(v.get("value"), int | float):
@@ -112,7 +123,8 @@ def _curve(values: list[Any]) -> list[_Point] | None:
 
 
 def find_curves(data: object, *, limit: int = 8) -> dict[str, list[_Point]]:
-    """Lists of numbers or of estimates (a value per turn) in a report, labelled by path."""
+    """Lists of numbers or of estimates (a value per turn) in a report, labelled by path
+    (``{turn, mean, lo, hi}`` points of a drift report included)."""
     out: dict[str, list[_Point]] = {}
 
     def walk(node: object, path: str) -> None:
@@ -271,22 +283,25 @@ def _plot_scores(run: LoadedRun) -> str | None:
     )
 
 
-def _report_plot(name: str) -> Callable[[LoadedRun], str | None]:
+def _report_plot(name: str, part: str) -> Callable[[LoadedRun], str | None]:
+    """The ``curve`` (drift: a line per measure with its band) or the ``estimates`` (every
+    interval in the file) of one report file."""
+
     def plot(run: LoadedRun) -> str | None:
         data = run.reports.get(name)
         if data is None:
             return None
         kind = report_kind(name, data)
-        curves = find_curves(data)
-        if kind == "drift" and curves:
-            return _svg.line_chart(curves, title=f"Drift ({name})", x_label="turn")
+        if part == "curve":
+            curves = {k: v for k, v in find_curves(data).items() if kind == "drift" or "curve" in k}
+            if not curves:
+                return None
+            return _svg.line_chart(curves, title=f"{kind.title()} ({name})", x_label="turn")
         estimates = find_estimates(data)
-        if estimates:
-            reference = 0.5 if kind == "fidelity" else None
-            return _svg.ci_plot(estimates, title=f"{kind.title()} ({name})", reference=reference)
-        if curves:
-            return _svg.line_chart(curves, title=f"{kind.title()} ({name})")
-        return None
+        if not estimates:
+            return None
+        reference = 0.5 if kind == "fidelity" else None
+        return _svg.ci_plot(estimates, title=f"{kind.title()} ({name})", reference=reference)
 
     return plot
 
@@ -302,8 +317,12 @@ _RUN_PLOTS: dict[str, Callable[[LoadedRun], str | None]] = {
 }
 
 
-def _report_plot_names(run: LoadedRun) -> dict[str, str]:
-    return {f"report-{i}": name for i, name in enumerate(run.reports)}
+def _report_plot_names(run: LoadedRun) -> dict[str, tuple[str, str]]:
+    out = {}
+    for i, name in enumerate(run.reports):
+        out[f"report-{i}-curve"] = (name, "curve")
+        out[f"report-{i}"] = (name, "estimates")
+    return out
 
 
 def plot_names(run: LoadedRun) -> list[str]:
@@ -317,8 +336,8 @@ def plot_names(run: LoadedRun) -> list[str]:
         names.append("judges")
     if run.scores:
         names.append("scores")
-    for key, name in _report_plot_names(run).items():
-        if _report_plot(name)(run) is not None:
+    for key, (name, part) in _report_plot_names(run).items():
+        if _report_plot(name, part)(run) is not None:
             names.append(key)
     return names
 
@@ -328,7 +347,7 @@ def render_plot(run: LoadedRun, name: str) -> str | None:
     if name in _RUN_PLOTS:
         return _RUN_PLOTS[name](run) if run.conversations or name == "termination" else None
     report = _report_plot_names(run).get(name)
-    return _report_plot(report)(run) if report else None
+    return _report_plot(*report)(run) if report else None
 
 
 def compare_summary(a: LoadedRun, b: LoadedRun) -> dict[str, Any]:
