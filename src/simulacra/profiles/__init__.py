@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import Field
 
 from simulacra.profiles._consolidate import ConsolidationOp, consolidate
+from simulacra.profiles._drift_schedule import DriftSchedule, GradualChange, load_drift_schedule
 from simulacra.profiles._extract import MemoryCandidate, extract_candidates
 from simulacra.profiles._generate import GenerationResult, generate_personas
 from simulacra.profiles._history import FieldMapping, parse_field_mapping, read_history
@@ -58,10 +59,12 @@ __all__ = [
     "CharacterCard",
     "ConsolidationOp",
     "Demographics",
+    "DriftSchedule",
     "ExampleLine",
     "FieldMapping",
     "GeneralUser",
     "GenerationResult",
+    "GradualChange",
     "Hexaco",
     "HistoryImport",
     "Hybrid",
@@ -85,6 +88,7 @@ __all__ = [
     "extract_candidates",
     "generate_personas",
     "import_history",
+    "load_drift_schedule",
     "load_inventory",
     "parse_answer",
     "parse_field_mapping",

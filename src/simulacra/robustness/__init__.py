@@ -4,6 +4,7 @@ shift, and multi-session runs of users whose profile drifts on a schedule."""
 
 from simulacra.robustness._paraphrase import llm_paraphrase, paraphrase_rules, template_paraphrase
 from simulacra.robustness._run import Judge, run_robustness, task_checks
+from simulacra.robustness._sessions import adaptation_curve, adaptation_lag, run_sessions
 from simulacra.robustness._shifts import (
     PERSONA_PRESETS,
     SHIFT_KINDS,
@@ -24,6 +25,8 @@ __all__ = [
     "Judge",
     "Shift",
     "ShiftedConfig",
+    "adaptation_curve",
+    "adaptation_lag",
     "apply_shift",
     "attack_succeeded",
     "config_diff",
@@ -32,6 +35,7 @@ __all__ = [
     "paraphrase_rules",
     "parse_shift",
     "run_robustness",
+    "run_sessions",
     "task_checks",
     "template_paraphrase",
 ]
