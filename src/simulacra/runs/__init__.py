@@ -13,6 +13,7 @@ from simulacra.runs._config import (
     load_config,
     parse_config,
 )
+from simulacra.runs._play import PlayResult, Seat, parse_seat, play
 from simulacra.runs._runner import (
     RunControl,
     RunResult,
@@ -27,11 +28,13 @@ from simulacra.runs._store import RUN_SCHEMA_VERSION, RunWriter, read_conversati
 
 __all__ = [
     "RUN_SCHEMA_VERSION",
+    "PlayResult",
     "RunConfig",
     "RunControl",
     "RunResult",
     "RunWriter",
     "ScenarioConfig",
+    "Seat",
     "StopConfig",
     "TargetConfig",
     "UserConfig",
@@ -41,6 +44,8 @@ __all__ = [
     "execute_run",
     "load_config",
     "parse_config",
+    "parse_seat",
+    "play",
     "read_conversations",
     "read_run",
     "work_item_id",
