@@ -45,7 +45,10 @@ def main() -> None:
         if len(runs) > 1:
             page.goto(f"{viewer.url}#/compare/0/1")
             page.wait_for_selector("#pair-view .pair-side")
-            page.locator("#pair-view").scroll_into_view_if_needed()
+            page.evaluate(
+                "() => window.scrollTo(0, document.querySelector('#pairs').getBoundingClientRect()"
+                ".top + window.scrollY - 70)"
+            )
             page.screenshot(path=str(args.out / "viewer-compare.png"))
         page.set_viewport_size({"width": 1200, "height": 1100})
         page.goto(report.as_uri())

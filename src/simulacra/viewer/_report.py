@@ -143,6 +143,9 @@ def _termination(c: Conversation) -> str:
 
 
 def _outcome_plots(runs: Sequence[LoadedRun]) -> list[str]:
+    # One category order (and so one colour per reason) across every plot of the report.
+    overall = Counter(_termination(c) for r in runs for c in r.conversations)
+    cats = [k for k, _ in overall.most_common()]
     term = [(r.name, dict(Counter(map(_termination, r.conversations)))) for r in runs]
     ended = [
         (r.name, dict(Counter(c.ended_by or "unknown" for c in r.conversations))) for r in runs
@@ -151,6 +154,7 @@ def _outcome_plots(runs: Sequence[LoadedRun]) -> list[str]:
         _svg.stacked_bars(
             [(k, {c: float(n) for c, n in v.items()}) for k, v in term],
             title="Why conversations ended (termination)",
+            categories=cats,
         ),
         _svg.stacked_bars(
             [(k, {c: float(n) for c, n in v.items()}) for k, v in ended],
@@ -166,6 +170,7 @@ def _outcome_plots(runs: Sequence[LoadedRun]) -> list[str]:
             _svg.stacked_bars(
                 [(k, {c: float(n) for c, n in v.items()}) for k, v in sorted(rows.items())],
                 title=f"Outcome per persona — {r.name}",
+                categories=cats,
             )
         )
     return plots

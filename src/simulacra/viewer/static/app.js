@@ -324,13 +324,14 @@ async function renderCompare(route) {
   const data = await api(`/api/compare/${a}/${b}`);
   const pairView = h("div", { class: "compare", id: "pair-view" });
   const table = h("table", { class: "pairs", id: "pairs" },
-    h("thead", {}, h("tr", {}, ["scenario", "profile", "A turns", "A outcome", "A score", "B turns", "B outcome", "B score"].map((x) => h("th", {}, x)))),
+    h("thead", {}, h("tr", {}, ["scenario", "profile", "epoch", "A turns", "A outcome", "A score", "B turns", "B outcome", "B score"].map((x) => h("th", {}, x)))),
     h("tbody", {}));
   const body = table.querySelector("tbody");
   data.pairs.forEach((p, i) => {
     const x = p.a || {}, y = p.b || {};
     const tr = h("tr", { data: { pair: i } },
       h("td", {}, x.scenario_id || y.scenario_id || "—"), h("td", {}, x.profile || y.profile || "—"),
+      h("td", {}, String(x.epoch ?? y.epoch ?? "—")),
       h("td", {}, p.a ? String(x.turns) : "—"), h("td", {}, x.termination || "—"), h("td", {}, fmt(x.score)),
       h("td", {}, p.b ? String(y.turns) : "—"), h("td", {}, y.termination || "—"), h("td", {}, fmt(y.score)));
     tr.addEventListener("click", () => showPair(i));
