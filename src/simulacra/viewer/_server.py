@@ -51,9 +51,10 @@ def bind(host: str, port: int) -> socket.socket:
 def _server(runs: list[LoadedRun], host: str) -> uvicorn.Server:
     try:
         import uvicorn
+
+        from simulacra.viewer._app import create_app  # needs starlette
     except ImportError:
         raise MissingExtraError("viewer", "simulacra view") from None
-    from simulacra.viewer._app import create_app
 
     app = create_app(runs, allowed_hosts=None if is_loopback(host) else ["*"])
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
