@@ -35,6 +35,7 @@ from simulacra.profiles import GeneralUser, Profile
 __all__ = [
     "CacheConfig",
     "ExecutionConfig",
+    "JudgeConfig",
     "Price",
     "RunConfig",
     "ScenarioConfig",
@@ -183,6 +184,49 @@ class StopConfig(_Strict):
     one (see :func:`~simulacra.orchestration.is_stalled`)."""
 
 
+class JudgeConfig(_Strict):
+    """A judge that scores each conversation as it finishes (verdicts go to the run
+    directory's ``judgments.jsonl``; see ``docs/evaluation.md``, "Inline judging").
+
+    Attributes:
+        rubric: A packaged rubric id (``engagement``, ``user_realism``...) or a rubric file.
+        model: The model role under ``models`` that judges, or ``baseline`` /
+            ``baseline:lexical`` (the non-LLM baseline judge, no rubric needed).
+        level: ``turn`` or ``dialogue``; must match the rubric's level (default: the rubric's).
+        side: Whose turns a turn-level judge scores.
+        max_tokens: The judge's answer budget.
+    """
+
+    rubric: str | None = None
+    model: str = "judge"
+    level: Literal["turn", "dialogue"] | None = None
+    side: Literal["user", "target"] = "target"
+    max_tokens: int = Field(default=120, ge=1)
+
+    @property
+    def baseline(self) -> str | None:
+        """The baseline judge's name, when this is one."""
+        return self.model if self.model in ("baseline", "baseline:lexical") else None
+
+    @model_validator(mode="after")
+    def _rubric_fits(self) -> JudgeConfig:
+        if self.baseline is not None:
+            return self
+        if self.rubric is None:
+            raise ValueError("a model judge needs a 'rubric' (e.g. engagement, user_realism)")
+        from simulacra.evaluation._rubric import load_rubric
+
+        try:
+            rubric = load_rubric(self.rubric)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        if self.level is not None and self.level != rubric.level:
+            raise ValueError(
+                f"level {self.level!r} does not match rubric {rubric.id!r} (level {rubric.level})"
+            )
+        return self
+
+
 def _user_type(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("type", "prompted"))
@@ -217,6 +261,8 @@ class RunConfig(_Strict):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     prices: dict[str, Price] = Field(default_factory=dict)
     """Price per role or per model spec (e.g. ``target: {prompt: 0.15, completion: 0.6}``)."""
+    judges: list[JudgeConfig] = Field(default_factory=list)
+    """Judges that score each conversation as it finishes (``judgments.jsonl``)."""
     paradigm: dict[str, Any] | None = None
     """What is simulated: ``{type: NAME, ...options}`` (see :mod:`simulacra.paradigms`); default
     ``human_ai``, a simulated user (``user:``) against a system under test (``target:``)."""
@@ -251,6 +297,14 @@ class RunConfig(_Strict):
             raise ValueError("scenarios: give at least one scenario (or scenarios_from)")
         if self._paradigm is None and self.target.type == "model":
             needed["target.model"] = self.target.model
+        for i, judge in enumerate(self.judges):
+            if judge.baseline is None:
+                needed[f"judges.{i}.model"] = judge.model
+        if self.judges and self.execution.executor == "ray":
+            raise ValueError(
+                "judges: not supported with executor 'ray'; judge the run afterwards "
+                "(simulacra eval RUN_DIR --judge ...)"
+            )
         for field, role in needed.items():
             if role not in self.models:
                 known = ", ".join(self.models) or "none"

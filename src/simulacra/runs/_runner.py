@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -46,7 +46,10 @@ from simulacra.profiles import GeneralUser, Profile
 from simulacra.prompts import get_template, list_templates
 from simulacra.runs._config import RunConfig, ScenarioConfig, UserConfig
 from simulacra.runs._engine import RunStats, run_work
-from simulacra.runs._store import ExistingRun, RunWriter, scan_run
+from simulacra.runs._store import ExistingRun, RunWriter, read_conversations, scan_run
+
+if TYPE_CHECKING:
+    from simulacra.evaluation._inline import InlineJudging
 
 __all__ = [
     "RunControl",
@@ -116,7 +119,8 @@ def _used_roles(config: RunConfig) -> list[str]:
     roles = [config.user.model] if isinstance(config.user, UserConfig) else []
     if config.target.type == "model" and config.target.model not in roles:
         roles.append(config.target.model)
-    return roles
+    roles += [j.model for j in config.judges if j.baseline is None and j.model not in roles]
+    return list(dict.fromkeys(roles))
 
 
 def _preflight_openai(role: str, api: OpenAICompatibleAPI) -> None:
@@ -224,7 +228,9 @@ def _run_dir(config: RunConfig, output_dir: Path) -> Path:
 
 
 def _config_sha(config: RunConfig) -> str:
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
+    # Without judges the field is left out, so runs made before it existed still resume.
+    exclude = None if config.judges else {"judges"}
+    return hashlib.sha256(config.model_dump_json(exclude=exclude).encode()).hexdigest()
 
 
 def _max_in_flight(config: RunConfig, models: dict[str, Model]) -> int:
@@ -316,15 +322,24 @@ async def execute_run(
             directory = _run_dir(config, output_dir or Path(config.output_dir))
             writer = RunWriter(directory, manifest)
             stats, done_ids = RunStats(), set()
+        judging = _inline_judging(config, models, writer.directory)
+        if judging is not None and existing is not None:
+            await judging.catch_up(read_conversations(writer.directory))
+        verdicts: dict[str, list[Any]] = {}
         started = time.perf_counter()
         max_in_flight = _max_in_flight(config, models)
         todo = (item for item in work_items(config) if item.id not in done_ids)
 
         async def run_one(item: WorkItem) -> Conversation:
             rollout_index.set(item.epoch)
-            return await _run_item(config, item, models, target)
+            conversation = await _run_item(config, item, models, target)
+            if judging is not None:
+                verdicts[conversation.id] = await judging.judge(conversation)
+            return conversation
 
         def on_done(conversation: Conversation) -> None:
+            if judging is not None:
+                judging.write(verdicts.pop(conversation.id, []))
             stats.add(conversation)
             if on_conversation is not None:
                 on_conversation(conversation)
@@ -374,6 +389,8 @@ async def execute_run(
                 summary["stopped_because"] = control.reason
             writer.update(status=status, summary=summary, finished_at=time.time())
             writer.close()
+            if judging is not None:
+                judging.close()
         return RunResult(directory=writer.directory, status=status, summary=summary)
     finally:
         for model in models.values():
@@ -383,6 +400,28 @@ async def execute_run(
             await aclose()
         if cache is not None:
             cache.close()
+
+
+def _inline_judging(
+    config: RunConfig, models: dict[str, Model], directory: Path
+) -> InlineJudging | None:
+    """The run's judges (``judges:``), or ``None`` without any."""
+    if not config.judges:
+        return None
+    from simulacra.evaluation._inline import InlineJudge, InlineJudging
+    from simulacra.evaluation._rubric import load_rubric
+
+    judges = [
+        InlineJudge.build(
+            rubric=load_rubric(j.rubric) if j.rubric and j.baseline is None else None,
+            model=models.get(j.model),
+            side=j.side,
+            max_tokens=j.max_tokens,
+            baseline=j.baseline,
+        )
+        for j in config.judges
+    ]
+    return InlineJudging(judges, directory)
 
 
 async def _run_paradigm(
