@@ -27,14 +27,19 @@ from simulacra.evaluation._arena import (
     bradley_terry,
     elo,
 )
+from simulacra.evaluation._audit import AUDIT_RULES, AuditFlag, AuditReport, audit_report
 from simulacra.evaluation._consistency import ConsistencyReport, Flag, TurnCheck, check_consistency
 from simulacra.evaluation._consistency_judge import judge_consistency
+from simulacra.evaluation._correlation import bootstrap_correlation
+from simulacra.evaluation._diversity import DiversityReport, diversity_report, self_bleu
+from simulacra.evaluation._drift import CurvePoint, DriftReport, drift_items, drift_report
 from simulacra.evaluation._fidelity import (
     Comparison,
     Distinguishability,
     FidelityReport,
     fidelity_report,
 )
+from simulacra.evaluation._inline import InlineJudge, InlineJudging
 from simulacra.evaluation._judge import (
     BaselineJudge,
     JudgeItem,
@@ -44,7 +49,14 @@ from simulacra.evaluation._judge import (
     judge_run,
 )
 from simulacra.evaluation._meta import MetaReport, correlate, meta_evaluate
-from simulacra.evaluation._metrics import METRICS, MetricsReport, compute_metrics, pass_hat_k
+from simulacra.evaluation._metrics import (
+    METRICS,
+    MetricsReport,
+    compute_metrics,
+    distinct_n,
+    pass_hat_k,
+)
+from simulacra.evaluation._population import Population, corpus_population, load_population
 from simulacra.evaluation._probes import Interviewer, Probe, ProbeRun, knowledge_probes, run_probes
 from simulacra.evaluation._ratings import (
     RatedItem,
@@ -70,22 +82,31 @@ from simulacra.evaluation._rubric import Rubric, list_rubrics, load_rubric
 from simulacra.evaluation._stats import Estimate, bootstrap_mean, bootstrap_mean_difference, wilson
 
 __all__ = [
+    "AUDIT_RULES",
     "METRICS",
     "ROLE_VIOLATIONS",
     "AgreementReport",
     "ArenaReport",
+    "AuditFlag",
+    "AuditReport",
     "BaselineJudge",
     "Battle",
     "Comparison",
     "ConsistencyReport",
+    "CurvePoint",
     "Distinguishability",
+    "DiversityReport",
+    "DriftReport",
     "Estimate",
     "FidelityReport",
     "Flag",
+    "InlineJudge",
+    "InlineJudging",
     "Interviewer",
     "JudgeItem",
     "MetaReport",
     "MetricsReport",
+    "Population",
     "Probe",
     "ProbeRun",
     "Ranking",
@@ -101,7 +122,9 @@ __all__ = [
     "WinRates",
     "agreement",
     "arena",
+    "audit_report",
     "blind_transcript",
+    "bootstrap_correlation",
     "bootstrap_mean",
     "bootstrap_mean_difference",
     "bradley_terry",
@@ -110,7 +133,12 @@ __all__ = [
     "compare_pair",
     "compute_metrics",
     "conversation_items",
+    "corpus_population",
     "correlate",
+    "distinct_n",
+    "diversity_report",
+    "drift_items",
+    "drift_report",
     "elo",
     "ensemble",
     "export_csv",
@@ -124,6 +152,7 @@ __all__ = [
     "krippendorff_alpha",
     "likert_study",
     "list_rubrics",
+    "load_population",
     "load_rubric",
     "meta_evaluate",
     "pairwise_study",
@@ -138,6 +167,7 @@ __all__ = [
     "role_adherence",
     "role_violation",
     "run_probes",
+    "self_bleu",
     "wilson",
     "win_rates",
 ]
