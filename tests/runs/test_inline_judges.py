@@ -175,7 +175,9 @@ async def test_tiny_embedded_judge_scores_during_the_run(
         models="{judge: {model: embedded:tiny, temperature: 0}}",
         judges="judges: [{rubric: user_realism, model: judge, side: user, max_tokens: 160}]",
     )
-    path.write_text(path.read_text().replace("limit: 3", "limit: 1"))
+    path.write_text(
+        path.read_text().replace("limit: 3", "limit: 1").replace("max_turns: 6", "max_turns: 4")
+    )
     result = await execute_run(load_config(path), output_dir=tmp_path)
     rows = _rows(result.directory)
     assert len(rows) == _expected(result.directory)[("fn-judge", "rubric/user_realism@1")]
