@@ -122,7 +122,11 @@ async def test_the_recipe_with_a_scripted_user(moviebot: Path) -> None:
     assert [u["success"] for u in report["users"]] == [True, False, True]
     assert "Akira" in report["users"][1]["check"] and "seen" in report["users"][1]["check"]
     assert report["success"]["n"] == 3 and report["success"]["successes"] == 2
-    assert [str(c.termination) for c in conversations] == ["goal_reached", "max_turns", "goal_reached"]
+    assert [str(c.termination) for c in conversations] == [
+        "goal_reached",
+        "max_turns",
+        "goal_reached",
+    ]
     assert report["real_acceptance"] == {**report["real_acceptance"], "n": 3, "successes": 1}
 
 
