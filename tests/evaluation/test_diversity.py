@@ -59,7 +59,7 @@ def test_self_bleu_is_sacrebleus_multi_reference_bleu() -> None:
     scores = self_bleu(texts)
     expected = sacrebleu.sentence_bleu(texts[0], [texts[1], texts[2]]).score
     assert scores[0] == pytest.approx(expected)
-    assert self_bleu(["same words here", "same words here"]) == [100.0, 100.0]
+    assert self_bleu(["same words here", "same words here"]) == pytest.approx([100.0, 100.0])
 
 
 def _population(lines: list[list[str]], **kw: object) -> list:  # type: ignore[type-arg]
@@ -122,7 +122,7 @@ def test_behaviour_entropy_and_persona_effect() -> None:
     assert report.values["entropy_ended_by"].value == pytest.approx(1.0)
     assert report.distributions["ended_by"] == {"user": 4, "target": 4}
     assert report.between_personas["words_per_turn"].value == pytest.approx(1.0)
-    assert report.between_personas["user_turns"].value is not None
+    assert "user_turns" not in report.between_personas  # constant: no variance to explain
     assert "entropy_acts" in report.skipped
 
 
