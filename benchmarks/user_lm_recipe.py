@@ -65,6 +65,7 @@ def main() -> None:
     from simulacra.datasets._multiwoz_adapter import read_multiwoz
     from simulacra.training._config import TrainConfig
     from simulacra.training._data import read_sft_jsonl
+    from simulacra.training._output import PROVENANCE, write_json
     from simulacra.training._perplexity import user_turn_nll
     from simulacra.training._trainers import build_sft_trainer
 
@@ -107,6 +108,9 @@ def main() -> None:
     t_total, t_n, t_conv = user_turn_nll(model.eval(), tok, held_out, args.max_length)
     trainer.model.save_pretrained(out)
     tok.save_pretrained(out)
+    # enough provenance for transformers:OUT and `simulacra train export OUT`
+    write_json(out / PROVENANCE, {"kind": "sft", "base": base.spec, "base_facts": base.facts,
+                                  "data": {"path": str(train_file), "rows": n_train}})  # fmt: skip
     base_ppl, tuned_ppl = math.exp(b_total / b_n), math.exp(t_total / t_n)
     low, high = _ratio_ci(b_conv, t_conv)
     losses = [round(s["loss"], 4) for s in log.steps]
