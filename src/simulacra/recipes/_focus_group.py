@@ -31,16 +31,18 @@ _STOP_TEXT = """about after again also always because been being before but coul
     over really same should some such than that their them then there these they thing things
     think this those very want what when where which while will with would your yours you're
     it's i'm don't that's i've i'd we're they're assistant everyone great good sure thanks thank
-    yeah agree point also well make makes made maybe still actually something"""
+    yeah agree point also well make makes made maybe still actually something
+    the and for not you but was are our too lot can all any has had her his its
+    one out who why how yes off per own get got let may say see she use way also eur"""
 _STOP = frozenset(_STOP_TEXT.split())
-_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+_WORD = re.compile(r"[a-z][a-z'-]{2,}")
 
 
 def _terms(text: str, names: set[str]) -> set[str]:
     out = set()
     for word in _WORD.findall(text.lower()):
         word = word.strip("'-")
-        if word in _STOP or word in names or len(word) < 4:
+        if word in _STOP or word in names or len(word) < 3:
             continue
         out.add(word[:-1] if word.endswith("s") and not word.endswith("ss") else word)
     return out
