@@ -202,3 +202,19 @@ def test_tiny_embedded_user_episode(tiny_gguf: str) -> None:
     assert c.termination is not None and c.model_calls and c.usage.get("completion_tokens", 0) > 0
     assert env.render() == c.view_for("agent").transcript()
     env.close()
+
+
+def test_scenarios_from_a_run_config() -> None:
+    from simulacra.rl import scenarios_from_config
+    from simulacra.runs import parse_config
+
+    config = parse_config(
+        {
+            "models": {"user": "embedded:tiny", "target": "embedded:tiny"},
+            "profiles": [{"kind": "general", "id": "g"}, {"kind": "persona", "id": "p"}],
+            "scenarios": [{"id": "s1", "goal": "book", "task": TASK.model_dump()}],
+        }
+    )
+    out = scenarios_from_config(config)
+    assert [s.id for s in out] == ["s1/g", "s1/p"]
+    assert out[0].task == TASK and out[1].profile.profile_id() == "p"

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import yaml
 
 from simulacra.cli import main
 from simulacra.conversation import Conversation, TerminationReason, Turn
+from simulacra.evaluation import JudgeItem, Verdict
 from simulacra.evaluation._robustness import compare_runs
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.robustness import parse_shift, run_robustness
@@ -176,3 +178,36 @@ def test_tiny_embedded_model_robustness_run(tmp_path: Path, tiny_gguf: str) -> N
     assert all(c.turns and c.turns[0].utterance for c in convs)  # the real model generated
     assert all(c.participants[0].profile.behaviour.typo_rate == 0.5 for c in convs)  # type: ignore[union-attr]
     assert (tmp_path / "report" / "report.json").is_file()
+
+
+def test_judge_scores_enter_the_report(tmp_path: Path, function_models: list[Model]) -> None:
+    class LengthJudge:
+        """Scores a target turn 5 when it names the injected code, else 1."""
+
+        name = "stub"
+
+        async def judge(self, items: Sequence[JudgeItem]) -> list[Verdict]:
+            return [
+                Verdict(
+                    item_id=i.id,
+                    judge="stub",
+                    rubric=None,
+                    scores={"overall": 5.0 if "PINEAPPLE" in (i.response or "") else 1.0},
+                    conversation_id=i.conversation_id,
+                )
+                for i in items
+            ]
+
+    config = parse_config(yaml.safe_load(CONFIG))
+    report = asyncio.run(
+        run_robustness(
+            config,
+            [parse_shift("adversarial:prompt_injection")],
+            tmp_path / "r",
+            judge=LengthJudge(),
+        )
+    )
+    judge = report.shifts[0].metrics["judge"]
+    assert judge.paired and judge.baseline.value == 1.0 and judge.shifted.value > 1.0
+    assert report.judge == "stub"
+    assert (Path(report.baseline_run) / "judgments.jsonl").is_file()
