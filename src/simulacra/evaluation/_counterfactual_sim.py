@@ -70,6 +70,7 @@ class SimulatedRewardModel:
         self.samples = samples
         self.cache: dict[tuple[Any, ...], float] = {}
         self.runs = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def _one(self, context: Context, action: str) -> float:
         total = 0.0
@@ -91,12 +92,17 @@ class SimulatedRewardModel:
     def predict(self, context: Context, action: str) -> float:
         key = _key(context, action)
         if key not in self.cache:
-            loop = asyncio.new_event_loop()
-            try:
-                self.cache[key] = loop.run_until_complete(self._one(context, action))
-            finally:
-                loop.close()
+            # One private loop for every call: models keep loop-bound state between calls.
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+            self.cache[key] = self._loop.run_until_complete(self._one(context, action))
         return self.cache[key]
+
+    def close(self) -> None:
+        """Close the private event loop (if ``predict`` opened one)."""
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
 
 
 @dataclass
