@@ -229,7 +229,8 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         for i, v in enumerate(value):
-            key = v.get("id") or i
+            # Profiles without an id are keyed as their profile_id() ("general:User").
+            key = v.get("id") or (f"{v['kind']}:{v.get('name', 'User')}" if "kind" in v else i)
             _flatten(v, f"{prefix}[{key}]", out)
     else:
         out[prefix] = value
