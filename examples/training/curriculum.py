@@ -62,8 +62,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--work", type=Path, default=Path("runs/curriculum"))
     ap.add_argument("--config", type=Path, default=HERE / "curriculum_run.yaml")
+    ap.add_argument("--run", type=Path, help="Reuse this run directory instead of generating.")
     ap.add_argument("--judge", default="embedded:tiny", help="Judge model spec.")
-    ap.add_argument("--threshold", type=float, default=2.0, help="Keep mean score >= this (1-5).")
+    ap.add_argument("--threshold", type=float, default=1.5, help="Keep mean score >= this (1-5).")
     ap.add_argument("--base", default="tiny-random")
     ap.add_argument("--max-steps", type=int, default=20)
     ap.add_argument("--held-out", type=float, default=0.25, help="Share of kept conversations.")
@@ -78,9 +79,16 @@ def main() -> None:
     from simulacra.training._trainers import train_sft
 
     args.work.mkdir(parents=True, exist_ok=True)
-    run_dir = generate(args.work, args.config)
+    run_dir = args.run or generate(args.work, args.config)
     print(f"1 generate: {run_dir}")
-    scores = judge(run_dir, args.judge)
+    scores_file = args.work / f"scores-{run_dir.name}.json"
+    if scores_file.is_file():  # judging is the slow part: judge a run once
+        scores = json.loads(scores_file.read_text())
+    else:
+        scores = judge(run_dir, args.judge)
+        scores_file.write_text(json.dumps(scores, indent=2) + "\n")
+    shown = ", ".join(f"{v:.2f}" for v in sorted(scores.values()))
+    print(f"   mean user_realism per conversation: {shown or 'none (judge failed)'}")
     kept = [c for c in read_conversations(run_dir) if scores.get(c.id, 0.0) >= args.threshold]
     print(
         f"2 filter:   {len(kept)} of {len(scores)} judged conversations score >= {args.threshold}"

@@ -137,6 +137,7 @@ def _load(config: TrainConfig, texts: list[str], out: Path) -> BaseModel:
         import torch
 
         torch.set_num_threads(config.threads)
+    _quiet_libraries()
     base = load_base(config.base, texts=texts, seed=config.seed)
     _check_targets(base, config)
     if base.spec == "tiny-random":
