@@ -72,3 +72,32 @@ def test_unknown_lora_target_and_real_exit_code(tmp_path: Path) -> None:
         .startswith("simulacra: error: lora.targets: qkv_proj not found in base 'tiny-random'")
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_missing_train_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from simulacra.errors import MissingExtraError
+    from simulacra.training._base import import_torch
+
+    monkeypatch.setitem(sys.modules, "peft", None)  # import peft -> ImportError
+    with pytest.raises(MissingExtraError, match=r"pip install 'simulacra\[train\]'"):
+        import_torch()
+
+
+def test_transformers_spec_parsing(tmp_path: Path) -> None:
+    from simulacra.errors import ConfigError
+    from simulacra.models import parse_model_spec
+    from simulacra.models._transformers import parse_transformers_target
+
+    assert parse_model_spec("transformers:some/dir").model == "transformers:some/dir"
+    assert parse_transformers_target("embedded:tiny?adapter=a/b") == ("embedded:tiny", Path("a/b"))
+    with pytest.raises(ConfigError, match="unknown option 'lora'"):
+        parse_transformers_target("embedded:tiny?lora=x")
+    adapter = tmp_path / "ad"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"no provenance\.json naming its base"):
+        parse_transformers_target(str(adapter))
+    (adapter / "provenance.json").write_text(json.dumps({"base": "embedded:tiny"}))
+    assert parse_transformers_target(str(adapter)) == ("embedded:tiny", adapter)
