@@ -12,6 +12,7 @@ overlap and remembers, per session, how often it could not help (then it offers 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import threading
@@ -19,20 +20,46 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAQ = [
-    ({"open", "opening", "hours", "close", "closed", "today", "saturday", "sunday", "when"},
-     "We are open Tuesday to Saturday, 9:00-18:00; closed Sunday and Monday."),
-    ({"repair", "fix", "service", "puncture", "flat", "brake", "brakes", "gears", "broken"},
-     "A basic service costs 45 EUR, a puncture repair 12 EUR; most repairs are done in two days."),
-    ({"rent", "rental", "hire", "borrow", "day", "week"},
-     "City bikes rent for 15 EUR a day or 60 EUR a week; e-bikes 35 EUR a day. Bring an ID."),
-    ({"return", "refund", "exchange", "receipt", "money"},
-     "You can return unused items within 30 days with the receipt for a full refund."),
-    ({"price", "cost", "buy", "cheap", "expensive", "bike", "bikes", "bicycle", "ebike", "e-bike"},
-     "New city bikes start at 399 EUR, e-bikes at 1,490 EUR; ask about our used bikes from 150 EUR."),
-    ({"where", "address", "located", "find", "location", "parking"},
-     "We are at Rua das Flores 12, Lisbon, next to the Cais do Sodre station."),
+    (
+        {"open", "opening", "hours", "close", "closed", "today", "saturday", "sunday", "when"},
+        "We are open Tuesday to Saturday, 9:00-18:00; closed Sunday and Monday.",
+    ),
+    (
+        {"repair", "fix", "service", "puncture", "flat", "brake", "brakes", "gears", "broken"},
+        "A basic service costs 45 EUR, a puncture repair 12 EUR; most repairs are done in two days.",
+    ),
+    (
+        {"rent", "rental", "hire", "borrow", "day", "week"},
+        "City bikes rent for 15 EUR a day or 60 EUR a week; e-bikes 35 EUR a day. Bring an ID.",
+    ),
+    (
+        {"return", "refund", "exchange", "receipt", "money"},
+        "You can return unused items within 30 days with the receipt for a full refund.",
+    ),
+    (
+        {
+            "price",
+            "cost",
+            "buy",
+            "cheap",
+            "expensive",
+            "bike",
+            "bikes",
+            "bicycle",
+            "ebike",
+            "e-bike",
+        },
+        "New city bikes start at 399 EUR, e-bikes at 1,490 EUR; used bikes from 150 EUR.",
+    ),
+    (
+        {"where", "address", "located", "find", "location", "parking"},
+        "We are at Rua das Flores 12, Lisbon, next to the Cais do Sodre station.",
+    ),
 ]
-FALLBACK = "Sorry, I did not understand. I can help with opening hours, repairs, rentals, prices and returns."
+FALLBACK = (
+    "Sorry, I did not understand. I can help with opening hours, repairs, rentals, prices and "
+    "returns."
+)
 HUMAN = "Let me put you through to a colleague: call us on +351 210 000 000."
 
 
@@ -94,10 +121,8 @@ def main() -> None:
     args = parser.parse_args()
     server = make_server(args.host, args.port)
     print(f"Cycle Lab chatbot on http://{args.host}:{server.server_address[1]}/chat", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
