@@ -26,7 +26,8 @@ FAQ = [
     ),
     (
         {"repair", "fix", "service", "puncture", "flat", "brake", "brakes", "gears", "broken"},
-        "A basic service costs 45 EUR, a puncture repair 12 EUR; most repairs are done in two days.",
+        "A basic service costs 45 EUR, a puncture repair 12 EUR; "
+        "most repairs are done in two days.",
     ),
     (
         {"rent", "rental", "hire", "borrow", "day", "week"},
