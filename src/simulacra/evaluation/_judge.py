@@ -115,7 +115,7 @@ def parse_scores(text: str, rubric: Rubric) -> tuple[dict[str, float], str]:
     """
     match = re.search(r"\{.*\}", text, re.DOTALL)
     try:
-        data = json.loads(match.group(0) if match else text)
+        data = json.loads(match.group(0) if match else text, strict=False)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg})") from None
     if not isinstance(data, dict):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from simulacra.errors import (
+    ConfigError,
     ContextWindowError,
     MalformedResponseError,
     MissingExtraError,
@@ -21,7 +22,7 @@ from simulacra.errors import (
 from simulacra.models._model import ModelAPI
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
-__all__ = ["EmbeddedAPI"]
+__all__ = ["EmbeddedAPI", "default_threads"]
 
 
 def _import_llama_cpp() -> Any:
@@ -30,6 +31,20 @@ def _import_llama_cpp() -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise MissingExtraError("embedded", "the embedded llama.cpp model") from exc
     return llama_cpp
+
+
+def default_threads() -> int:
+    """CPU threads for llama.cpp: ``$SIMULACRA_THREADS`` when set, else every core.
+
+    On a machine shared with other jobs one thread per core is many times slower than fewer
+    threads (llama.cpp's threads spin-wait for each other), hence the override.
+    """
+    raw = os.environ.get("SIMULACRA_THREADS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"SIMULACRA_THREADS: expected a positive integer, got {raw!r}")
+        return int(raw)
+    return os.cpu_count() or 1
 
 
 class EmbeddedAPI(ModelAPI):
@@ -46,7 +61,7 @@ class EmbeddedAPI(ModelAPI):
         path: GGUF file.
         name: Identifier recorded in logs.
         n_ctx: Context window in tokens.
-        n_threads: CPU threads (default: all cores).
+        n_threads: CPU threads (default: ``$SIMULACRA_THREADS`` if set, else all cores).
         seed: Default sampling seed.
         reuse_prefix: Keep the KV cache between calls.
         sha256: Verified checksum of the file, recorded in ``run.json``.
@@ -71,7 +86,7 @@ class EmbeddedAPI(ModelAPI):
             raise ModelNotAvailableError(f"{self.path}: GGUF file not found")
         self.name = name or f"gguf:{self.path}"
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads or default_threads()
         self.reuse_prefix = reuse_prefix
         self.sha256 = sha256
         self._llama_cpp = llama_cpp

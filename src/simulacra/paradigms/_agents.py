@@ -3,11 +3,11 @@ outside the conversation loop (task specifier, position polls, judge)."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Sequence
 
+from simulacra._json import parse_json_object
 from simulacra.conversation import (
     Conversation,
     ParticipantInfo,
@@ -177,14 +177,3 @@ def error_conversation(
     )
 
 
-def parse_json_object(text: str) -> dict[str, object] | None:
-    """The JSON object in a model's output (the first ``{...}`` span), or ``None``."""
-    text = text.strip()
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        return None
-    try:
-        value = json.loads(text[start : end + 1])
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

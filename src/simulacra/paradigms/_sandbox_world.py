@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Mapping, Sequence
 
+from simulacra._json import parse_json_object
 from simulacra.conversation import Conversation, TerminationReason
 from simulacra.paradigms._sandbox_options import PlanItem
 
@@ -68,18 +68,7 @@ def choose_encounters(
     return out
 
 
-def parse_json(text: str) -> dict[str, object] | None:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        start, end = text.find("{"), text.rfind("}")
-        if start < 0 or end <= start:
-            return None
-        try:
-            data = json.loads(text[start : end + 1])
-        except ValueError:
-            return None
-    return data if isinstance(data, dict) else None
+parse_json = parse_json_object
 
 
 def short(text: str, limit: int = _MEMORY_CHARS) -> str:
