@@ -143,7 +143,20 @@ _UNITS = {
     "stay": r"(nights?|days?)",
     "people": r"(people|persons?|guests?|of us|adults?)",
 }
-_REQUEST_WORDS = {"ref": "reference", "train id": "train", "leave at": "leav", "arrive by": "arriv"}
+_REQUEST_WORDS = {
+    "ref": r"reference|\bref\b|confirmation",
+    "train id": r"train (id|number)|\btr\s?\d",
+    "leave at": r"leav|depart",
+    "arrive by": r"arriv",
+    "postcode": r"post ?code|zip",
+    "duration": r"duration|how long|travel time",
+    "entrance fee": r"entrance|fee|cost|how much|price|charge",
+    "price": r"price|cost|how much|fare",
+    "car type": r"\bcar\b|type|kind|make|model",
+    "phone": r"phone|number|contact",
+    "type": r"type|kind|sort",
+}
+"""How a user asks for a requestable slot (else: the slot's own name)."""
 
 
 def _norm(text: str) -> str:
@@ -305,7 +318,7 @@ def _unconveyed(task: TaskGoal | None, goal: str, user_text: str) -> list[str]:
             if not found:
                 missing.append(f"{d.domain}-{slot}={value}")
         for slot in d.requests:
-            if _REQUEST_WORDS.get(slot, slot) not in said:
+            if not re.search(_REQUEST_WORDS.get(slot, re.escape(slot)), said):
                 missing.append(f"{d.domain}-{slot}?")
         if d.book and not re.search(r"\b(book|reserv)", said):
             missing.append(f"{d.domain}-booking")
@@ -410,20 +423,26 @@ def audit_report(
 
 
 def _invented_slots(utterance: str, task: TaskGoal, before: str) -> list[str]:
+    """Constraint values the user states that no goal domain holds and nobody said before
+    (a slot counts for the goal's domains whose ontology has it)."""
     from simulacra.participants._agenda_nlu import clean_text, detect_slot_values, value_pattern
+    from simulacra.participants._agenda_ontology import DOMAINS
 
-    out = []
     text = clean_text(utterance)
     seen = clean_text(before)
+    held = {slot for d in task.domains for slot in (*d.inform, *d.fail_inform)}
+    out: list[str] = []
     for d in task.domains:
         for slot, value in detect_slot_values(text, d.domain):
-            if slot not in _CONSTRAINT_SLOTS or not value:
-                continue
-            if slot not in {*d.inform, *d.fail_inform} and not value_pattern(slot, value).search(
-                seen
+            if (
+                slot not in _CONSTRAINT_SLOTS
+                or slot not in DOMAINS[d.domain]
+                or value in ("", slot)
             ):
-                out.append(f"{d.domain}-{slot}={value}")
-    return out
+                continue
+            if slot not in held and not value_pattern(slot, value).search(seen):
+                out.append(f"{slot}={value}")
+    return list(dict.fromkeys(out))
 
 
 def _revealed(
