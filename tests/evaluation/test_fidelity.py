@@ -130,3 +130,65 @@ def test_cli_writes_the_report(tmp_path: Path, shared_data: Path) -> None:
     assert "30 paired by goal" in result.stdout and "distinguishability AUC" in result.stdout
     data = json.loads(out.read_text())
     assert data["n_paired"] == 30 and 0.3 < data["distinguishability"]["auc"]["value"] < 0.7
+
+
+def test_real_vs_real_baseline_is_near_chance_and_sized_like_the_comparison(
+    shared_data: Path,
+) -> None:
+    dialogues = _real(shared_data, limit=200)
+    rng = random.Random(0)
+    templates = ["I need a {} please.", "Can you book it for {}?", "Thanks, goodbye."]
+    simulated = []
+    for i, d in enumerate(dialogues[:30]):
+        lines = []
+        for t in templates:
+            lines += [t.format(rng.choice(["monday", "two people", "a hotel"])), "Sure."]
+        simulated.append(conversation(lines[:-1], id=f"c{i}", scenario=f"multiwoz:{d.id}"))
+    report = fidelity_report(simulated, dialogues, resamples=100)
+    base = report.baseline
+    assert base is not None and base.per_half == 30  # as many real dialogues as compared
+    # real against real: hard to tell apart, unlike the templated users
+    assert base.distinguishability.auc.value < 0.7 < report.distinguishability.auc.value
+    assert base.distinguishability.auc.low < 0.5 + 0.1
+    for name in ("turn_length_words", "user_turns_per_dialogue"):
+        assert base.comparisons[name].value.value < report.comparisons[name].value.value
+    assert json.loads(json.dumps(report.to_dict()))["baseline"]["per_half"] == 30
+    assert fidelity_report(simulated, dialogues, resamples=20, baseline=False).baseline is None
+
+
+def test_baseline_is_skipped_when_the_reference_cannot_be_split(shared_data: Path) -> None:
+    dialogues = _real(shared_data, limit=3)
+    simulated = [_as_simulated(d, f"other:{d.id}") for d in _real(shared_data, limit=10)]
+    report = fidelity_report(simulated, dialogues, resamples=20)
+    assert report.baseline is None  # one real dialogue per half is too few
+
+
+def test_cli_prints_the_real_vs_real_column(tmp_path: Path, shared_data: Path) -> None:
+    ref = shared_data / "multiwoz21" / "val.json.zip"
+    dialogues = _real(shared_data, limit=12)
+    run = _run_dir(tmp_path, [_as_simulated(d, f"multiwoz:{d.id}") for d in dialogues])
+    out = tmp_path / "report.json"
+    result = run_cli(["fidelity", str(run), "--reference", str(ref), "-o", str(out)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "real vs real (12 + 12 dialogues)" in result.stdout
+    assert "real vs real AUC" in result.stdout
+    assert json.loads(out.read_text())["baseline"]["per_half"] == 12
+    result = run_cli(["fidelity", str(run), "--reference", str(ref), "--no-baseline"], tmp_path)
+    assert result.returncode == 0 and "real vs real" not in result.stdout
+
+
+def test_fast_ks_and_auc_equal_scipy_and_sklearn() -> None:
+    import numpy as np
+    from scipy.stats import ks_2samp
+    from sklearn.metrics import roc_auc_score
+
+    from simulacra.evaluation._fidelity import _auc, _ks
+
+    rng = random.Random(0)
+    for _ in range(100):
+        a = [float(rng.randint(0, 9)) for _ in range(rng.randint(1, 30))]
+        b = [rng.random() * 9 for _ in range(rng.randint(1, 30))]
+        assert _ks(a, b) == pytest.approx(ks_2samp(a, b).statistic, abs=1e-12)
+        y = np.array([0, 1] + [rng.randint(0, 1) for _ in range(30)])
+        s = np.array([rng.randint(0, 5) / 5 for _ in range(32)])  # many ties
+        assert _auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)

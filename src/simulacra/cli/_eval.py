@@ -420,3 +420,7 @@ def eval_audit_command(
     if output:
         _write_json(output, report.to_dict())
         click.echo(f"report -> {output}")
+
+
+# bias, arena and perplexity live in their own module (simulacra.cli._eval_extra)
+__import__("simulacra.cli._eval_extra", fromlist=["_"]).register(eval_command)

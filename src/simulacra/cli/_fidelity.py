@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from simulacra.errors import ConfigError
+from simulacra.evaluation._stats import Estimate
 
 
 def _write_json(path: Path, data: dict[str, object]) -> None:
@@ -17,6 +18,10 @@ def _write_json(path: Path, data: dict[str, object]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _interval(e: Estimate) -> str:
+    return f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}]"
 
 
 @click.command("fidelity")
@@ -30,6 +35,12 @@ def _write_json(path: Path, data: dict[str, object]) -> None:
 @click.option("--limit", type=int, help="Compare at most this many simulated conversations.")
 @click.option("--user", "user_id", default="user", show_default=True, help="The user's id.")
 @click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--baseline/--no-baseline",
+    default=True,
+    show_default=True,
+    help="Also compare two samples of real dialogues (real against real).",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
 def fidelity_command(
     run_dir: Path,
@@ -37,6 +48,7 @@ def fidelity_command(
     limit: int | None,
     user_id: str,
     seed: int,
+    baseline: bool,
     output: Path | None,
 ) -> None:
     """Compare the simulated user turns of RUN_DIR with real user turns (Sim2Real)."""
@@ -53,12 +65,16 @@ def fidelity_command(
     if limit is not None:
         convs = convs[:limit]
     real = list(multiwoz_dialogues(reference, with_turns=True))
-    report = fidelity_report(convs, real, user_id=user_id, seed=seed)
+    report = fidelity_report(convs, real, user_id=user_id, seed=seed, baseline=baseline)
     how = f"{report.n_paired} paired by goal" if report.paired else "unpaired: whole reference"
     click.echo(
         f"{run_dir}: {report.n_simulated} simulated vs {report.n_reference} real dialogues ({how})"
     )
-    click.echo(f"  {'quantity':<24} {'stat':<10} {'value [95% CI]':<28} real / simulated")
+    base = report.baseline
+    click.echo(
+        f"  {'quantity':<24} {'stat':<10} {'value [95% CI]':<28} real / simulated"
+        + (f"   real vs real ({base.per_half} + {base.per_half} dialogues)" if base else "")
+    )
     for name, c in report.comparisons.items():
         e = c.value
         centre = "value" if "value" in c.real else "mean"
@@ -66,9 +82,10 @@ def fidelity_command(
         sim_s = c.simulated.get(
             centre, max((v for k, v in c.simulated.items() if k != "n"), default=0)
         )
+        ref = base.comparisons.get(name) if base else None
         click.echo(
             f"  {name:<24} {c.statistic:<10} {e.value:.3f} [{e.low:.3f}, {e.high:.3f}]"
-            f"{'':<8} {real_s:.3f} / {sim_s:.3f}"
+            f"{'':<8} {real_s:.3f} / {sim_s:.3f}" + (f"   {_interval(ref.value)}" if ref else "")
         )
     for name, why in report.skipped.items():
         click.echo(f"  {name:<24} skipped: {why}")
@@ -77,6 +94,13 @@ def fidelity_command(
         f"  distinguishability AUC  {d.auc.value:.3f} [{d.auc.low:.3f}, {d.auc.high:.3f}] "
         f"({d.per_side} turns per side, {d.folds}-fold; 0.5 = indistinguishable)"
     )
+    if base:
+        click.echo(
+            f"  real vs real AUC        {_interval(base.distinguishability.auc)} "
+            f"({base.distinguishability.per_side} turns per side)"
+        )
+    elif baseline:
+        click.echo("  real vs real: skipped (too few real dialogues to split)")
     if output:
         data: dict[str, object] = {"run": str(run_dir), "reference": str(reference)}
         data.update(report.to_dict())

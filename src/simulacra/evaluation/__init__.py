@@ -28,6 +28,16 @@ from simulacra.evaluation._arena import (
     elo,
 )
 from simulacra.evaluation._audit import AUDIT_RULES, AuditFlag, AuditReport, audit_report
+from simulacra.evaluation._bias import (
+    BiasReport,
+    BiasTest,
+    bias_audit,
+    bias_audit_runs,
+    holm,
+    run_swapped,
+    swap_profiles,
+    swapped_configs,
+)
 from simulacra.evaluation._consistency import ConsistencyReport, Flag, TurnCheck, check_consistency
 from simulacra.evaluation._consistency_judge import judge_consistency
 from simulacra.evaluation._correlation import bootstrap_correlation
@@ -75,6 +85,13 @@ from simulacra.evaluation._metrics import (
     distinct_n,
     pass_hat_k,
 )
+from simulacra.evaluation._perplexity import (
+    PerplexityComparison,
+    PerplexityReport,
+    ReferenceLM,
+    compare_perplexity,
+    perplexity,
+)
 from simulacra.evaluation._population import Population, corpus_population, load_population
 from simulacra.evaluation._probes import Interviewer, Probe, ProbeRun, knowledge_probes, run_probes
 from simulacra.evaluation._ratings import (
@@ -105,6 +122,7 @@ from simulacra.evaluation._role import (
 )
 from simulacra.evaluation._rubric import Rubric, list_rubrics, load_rubric
 from simulacra.evaluation._stats import Estimate, bootstrap_mean, bootstrap_mean_difference, wilson
+from simulacra.evaluation._text_measures import TurnMeasures, bias_lexicon, measure_turn
 
 __all__ = [
     "AUDIT_RULES",
@@ -116,6 +134,8 @@ __all__ = [
     "AuditReport",
     "BaselineJudge",
     "Battle",
+    "BiasReport",
+    "BiasTest",
     "Comparison",
     "ConsistencyReport",
     "ConversationSimulator",
@@ -137,6 +157,8 @@ __all__ = [
     "MetricShift",
     "MetricsReport",
     "OffPolicyEstimate",
+    "PerplexityComparison",
+    "PerplexityReport",
     "PolicyRule",
     "Population",
     "Probe",
@@ -144,6 +166,7 @@ __all__ = [
     "Ranking",
     "RatedItem",
     "Rating",
+    "ReferenceLM",
     "RewardModel",
     "RobustnessReport",
     "RoleAdherence",
@@ -156,11 +179,15 @@ __all__ = [
     "SystemRating",
     "TablePolicy",
     "TurnCheck",
+    "TurnMeasures",
     "Verdict",
     "WinRates",
     "agreement",
     "arena",
     "audit_report",
+    "bias_audit",
+    "bias_audit_runs",
+    "bias_lexicon",
     "blind_transcript",
     "bootstrap_correlation",
     "bootstrap_mean",
@@ -170,6 +197,7 @@ __all__ = [
     "check_support",
     "cohen_kappa",
     "compare_pair",
+    "compare_perplexity",
     "compare_runs",
     "compute_metrics",
     "conversation_items",
@@ -186,6 +214,7 @@ __all__ = [
     "fidelity_report",
     "fit_reward_model",
     "fleiss_kappa",
+    "holm",
     "human_scores",
     "import_csv",
     "judge_consistency",
@@ -197,10 +226,12 @@ __all__ = [
     "load_policy",
     "load_population",
     "load_rubric",
+    "measure_turn",
     "meta_evaluate",
     "off_policy_evaluate",
     "pairwise_study",
     "pass_hat_k",
+    "perplexity",
     "position_bias",
     "read_ab_redial",
     "read_annotations",
@@ -212,7 +243,10 @@ __all__ = [
     "role_adherence",
     "role_violation",
     "run_probes",
+    "run_swapped",
     "self_bleu",
+    "swap_profiles",
+    "swapped_configs",
     "validate_estimators",
     "wilson",
     "win_rates",
