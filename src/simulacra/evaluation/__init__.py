@@ -66,6 +66,7 @@ from simulacra.evaluation._fidelity import (
     Comparison,
     Distinguishability,
     FidelityReport,
+    RealBaseline,
     fidelity_report,
 )
 from simulacra.evaluation._inline import InlineJudge, InlineJudging
@@ -166,6 +167,7 @@ __all__ = [
     "Ranking",
     "RatedItem",
     "Rating",
+    "RealBaseline",
     "ReferenceLM",
     "RewardModel",
     "RobustnessReport",
