@@ -72,7 +72,7 @@ def _common_args(config: TrainConfig, out: Path) -> dict[str, Any]:
         "lr_scheduler_type": "linear",
         "warmup_steps": 0,
         # TRL turns activation checkpointing on by default: on small CPU models it only costs.
-        "gradient_checkpointing": False,
+        "activation_checkpointing": False,
     }
 
 
