@@ -6,6 +6,7 @@ import json
 import math
 import random
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from simulacra.errors import ConfigError
 from simulacra.evaluation import Battle, arena, bradley_terry, elo
 from simulacra.models import ChatMessage, GenerateConfig
 from simulacra.testing import function_model
+from tests._cli import run_cli
 from tests.evaluation._convs import conversation
 
 
@@ -154,3 +156,41 @@ async def test_arena_refuses_systems_without_shared_conversations() -> None:
         await arena({"a": a, "b": b}, judge)
     with pytest.raises(ConfigError, match="at least 2"):
         await arena({"a": a}, judge)
+
+
+def _run_dir(path: Path, name: str, convs: list) -> Path:  # type: ignore[type-arg]
+    path.mkdir()
+    (path / "run.json").write_text(json.dumps({"name": name}))
+    (path / "conversations.jsonl").write_text("".join(c.model_dump_json() + "\n" for c in convs))
+    return path
+
+
+@pytest.mark.embedded
+def test_cli_arena_with_the_tiny_model_as_judge(tiny_gguf: str, tmp_path: Path) -> None:
+    a = _run_dir(tmp_path / "a", "polite", _system("a", "great")[:1])
+    b = _run_dir(tmp_path / "b", "rude", _system("b", "poor")[:1])
+    out = run_cli(
+        [
+            "eval",
+            "arena",
+            str(a),
+            str(b),
+            "--judge",
+            "embedded:tiny",
+            "--max-tokens",
+            "60",
+            "-o",
+            "arena.json",
+        ],
+        tmp_path,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "arena.json").read_text())
+    assert set(report["systems"]) == {"polite", "rude"} and report["n_keys"] == 1
+    assert report["n_battles"] + report["unanswered"] == 1
+    assert len(report["verdicts"]) == 1 and "bradley_terry" in report
+    bad = run_cli(["eval", "arena", str(a), "--judge", "embedded:tiny"], tmp_path)
+    assert bad.returncode == 2 and "at least 2 run directories" in bad.stderr
+    bad = run_cli(["eval", "arena", str(a), str(b), "--judge", "embedded:huge"], tmp_path)
+    assert bad.returncode == 2 and "unknown embedded tier" in bad.stderr

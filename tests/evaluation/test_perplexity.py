@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from simulacra.datasets._multiwoz import multiwoz_dialogues
 from simulacra.errors import ConfigError
 from simulacra.evaluation import ReferenceLM, compare_perplexity, perplexity
+from tests._cli import run_cli
 from tests.evaluation._convs import conversation
 
 pytestmark = pytest.mark.embedded
@@ -79,3 +81,45 @@ def test_real_multiwoz_users_against_shuffled_ones(lm: ReferenceLM, shared_data:
     cmp = compare_perplexity(perplexity(shuffled, lm, resamples=200), real_report, resamples=200)
     assert cmp.nll_difference.low > 0  # shuffled "users" are clearly less likely
     assert cmp.perplexity_ratio.value > 1
+
+
+def test_cli_scores_a_run_against_the_real_users_of_its_goals(
+    tiny_gguf: str, tmp_path: Path, shared_data: Path
+) -> None:
+    ref = shared_data / "multiwoz21" / "val.json.zip"
+    real = list(multiwoz_dialogues(ref, with_turns=True, limit=2))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"name": "t"}))
+    convs = [
+        conversation(
+            ["I need a hotel in the north.", "Which price range?", "Cheap, please."],
+            id=f"c{i}",
+            scenario=f"multiwoz:{d.id}",
+        )
+        for i, d in enumerate(real)
+    ]
+    (run / "conversations.jsonl").write_text("".join(c.model_dump_json() + "\n" for c in convs))
+    out = run_cli(
+        [
+            "eval",
+            "perplexity",
+            str(run),
+            "--model",
+            "embedded:tiny",
+            "--reference",
+            str(ref),
+            "--n-ctx",
+            "512",
+            "-o",
+            "ppl.json",
+        ],
+        tmp_path,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads((tmp_path / "ppl.json").read_text())
+    assert data["simulated"]["n_turns"] == 4 and data["real"]["n_dialogues"] == 2
+    assert data["perplexity_ratio"]["value"] > 0 and "same goals" in out.stdout
+    bad = run_cli(["eval", "perplexity", str(run), "--model", "openai:x"], tmp_path)
+    assert bad.returncode == 2 and "perplexity model must be" in bad.stderr

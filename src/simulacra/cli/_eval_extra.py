@@ -120,6 +120,7 @@ def bias_command(
 @click.option("--limit", type=int, help="At most this many conversations per pair of systems.")
 @click.option("--max-chars", default=1500, show_default=True, help="Transcript bound per side.")
 @click.option("--max-tokens", default=100, show_default=True, help="Judge answer budget.")
+@click.option("--threads", type=int, help="CPU threads of an embedded judge (default: all).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
 def arena_command(
@@ -128,18 +129,27 @@ def arena_command(
     limit: int | None,
     max_chars: int,
     max_tokens: int,
+    threads: int | None,
     seed: int,
     output: Path | None,
 ) -> None:
     """Rank the target systems of 2+ runs (same scenarios, profiles and seed) by a pairwise
     judge: Bradley–Terry and Elo ratings with bootstrap intervals."""
     from simulacra.evaluation._arena import arena
-    from simulacra.models import GenerateConfig, get_model
+    from simulacra.models import GenerateConfig, get_model, parse_model_spec
 
     if len(run_dirs) < 2:
         raise ConfigError("an arena needs at least 2 run directories")
     _check_dirs(run_dirs)
-    judge = get_model(judge_spec, role="judge")
+    spec: dict[str, Any] = {"model": judge_spec}
+    if threads:
+        spec["n_threads"] = threads
+    try:
+        model_spec = parse_model_spec(spec)
+    except ValueError as exc:
+        first = str(exc).splitlines()[2].strip() if len(str(exc).splitlines()) > 2 else exc
+        raise ConfigError(f"--judge {judge_spec!r}: {first}") from None
+    judge = get_model(model_spec, role="judge")
     report = asyncio.run(
         arena(
             list(run_dirs),

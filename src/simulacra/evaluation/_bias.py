@@ -115,7 +115,7 @@ def swap_profiles(
 
 def _coerce(attribute: str, value: str) -> str | int | float:
     head, name = _path(attribute)
-    if (head, name) == ("demographics", "age") or re.fullmatch(r"-?\d+", value):
+    if (head, name) == ("demographics", "age"):
         try:
             return int(value)
         except ValueError:
