@@ -83,7 +83,10 @@ def embed(texts: Sequence[str], *, encoder: str = "auto") -> tuple[npt.NDArray[n
     if encoder in ("auto", "minilm"):
         try:
             return _minilm(texts), MINILM
-        except (MissingExtraError, ConfigError, ImportError):
+        except ImportError:
+            if encoder == "minilm":
+                raise MissingExtraError("embeddings", "MiniLM sentence vectors") from None
+        except (MissingExtraError, ConfigError):
             if encoder == "minilm":
                 raise
     return _tfidf(texts), TFIDF
