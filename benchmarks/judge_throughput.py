@@ -20,6 +20,7 @@ import contextlib
 import io
 import os
 import random
+import statistics
 import time
 from pathlib import Path
 
@@ -60,11 +61,14 @@ async def main() -> None:
         )
     schema = judge.config.json_schema
     judge_s = raw_s = 0.0
-    scored = raw_parsed = 0
+    scored = raw_parsed = raw_completion = 0
+    judge_times: list[float] = []
+    raw_times: list[float] = []
     for r in rated:
         start = time.perf_counter()
         (verdict,) = await judge.judge([r.item])
-        judge_s += time.perf_counter() - start
+        judge_times.append(time.perf_counter() - start)
+        judge_s += judge_times[-1]
         scored += verdict.error is None
         prompt = rubric.prompt(context=list(r.item.context), response=r.item.response)
         start = time.perf_counter()
@@ -74,8 +78,10 @@ async def main() -> None:
             temperature=0.0,
             response_format={"type": "json_object", "schema": schema},
         )
-        raw_s += time.perf_counter() - start
+        raw_times.append(time.perf_counter() - start)
+        raw_s += raw_times[-1]
         raw_parsed += "{" in (out["choices"][0]["message"]["content"] or "")  # type: ignore[index]
+        raw_completion += int(out["usage"]["completion_tokens"])  # type: ignore[index]
     judge_rate, raw_rate = args.items / judge_s, args.items / raw_s
     write_result(
         "judge_throughput",
@@ -90,6 +96,10 @@ async def main() -> None:
             "judge_seconds": round(judge_s, 1),
             "raw_seconds": round(raw_s, 1),
             "raw_items_per_second": round(raw_rate, 3),
+            "judge_median_s": round(statistics.median(judge_times), 2),
+            "raw_median_s": round(statistics.median(raw_times), 2),
+            "judge_completion_tokens": judge.model.usage.completion_tokens,
+            "raw_completion_tokens": raw_completion,
             "judge_scored": scored,
             "raw_answers_with_json": raw_parsed,
             "data": "predictive-engagement DailyDialog, seeded sample",
