@@ -50,11 +50,11 @@ def _ratio_ci(
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dialogues", type=int, default=100)
-    ap.add_argument("--held-out", type=int, default=24)
+    ap.add_argument("--dialogues", type=int, default=160)
+    ap.add_argument("--held-out", type=int, default=40)
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--max-steps", type=int, default=None)
-    ap.add_argument("--max-length", type=int, default=320)
+    ap.add_argument("--max-length", type=int, default=384)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=2)
     ap.add_argument("--lr", type=float, default=5e-4)
