@@ -117,3 +117,22 @@ def test_unknown_metric_suggests() -> None:
     with pytest.raises(ConfigError, match="did you mean 'rouge_l'"):
         resolve_metrics(["rouge"])
     assert resolve_metrics(["bleu,chrf", "bleu"]) == ("bleu", "chrf")
+
+
+def test_peer_corpora_count_only_the_declared_user() -> None:
+    """Both sides of a CaSiNo-style dialogue are human: the declared user alone is the user side."""
+    from simulacra import ParticipantInfo, ParticipantKind
+    from simulacra.evaluation._metrics import side_text
+
+    peer = conversation(["one two three", "four five", "six"], id="c1").model_copy(
+        update={
+            "participants": [
+                ParticipantInfo(id="user", name="A", kind=ParticipantKind.HUMAN),
+                ParticipantInfo(id="bot", name="B", kind=ParticipantKind.HUMAN),
+            ],
+        }
+    )
+    assert side_text(peer) == ["one two three", "four five", "six"]  # undeclared: both sides
+    peer.metadata["user_participant"] = "user"
+    assert side_text(peer) == ["one two three", "six"]
+    assert side_text(peer, "target") == ["four five"]

@@ -103,7 +103,13 @@ def test_sigint_stops_gracefully_and_prints_resume(tmp_path: Path, cli: Runner) 
             tmp_path / "run.yaml", server.base_url, epochs=20, max_turns=4, in_flight=4
         )
         proc = start_cli(["run", "run.yaml", "-o", "out"], tmp_path)
-        time.sleep(3)
+        # Interrupt once the run is under way (a conversation written), not after a fixed delay:
+        # on a loaded machine a fixed delay can land before the handler is installed.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any(
+            p.stat().st_size for p in (tmp_path / "out").glob("*/conversations.jsonl")
+        ):
+            time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 130, err

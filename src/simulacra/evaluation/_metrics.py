@@ -247,6 +247,11 @@ def _pass_hat_k_per_task(trials: Mapping[str, Sequence[bool]], k: int) -> list[f
 
 
 def _is_user(conversation: Conversation) -> set[str]:
+    """Ids of the user side: the conversation's declared user (imported peer corpora, where both
+    sides are human, name one), else every human or simulated-human participant."""
+    declared = conversation.metadata.get("user_participant")
+    if isinstance(declared, str) and any(p.id == declared for p in conversation.participants):
+        return {declared}
     users = {
         p.id
         for p in conversation.participants
