@@ -18,6 +18,7 @@ import argparse
 import math
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -114,6 +115,7 @@ def main() -> None:
     base_ppl, tuned_ppl = math.exp(b_total / b_n), math.exp(t_total / t_n)
     low, high = _ratio_ci(b_conv, t_conv)
     losses = [round(s["loss"], 4) for s in log.steps]
+    shutil.rmtree(work, ignore_errors=True)  # the exported JSONL (and the adapter without --output)
     write_result(
         "user_lm_recipe",
         value=round(tuned_ppl, 3),
