@@ -36,7 +36,7 @@ def _write(out: Path, conversations: Any, report: dict[str, Any]) -> None:
 
 @click.group("recipe")
 def recipe_command() -> None:
-    """Application recipes: recommendation, education, themes (focus groups), debate."""
+    """Application recipes: recommendation, education, themes (focus groups), debate, video QA."""
 
 
 @recipe_command.command("recommendation")
@@ -200,5 +200,66 @@ def debate_cmd(
         f"{report['verdict_errors']} without verdict; pro wins "
         f"{_estimate(report['pro_wins'])}; first speaker wins "
         f"{_estimate(report['first_speaker_wins'])}"
+    )
+    _write(output, conversations, report)
+
+
+@recipe_command.command("video-qa")
+@click.argument("captions", type=click.Path(path_type=Path))
+@click.option(
+    "--systems",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="YAML: title, summary, questions, systems (name, sees, model).",
+)
+@click.option("--model", "model_spec", default=_MODEL, show_default=True, help="Users/systems.")
+@click.option("--judge", "judge_spec", help="Judge model (default: --model).")
+@click.option("-n", "users", default=3, show_default=True, help="Simulated users.")
+@click.option("--turns", default=2, show_default=True, help="Questions per conversation.")
+@click.option("--max-tokens", default=60, show_default=True)
+@click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder.")
+def video_qa_cmd(
+    captions: Path,
+    systems: Path,
+    model_spec: str,
+    judge_spec: str | None,
+    users: int,
+    turns: int,
+    max_tokens: int,
+    resamples: int,
+    output: Path,
+) -> None:
+    """Users ask about a video (its captions); systems that see more or less of it answer;
+    a judge with the captions compares them pairwise; Bradley–Terry and Elo rank them."""
+    from simulacra.recipes import load_video_qa, read_captions, run_video_qa, video_qa_table
+    from simulacra.recipes._common import build_model
+
+    cues, spec = read_captions(captions), load_video_qa(systems)
+    target = _model(model_spec, "target", max_tokens, 0.3)
+    per_system = {
+        s.name: build_model(s.model, role="target", max_tokens=max_tokens, temperature=0.3)
+        for s in spec.systems
+        if s.model
+    }
+    conversations, report = asyncio.run(
+        run_video_qa(
+            cues,
+            spec,
+            user_model=_model(model_spec, "user", max_tokens, 0.7),
+            target_model=target,
+            judge=_model(judge_spec or model_spec, "judge", 120, 0.0),
+            system_models=per_system,
+            users=users,
+            turns=turns,
+            resamples=resamples,
+        )
+    )
+    click.echo(video_qa_table(report))
+    bias = report.get("position_bias")
+    click.echo(
+        f"{report['n_battles']} battles ({report['ties']} ties, {report['unanswered']} "
+        f"unanswered) over {report['n_keys']} users"
+        + (f"; judge flip rate {bias['flip_rate']['value']:.2f}" if bias and bias["n"] else "")
     )
     _write(output, conversations, report)
