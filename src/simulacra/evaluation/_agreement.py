@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from simulacra.evaluation._reliability import cohen_kappa, fleiss_kappa, krippendorff_alpha
-from simulacra.evaluation._stats import Estimate, _percentiles, wilson
+from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, wilson
 
 __all__ = ["AgreementReport", "WinRates", "agreement", "win_rates"]
 
@@ -36,10 +36,10 @@ Table = Mapping[str, Mapping[str, object]]
 T = TypeVar("T")
 
 
-def _estimate_dict(e: Estimate | None) -> dict[str, float | int] | None:
+def _estimate_or_none(e: Estimate | None) -> dict[str, float | int] | None:
     if e is None:
         return None
-    return {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
+    return _estimate_dict(e)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class AgreementReport:
             "cohen_kappa_quadratic",
             "fleiss_kappa",
         ):
-            out[name] = _estimate_dict(getattr(self, name))
+            out[name] = _estimate_or_none(getattr(self, name))
         return out
 
 
@@ -259,14 +259,14 @@ class WinRates:
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
         systems = {
-            s: {k: _estimate_dict(v) if isinstance(v, Estimate) else v for k, v in row.items()}
+            s: {k: _estimate_or_none(v) if isinstance(v, Estimate) else v for k, v in row.items()}
             for s, row in self.systems.items()
         }
         return {
             "systems": systems,
             "n_items": self.n_items,
             "n_ratings": self.n_ratings,
-            "first_shown": _estimate_dict(self.first_shown),
+            "first_shown": _estimate_or_none(self.first_shown),
         }
 
 

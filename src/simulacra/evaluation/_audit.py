@@ -40,7 +40,7 @@ from simulacra.conversation import TerminationReason
 from simulacra.evaluation._metrics import _is_user
 from simulacra.evaluation._population import Population
 from simulacra.evaluation._role import role_violation
-from simulacra.evaluation._stats import Estimate, _percentiles, wilson
+from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, wilson
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 
 __all__ = ["AUDIT_RULES", "AuditFlag", "AuditReport", "audit_report", "stated_facts"]
@@ -256,10 +256,7 @@ class AuditReport:
             "source": self.source,
             "n_conversations": self.n_conversations,
             "n_user_turns": self.n_user_turns,
-            "rates": {
-                k: {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
-                for k, e in self.rates.items()
-            },
+            "rates": {k: _estimate_dict(e) for k, e in self.rates.items()},
             "applicable": self.applicable,
             "flagged": {r: self.flagged(r) for r in AUDIT_RULES},
             "flags": [{"rule": f.rule, "turn": f.turn_id, "detail": f.detail} for f in self.flags],

@@ -41,7 +41,12 @@ from simulacra.evaluation._bias_swaps import (
     swapped_configs,
 )
 from simulacra.evaluation._metrics import _is_user
-from simulacra.evaluation._stats import Estimate, bootstrap_mean, bootstrap_mean_difference
+from simulacra.evaluation._stats import (
+    Estimate,
+    _estimate_dict,
+    bootstrap_mean,
+    bootstrap_mean_difference,
+)
 from simulacra.evaluation._text_measures import bias_lexicon, measure_turn
 from simulacra.profiles import Persona
 
@@ -97,7 +102,7 @@ class BiasTest:
             "measure": self.measure,
             "value": self.value,
             "reference": self.reference,
-            "difference": {"value": d.value, "low": d.low, "high": d.high, "n": d.n},
+            "difference": _estimate_dict(d, level=False),
             "test": self.test,
             "p_value": self.p_value,
             "p_holm": self.p_holm,
@@ -141,10 +146,7 @@ class BiasReport:
             "n_conversations": self.n_conversations,
             "means": {
                 side: {
-                    m: {
-                        v: {"value": e.value, "low": e.low, "high": e.high, "n": e.n}
-                        for v, e in by_value.items()
-                    }
+                    m: {v: _estimate_dict(e, level=False) for v, e in by_value.items()}
                     for m, by_value in measures.items()
                 }
                 for side, measures in self.means.items()

@@ -43,7 +43,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from simulacra.conversation import Conversation, ParticipantKind, TerminationReason
 from simulacra.errors import ConfigError, MissingExtraError
-from simulacra.evaluation._stats import Estimate
+from simulacra.evaluation._stats import Estimate, _estimate_dict
 
 __all__ = [
     "ESTIMATORS",
@@ -377,16 +377,15 @@ class CounterfactualReport:
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
 
-        def est(e: Estimate) -> dict[str, float]:
-            return {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
-
         return {
             "n": self.n,
-            "logged": est(self.logged),
+            "logged": _estimate_dict(self.logged),
             "max_weight": self.max_weight,
             "clip": self.clip,
             "reward_model": self.reward_model,
-            "estimates": {k: {**est(v.estimate), "ess": v.ess} for k, v in self.estimates.items()},
+            "estimates": {
+                k: {**_estimate_dict(v.estimate), "ess": v.ess} for k, v in self.estimates.items()
+            },
         }
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from simulacra.conversation import Conversation
 from simulacra.evaluation._metrics import _is_user, _sacrebleu, distinct_n, side_text
-from simulacra.evaluation._stats import Estimate, _percentiles
+from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 from simulacra.evaluation._vectors import embed
 
 __all__ = ["DiversityReport", "diversity_report", "self_bleu"]
@@ -78,15 +78,11 @@ class DiversityReport:
             "n_user_turns": self.n_user_turns,
             "encoder": self.encoder,
             "self_bleu_max_refs": self.max_refs,
-            "values": {k: _edict(e) for k, e in self.values.items()},
+            "values": {k: _estimate_dict(e) for k, e in self.values.items()},
             "distributions": self.distributions,
-            "between_personas": {k: _edict(e) for k, e in self.between_personas.items()},
+            "between_personas": {k: _estimate_dict(e) for k, e in self.between_personas.items()},
             "skipped": self.skipped,
         }
-
-
-def _edict(e: Estimate) -> dict[str, float]:
-    return {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
 
 
 def _boot(

@@ -31,7 +31,7 @@ from simulacra.conversation import Conversation
 from simulacra.evaluation._judge import JudgeItem, Verdict
 from simulacra.evaluation._metrics import _is_user
 from simulacra.evaluation._population import Population
-from simulacra.evaluation._stats import Estimate, _percentiles, bootstrap_mean
+from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, bootstrap_mean
 from simulacra.evaluation._vectors import embed
 
 __all__ = [
@@ -106,9 +106,6 @@ class DriftReport:
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary (curves as lists of ``{turn, mean, lo, hi, n}``)."""
 
-        def e(x: Estimate) -> dict[str, float]:
-            return {"value": x.value, "low": x.low, "high": x.high, "level": x.level, "n": x.n}
-
         return {
             "source": self.source,
             "encoder": self.encoder,
@@ -117,8 +114,8 @@ class DriftReport:
             "rubric": self.rubric,
             "unscored": self.unscored,
             "curves": {k: [asdict(p) for p in v] for k, v in self.curves.items()},
-            "slopes": {k: e(v) for k, v in self.slopes.items()},
-            "means": {k: e(v) for k, v in self.means.items()},
+            "slopes": {k: _estimate_dict(v) for k, v in self.slopes.items()},
+            "means": {k: _estimate_dict(v) for k, v in self.means.items()},
             "turns": [asdict(t) for t in self.turns],
         }
 

@@ -9,8 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from simulacra.evaluation._fidelity_measures import _estimate_dict
-from simulacra.evaluation._stats import Estimate, _percentiles
+from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 
 __all__ = ["MIN_TURNS", "Distinguishability"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simulacra.evaluation._stats import Estimate, _percentiles
+from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
@@ -67,10 +67,6 @@ class Comparison:
             "real": self.real,
             "simulated": self.simulated,
         }
-
-
-def _estimate_dict(e: Estimate) -> dict[str, float]:
-    return {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
 
 
 def _act_label(intent: str, domain: str) -> str:

@@ -26,7 +26,7 @@ from typing import Literal
 
 from simulacra.conversation import Conversation, ParticipantKind, TerminationReason
 from simulacra.errors import ConfigError, MissingExtraError
-from simulacra.evaluation._stats import Estimate, bootstrap_mean
+from simulacra.evaluation._stats import Estimate, _estimate_dict, bootstrap_mean
 
 __all__ = [
     "METRICS",
@@ -292,10 +292,7 @@ class MetricsReport:
         """A JSON-ready dictionary."""
         return {
             "n_conversations": self.n_conversations,
-            "values": {
-                k: {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
-                for k, e in self.values.items()
-            },
+            "values": {k: _estimate_dict(e) for k, e in self.values.items()},
             "points": self.points,
             "skipped": self.skipped,
             "per_conversation": self.per_conversation,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulacra.errors import ConfigError, MissingExtraError, ModelNotAvailableError
-from simulacra.evaluation._stats import Estimate, _percentiles
+from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
@@ -230,17 +230,13 @@ class PerplexityReport:
             "n_dialogues": self.n_dialogues,
             "n_turns": self.n_turns,
             "n_tokens": self.n_tokens,
-            "mean_nll": _est(self.mean_nll),
-            "perplexity": _est(self.perplexity),
+            "mean_nll": _estimate_dict(self.mean_nll),
+            "perplexity": _estimate_dict(self.perplexity),
             "truncated_turns": self.truncated_turns,
         }
         if with_turns:
             data["turns"] = [t.__dict__ for t in self.turns]
         return data
-
-
-def _est(e: Estimate) -> dict[str, float]:
-    return {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
 
 
 def _groups(turns: Sequence[TurnNLL]) -> list[tuple[float, int]]:
@@ -323,8 +319,8 @@ class PerplexityComparison:
         return {
             "simulated": self.simulated.to_dict(),
             "real": self.real.to_dict(),
-            "nll_difference": _est(self.nll_difference),
-            "perplexity_ratio": _est(self.perplexity_ratio),
+            "nll_difference": _estimate_dict(self.nll_difference),
+            "perplexity_ratio": _estimate_dict(self.perplexity_ratio),
         }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from simulacra.errors import MissingExtraError, ModelError
-from simulacra.evaluation._stats import Estimate, wilson
+from simulacra.evaluation._stats import Estimate, _estimate_dict, wilson
 from simulacra.models import ChatMessage, GenerateConfig, Model
 
 __all__ = [
@@ -149,7 +149,7 @@ class PositionBias:
         e = {"flip_rate": self.flip_rate, "first_position_win_rate": self.first_position_win_rate}
         return {
             "n": self.n,
-            **{k: {"value": v.value, "low": v.low, "high": v.high, "n": v.n} for k, v in e.items()},
+            **{k: _estimate_dict(v, level=False) for k, v in e.items()},
         }
 
 

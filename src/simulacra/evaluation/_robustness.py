@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 
 from simulacra.conversation import Conversation, TerminationReason
 from simulacra.evaluation._metrics import SuccessCheck, compute_metrics
-from simulacra.evaluation._stats import Estimate, bootstrap_mean, bootstrap_mean_difference
+from simulacra.evaluation._stats import (
+    Estimate,
+    _estimate_dict,
+    bootstrap_mean,
+    bootstrap_mean_difference,
+)
 
 __all__ = ["MetricShift", "RobustnessReport", "ShiftReport", "compare_runs", "error_rate"]
 
@@ -47,13 +52,10 @@ class MetricShift:
     paired: bool
 
     def to_dict(self) -> dict[str, object]:
-        def e(x: Estimate) -> dict[str, float]:
-            return {"value": x.value, "low": x.low, "high": x.high, "n": x.n}
-
         return {
-            "baseline": e(self.baseline),
-            "shifted": e(self.shifted),
-            "difference": e(self.difference),
+            "baseline": _estimate_dict(self.baseline, level=False),
+            "shifted": _estimate_dict(self.shifted, level=False),
+            "difference": _estimate_dict(self.difference, level=False),
             "paired": self.paired,
         }
 

@@ -28,6 +28,16 @@ class Estimate:
         )
 
 
+def _estimate_dict(e: Estimate, *, level: bool = True) -> dict[str, float]:
+    """An estimate as JSON: ``value``, ``low``, ``high``, ``level``, ``n`` — one shape for every
+    report's ``to_dict``. ``level=False`` leaves ``level`` out, for the reports whose JSON never
+    had it (kept so that their output does not change)."""
+    out = {"value": e.value, "low": e.low, "high": e.high, "level": e.level, "n": e.n}
+    if not level:
+        del out["level"]
+    return out
+
+
 def _percentiles(samples: list[float], level: float) -> tuple[float, float]:
     samples.sort()
     tail = (1 - level) / 2
