@@ -6,17 +6,16 @@ seeds) with one participant swapped for the person."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from simulacra.conversation import Conversation, Turn
 from simulacra.models import GenerateConfig, Model
 from simulacra.orchestration import WeightedRandom, run_conversation
-from simulacra.participants import Participant, PromptedUser, task_goal_check
+from simulacra.participants import Participant, PromptedUser
 from simulacra.participants._human import HumanParticipant
 from simulacra.profiles import GeneralUser
 from simulacra.runs._config import RunConfig
-from simulacra.runs._runner import WorkItem, _build_target, _stop_conditions
+from simulacra.runs._runner import WorkItem, _build_target, _stop_conditions, converse_user_target
 
 __all__ = ["group_chat_seat", "human_ai_user_seat", "human_human_seat"]
 
@@ -31,28 +30,7 @@ async def human_ai_user_seat(
     target = _build_target(config, dict(models))
     assert target is not None
     try:
-        scenario = item.scenario
-        order: list[Participant] = (
-            [human, target] if scenario.first_speaker == "user" else [target, human]
-        )
-        opening = (
-            [Turn(speaker=order[0].info.id, utterance=scenario.opening)] if scenario.opening else []
-        )
-        stop = _stop_conditions(config, scenario)
-        if config.stop.task_success and scenario.task is not None:
-            stop = replace(stop, goal_check=task_goal_check(scenario.task, user_id=human.info.id))
-        return await run_conversation(
-            order,
-            stop=stop,
-            conversation_id=item.id,
-            scenario_id=scenario.id,
-            opening=opening,
-            metadata={
-                "profile_id": item.profile.profile_id(),
-                "epoch": item.epoch,
-                "seed": item.seed,
-            },
-        )
+        return await converse_user_target(config, item, human, target)
     finally:
         aclose = getattr(target, "aclose", None)
         if aclose is not None:

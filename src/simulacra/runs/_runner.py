@@ -501,6 +501,15 @@ async def _run_item(
             instructions=scenario.instructions,
             config=GenerateConfig(seed=item.seed),
         )
+    return await converse_user_target(config, item, user, target)
+
+
+async def converse_user_target(
+    config: RunConfig, item: WorkItem, user: Participant, target: Participant
+) -> Conversation:
+    """One human–AI conversation of ``item`` between ``user`` (simulated or a person) and
+    ``target``: speaking order, opening line and stop conditions as the config says."""
+    scenario = item.scenario
     order: list[Participant] = (
         [user, target] if scenario.first_speaker == "user" else [target, user]
     )
