@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from typing import TextIO
+from typing import Any, TextIO
 
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.participants._protocol import Reply
 
-__all__ = ["HUMAN_COMMANDS", "HumanParticipant"]
+__all__ = ["HUMAN_COMMANDS", "HumanParticipant", "QueuedHumanParticipant"]
 
 HUMAN_COMMANDS = {
     "/quit": "end the conversation",
@@ -93,13 +93,19 @@ class HumanParticipant:
             self._say("")
         for message in view.messages[self._shown :]:
             if message.role == "user":  # the others' turns; own turns were typed here
-                self._say(f"{message.name}: {message.content}")
+                self._heard(message.name, message.content)
         self._shown = len(view.messages)
+
+    def _heard(self, name: str, text: str) -> None:
+        """Show one message of another participant."""
+        self._say(f"{name}: {text}")
 
     async def _read_line(self) -> str:
         """One line from the input, read on a daemon thread: the event loop keeps running (the
         other participants' timers, signals), and a conversation that ends while the person is
         still typing never blocks the program's exit."""
+        self.output.write(self.prompt)
+        self.output.flush()
         stream = self._input if self._input is not None else sys.stdin
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
@@ -118,8 +124,6 @@ class HumanParticipant:
         """Show what is new, then read the person's turn (or command)."""
         self._show(view)
         while True:
-            self.output.write(self.prompt)
-            self.output.flush()
             line = await self._read_line()
             if line == "":  # end of input
                 self._say("")
@@ -149,3 +153,55 @@ class HumanParticipant:
                 self._say("  //text  send a message that starts with /")
                 continue
             return Reply(utterance=text, metadata={"human": True})
+
+
+class QueuedHumanParticipant(HumanParticipant):
+    """A person whose lines arrive on an asyncio queue instead of a text stream: the browser page
+    of ``simulacra play --web`` puts each line the person sends with :meth:`send`.
+
+    Commands (``/quit``, ``/skip``, ``/help``, ``//``) work as in the terminal. What the terminal
+    would print is kept in :attr:`log` instead, one JSON-ready entry per message or note, for the
+    page to render; :attr:`waiting` says whether it is the person's turn.
+
+    Attributes:
+        log: ``{"kind": "note", "text"}`` (greeting, brief, help) and ``{"kind": "message",
+            "speaker", "text", "own"}`` (a turn, the person's own with ``own: true``), in order.
+        waiting: True while the person's turn waits for a line.
+    """
+
+    def __init__(self, *, id: str = "human", name: str = "You", brief: str | None = None) -> None:
+        super().__init__(id=id, name=name, brief=brief)
+        self.log: list[dict[str, Any]] = []
+        self.waiting = False
+        self._lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def send(self, text: str) -> None:
+        """Queue one line the person typed (read on their next turn, like type-ahead on stdin)."""
+        self._lines.put_nowait(text + "\n")
+
+    def close(self) -> None:
+        """End of input: the person's next turn ends the conversation (as Ctrl-D does)."""
+        self._lines.put_nowait("")
+
+    def _say(self, text: str) -> None:
+        if text:
+            self.log.append({"kind": "note", "text": text})
+
+    def _heard(self, name: str, text: str) -> None:
+        self.log.append({"kind": "message", "speaker": name, "text": text, "own": False})
+
+    async def _read_line(self) -> str:
+        self.waiting = True
+        try:
+            return await self._lines.get()
+        finally:
+            self.waiting = False
+
+    async def respond(self, view: View) -> Reply:
+        """As :meth:`HumanParticipant.respond`, logging the person's own turn."""
+        reply = await super().respond(view)
+        if reply.utterance:
+            self.log.append(
+                {"kind": "message", "speaker": self.info.name, "text": reply.utterance, "own": True}
+            )
+        return reply
