@@ -78,9 +78,10 @@ def test_two_lines_and_quit_write_the_run(tmp_path: Path) -> None:
     session = _session(tmp_path)
     with TestClient(create_play_app(session), base_url=LOCAL) as client:
         page = client.get("/")
-        assert page.status_code == 200 and "script-src 'self'" in page.headers[
-            "content-security-policy"
-        ]
+        assert (
+            page.status_code == 200
+            and "script-src 'self'" in page.headers["content-security-policy"]
+        )
         for line in ["I need a room", "for two nights please", "/quit"]:
             r = client.post("/api/say", json={"text": line})
             assert r.status_code == 200, r.text
@@ -226,9 +227,9 @@ cache: {enabled: false}
 """,
         encoding="utf-8",
     )
+    command = ["play", str(config), "--as", "system", "--web", "-o", "runs"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulacra", "play", str(config), "--as", "system", "--web"]
-        + ["-o", "runs"],
+        [sys.executable, "-m", "simulacra", *command],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
