@@ -1,6 +1,6 @@
 """The local annotation page (``simulacra annotate serve``): one annotator rates a study's tasks.
 
-Same security model as the viewer (:mod:`simulacra.viewer._app`): a strict Content-Security-
+Same security model as the viewer (:mod:`simulacra.viewer._local_app`): a strict Content-Security-
 Policy (scripts only from this origin, nothing inline), a page that writes every transcript
 with ``textContent``, loopback ``Host`` names only. Ratings are POSTed as JSON; a request with
 another content type, or from another origin, is refused — a web page elsewhere cannot submit
@@ -18,9 +18,6 @@ import random
 import socket
 import threading
 import time
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,23 +29,22 @@ from simulacra.evaluation._annotation_io import (
     read_annotations,
     validate_rating,
 )
+from simulacra.viewer._local_app import (
+    RunningServer,
+    json_error,
+    local_app,
+    same_origin_json,
+    serve,
+    start_in_thread,
+    static_routes,
+)
 
 if TYPE_CHECKING:
-    import uvicorn
     from starlette.applications import Starlette
 
 __all__ = ["RunningAnnotation", "create_annotation_app", "serve_annotation", "start_annotation"]
 
-_STATIC = {
-    "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-}
-
-
-@lru_cache(maxsize=8)
-def _static(name: str) -> bytes:
-    return (resources.files("simulacra.viewer") / "static" / "annotate" / name).read_bytes()
+_COMMAND = "simulacra annotate serve"
 
 
 def annotator_order(study: Study, annotator: str) -> list[str]:
@@ -69,15 +65,11 @@ def create_annotation_app(
         MissingExtraError: Starlette is missing (extra ``viewer``).
     """
     try:
-        from starlette.applications import Starlette
-        from starlette.middleware import Middleware
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
         from starlette.requests import Request
         from starlette.responses import JSONResponse, Response
         from starlette.routing import Route
     except ImportError:
-        raise MissingExtraError("viewer", "simulacra annotate serve") from None
-    from simulacra.viewer._app import LOOPBACK_HOSTS, _SecurityHeaders
+        raise MissingExtraError("viewer", _COMMAND) from None
 
     roster = study.annotators
     if not annotator.strip():
@@ -96,18 +88,6 @@ def create_annotation_app(
     order = annotator_order(study, annotator)
     lock = threading.Lock()
 
-    def error(message: str, status: int = 400) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
-
-    async def static(request: Request) -> Response:
-        name = request.path_params.get("name", "index.html")
-        if name not in _STATIC:
-            return error("not found", 404)
-        return Response(_static(name), media_type=_STATIC[name])
-
-    async def favicon(request: Request) -> Response:
-        return Response(status_code=204)
-
     async def get_study(request: Request) -> Response:
         h = study.header
         return JSONResponse(
@@ -125,28 +105,22 @@ def create_annotation_app(
         )
 
     async def post_rating(request: Request) -> Response:
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            return error("ratings are sent as application/json", 415)
-        origin = request.headers.get("origin")
-        if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host"):
-            return error("cross-origin request refused", 403)
-        try:
-            body = await request.json()
-        except ValueError:
-            return error("the body is not JSON")
+        body = await same_origin_json(request, "ratings")
+        if isinstance(body, Response):
+            return body
         if not isinstance(body, dict) or not isinstance(body.get("values"), dict):
-            return error("expected {task_id, values: {dimension: value}}")
+            return json_error("expected {task_id, values: {dimension: value}}")
         task_id, values = body.get("task_id"), body["values"]
         missing = [d for d in study.dimensions if d not in values]
         if missing:
-            return error(f"rate every dimension: {', '.join(missing)} missing")
+            return json_error(f"rate every dimension: {', '.join(missing)} missing")
         try:
             ratings = [
                 validate_rating(study, task_id, annotator, dim, value)
                 for dim, value in values.items()
             ]
         except ValueError as exc:
-            return error(str(exc))
+            return json_error(str(exc))
         now = time.time()
         stamped = [Rating(r.task_id, r.annotator, r.dimension, r.value, now) for r in ratings]
         with lock:
@@ -154,23 +128,13 @@ def create_annotation_app(
             done[str(task_id)] = {r.dimension: r.value for r in ratings}
         return JSONResponse({"ok": True, "done": len(done), "total": len(study.tasks)})
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return error("not found", 404)
-
-    hosts = allowed_hosts if allowed_hosts is not None else list(LOOPBACK_HOSTS)
-    return Starlette(
-        routes=[
-            Route("/", static),
-            Route("/favicon.ico", favicon),
-            Route("/static/{name}", static),
+    return local_app(
+        [
+            *static_routes("static", "annotate"),
             Route("/api/study", get_study),
             Route("/api/ratings", post_rating, methods=["POST"]),
         ],
-        middleware=[
-            Middleware(_SecurityHeaders),
-            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
-        ],
-        exception_handlers={404: not_found, 405: not_found},
+        allowed_hosts=allowed_hosts,
     )
 
 
@@ -179,32 +143,14 @@ _SHOWN = ("task_id", "goal", "context", "response", "a", "b")
 hand-edited tasks file from leaking more)."""
 
 
-def _server(app: Starlette) -> uvicorn.Server:
-    try:
-        import uvicorn
-    except ImportError:
-        raise MissingExtraError("viewer", "simulacra annotate serve") from None
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    return uvicorn.Server(config)
-
-
 def serve_annotation(app: Starlette, sock: socket.socket) -> None:
     """Serve until interrupted (Ctrl-C)."""
-    _server(app).run(sockets=[sock])
+    serve(app, sock, _COMMAND)
 
 
-@dataclass
-class RunningAnnotation:
-    """The annotation page served from a background thread; :meth:`stop` shuts it down."""
-
-    url: str
-    _server: uvicorn.Server
-    _thread: threading.Thread
-
-    def stop(self) -> None:
-        """Ask uvicorn to exit and wait for the thread."""
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+RunningAnnotation = RunningServer
+"""The annotation page served from a background thread; :meth:`~RunningServer.stop` shuts it
+down."""
 
 
 def start_annotation(
@@ -216,17 +162,12 @@ def start_annotation(
         ConfigError: The address cannot be bound.
         RuntimeError: The server did not start in ``wait_s`` seconds.
     """
-    from simulacra.viewer._server import bind, url_of
-
-    sock = bind(host, port)
-    server = _server(app)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="simulacra-annotate", daemon=True
+    return start_in_thread(
+        app,
+        host=host,
+        port=port,
+        wait_s=wait_s,
+        command=_COMMAND,
+        what="the annotation server",
+        thread_name="simulacra-annotate",
     )
-    thread.start()
-    deadline = time.monotonic() + wait_s
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the annotation server did not start")
-        time.sleep(0.02)
-    return RunningAnnotation(url_of(host, sock), server, thread)

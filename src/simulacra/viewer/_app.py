@@ -1,6 +1,8 @@
 """The viewer's web application (Starlette): a JSON API over loaded runs plus three static files.
 
-Security model (transcripts are untrusted text written by models):
+Security model (transcripts are untrusted text written by models); the headers, the ``Host``
+check and the static allow-list are :mod:`simulacra.viewer._local_app`'s, shared with the
+annotation and play pages:
 
 - The server never serves a path that a client names. Runs are loaded at start-up from the
   directories given on the command line and addressed by index (``/api/runs/0``); conversations
@@ -18,17 +20,12 @@ Security model (transcripts are untrusted text written by models):
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulacra.viewer._data import (
     ConversationFilter,
@@ -39,72 +36,16 @@ from simulacra.viewer._data import (
     filter_conversations,
     pair_conversations,
 )
+from simulacra.viewer._local_app import CSP, LOOPBACK_HOSTS, json_error, local_app, static_routes
 from simulacra.viewer._summary import compare_summary, render_plot, run_summary
 
 __all__ = ["CSP", "LOOPBACK_HOSTS", "create_app"]
 
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-"""The page's Content-Security-Policy: nothing inline, nothing from elsewhere."""
-
-_SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
-_STATIC = {
-    "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-}
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,200}$")
 
 
-class _SecurityHeaders:
-    """Adds the security headers to every HTTP response (also errors and 404s)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() != b"content-security-policy"
-                ]
-                is_svg = any(
-                    k.lower() == b"content-type" and v.startswith(b"image/svg") for k, v in headers
-                )
-                csp = _SVG_CSP if is_svg else CSP
-                headers += [
-                    (b"content-security-policy", csp.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cache-control", b"no-store"),
-                ]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 def _not_found(what: str = "not found") -> JSONResponse:
-    return JSONResponse({"error": what}, status_code=404)
-
-
-def _bad_request(what: str) -> JSONResponse:
-    return JSONResponse({"error": what}, status_code=400)
-
-
-@lru_cache(maxsize=8)
-def _static(name: str) -> bytes:
-    return (resources.files("simulacra.viewer") / "static" / name).read_bytes()
+    return json_error(what, 404)
 
 
 def _float(value: str | None, name: str) -> float | None:
@@ -153,15 +94,6 @@ def create_app(runs: list[LoadedRun], *, allowed_hosts: list[str] | None = None)
         i = request.path_params[key]
         return runs[i] if isinstance(i, int) and 0 <= i < len(runs) else None
 
-    async def static(request: Request) -> Response:
-        name = request.path_params.get("name", "index.html")
-        if name not in _STATIC:
-            return _not_found()
-        return Response(_static(name), media_type=_STATIC[name])
-
-    async def favicon(request: Request) -> Response:
-        return Response(status_code=204)
-
     async def list_runs(request: Request) -> Response:
         return JSONResponse([summary(r.index) for r in runs])
 
@@ -181,7 +113,7 @@ def create_app(runs: list[LoadedRun], *, allowed_hosts: list[str] | None = None)
         try:
             flt = _parse_filter(request)
         except ValueError as exc:
-            return _bad_request(str(exc))
+            return json_error(str(exc))
         rows = [conversation_row(run, c) for c in filter_conversations(run, flt)]
         return JSONResponse({"total": len(run.conversations), "rows": rows})
 
@@ -222,9 +154,7 @@ def create_app(runs: list[LoadedRun], *, allowed_hosts: list[str] | None = None)
         return Response(compare_summary(a, b)[f"{name}_svg"], media_type="image/svg+xml")
 
     routes = [
-        Route("/", static),
-        Route("/favicon.ico", favicon),
-        Route("/static/{name}", static),
+        *static_routes("static"),
         Route("/api/runs", list_runs),
         Route("/api/runs/{run:int}", one_run),
         Route("/api/runs/{run:int}/conversations", conversations),
@@ -234,15 +164,4 @@ def create_app(runs: list[LoadedRun], *, allowed_hosts: list[str] | None = None)
         Route("/api/compare/{a:int}/{b:int}/plots/{name}.svg", compare_plot),
     ]
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return _not_found()
-
-    hosts = allowed_hosts if allowed_hosts is not None else list(LOOPBACK_HOSTS)
-    return Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(_SecurityHeaders),
-            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
-        ],
-        exception_handlers={404: not_found, 405: not_found},
-    )
+    return local_app(routes, allowed_hosts=allowed_hosts)

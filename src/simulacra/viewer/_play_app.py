@@ -8,7 +8,7 @@ far, whether it is the person's turn, how it ended and where the run directory w
 in the terminal. If the server stops first (Ctrl-C), the person's seat gets end of input, which
 ends the conversation as ``/quit`` does, and the run directory is still written.
 
-Same security model as the viewer (:mod:`simulacra.viewer._app`): strict Content-Security-
+Same security model as the viewer (:mod:`simulacra.viewer._local_app`): strict Content-Security-
 Policy, a page that writes every text with ``textContent``, loopback ``Host`` names only, and
 lines accepted only as a same-origin JSON POST (another site cannot type for the person).
 """
@@ -18,8 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from functools import lru_cache, partial
-from importlib import resources
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,24 +27,15 @@ from simulacra.models import Model
 from simulacra.participants._human import QueuedHumanParticipant
 from simulacra.runs._config import RunConfig
 from simulacra.runs._play import PlayResult, play
+from simulacra.viewer._local_app import json_error, local_app, same_origin_json, static_routes
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 __all__ = ["PlaySession", "create_play_app"]
 
-_STATIC = {
-    "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-}
 MAX_LINE = 10_000
 """Longest line accepted from the page (characters)."""
-
-
-@lru_cache(maxsize=8)
-def _static(name: str) -> bytes:
-    return (resources.files("simulacra.viewer") / "static" / "play" / name).read_bytes()
 
 
 class PlaySession:
@@ -149,27 +139,11 @@ def create_play_app(
         MissingExtraError: Starlette is missing (extra ``viewer``).
     """
     try:
-        from starlette.applications import Starlette
-        from starlette.middleware import Middleware
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
         from starlette.requests import Request
         from starlette.responses import JSONResponse, Response
         from starlette.routing import Route
     except ImportError:
         raise MissingExtraError("viewer", "simulacra play --web") from None
-    from simulacra.viewer._app import LOOPBACK_HOSTS, _SecurityHeaders
-
-    def error(message: str, status: int = 400) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
-
-    async def static(request: Request) -> Response:
-        name = request.path_params.get("name", "index.html")
-        if name not in _STATIC:
-            return error("not found", 404)
-        return Response(_static(name), media_type=_STATIC[name])
-
-    async def favicon(request: Request) -> Response:
-        return Response(status_code=204)
 
     async def get_state(request: Request) -> Response:
         state = session.state()
@@ -179,27 +153,18 @@ def create_play_app(
         return response
 
     async def post_say(request: Request) -> Response:
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            return error("lines are sent as application/json", 415)
-        origin = request.headers.get("origin")
-        if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host"):
-            return error("cross-origin request refused", 403)
-        try:
-            body = await request.json()
-        except ValueError:
-            return error("the body is not JSON")
+        body = await same_origin_json(request, "lines")
+        if isinstance(body, Response):
+            return body
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
-            return error('expected {"text": "a non-empty line"}')
+            return json_error('expected {"text": "a non-empty line"}')
         if len(text) > MAX_LINE:
-            return error(f"the line is longer than {MAX_LINE} characters")
+            return json_error(f"the line is longer than {MAX_LINE} characters")
         if session.done.is_set():
-            return error("the conversation has ended", 409)
+            return json_error("the conversation has ended", 409)
         session.person.send(text.strip())
         return JSONResponse({"ok": True})
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return error("not found", 404)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -213,19 +178,12 @@ def create_play_app(
                     await asyncio.wait_for(asyncio.shield(task), timeout=60)
                 task.cancel()  # still generating after a minute: give up, nothing is written
 
-    hosts = allowed_hosts if allowed_hosts is not None else list(LOOPBACK_HOSTS)
-    return Starlette(
-        routes=[
-            Route("/", static),
-            Route("/favicon.ico", favicon),
-            Route("/static/{name}", static),
+    return local_app(
+        [
+            *static_routes("static", "play"),
             Route("/api/state", get_state),
             Route("/api/say", post_say, methods=["POST"]),
         ],
-        middleware=[
-            Middleware(_SecurityHeaders),
-            Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
-        ],
-        exception_handlers={404: not_found, 405: not_found},
+        allowed_hosts=allowed_hosts,
         lifespan=lifespan,
     )
