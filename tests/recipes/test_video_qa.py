@@ -119,9 +119,11 @@ async def test_a_grounded_judge_ranks_the_full_captions_system_first() -> None:
     cues = read_captions(VIDEO / "flat_tyre.vtt")
     spec = load_video_qa(VIDEO / "flat_tyre.yaml")
     seen: list[str] = []
+    seeds: dict[str, set[int | None]] = {}
 
     def user(messages: list[ChatMessage], config: GenerateConfig) -> str:
         seen.append(messages[0].content)
+        seeds.setdefault(messages[0].content, set()).add(config.seed)
         return "How long do I wait after the glue?"
 
     def target(messages: list[ChatMessage], config: GenerateConfig) -> str:
@@ -150,6 +152,9 @@ async def test_a_grounded_judge_ranks_the_full_captions_system_first() -> None:
     )
     assert len(conversations) == 12 and all(len(c.turns) == 4 for c in conversations)
     assert any("Find out: Which tools are needed" in s for s in seen)  # the goal per user
+    # each user samples with one seed of its own against every system
+    assert all(len(s) == 1 and None not in s for s in seeds.values())
+    assert len({next(iter(s)) for s in seeds.values()}) == len(seeds) == 4
     assert report["n_keys"] == 4 and report["n_battles"] == 12 and report["unanswered"] == 0
     bt = report["bradley_terry"]["ratings"]
     assert bt[0]["system"] == "full-captions" and bt[0]["wins"] == 8 and bt[0]["losses"] == 0

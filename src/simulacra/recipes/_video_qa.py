@@ -26,7 +26,7 @@ from simulacra._validation import read_yaml, summarise
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
 from simulacra.evaluation import arena
-from simulacra.models import Model
+from simulacra.models import GenerateConfig, Model
 from simulacra.orchestration import StopConditions, run_conversation
 from simulacra.participants import ModelTarget, PromptedUser
 from simulacra.profiles import Persona
@@ -291,7 +291,11 @@ async def run_video_qa(
         q = i % len(spec.questions)
         persona, goal = user_persona(i), user_goal(spec, spec.questions[q])
         for system in spec.systems:
-            user = PromptedUser(user_model, goal=goal, profile=persona)
+            # One sampling seed per user, the same for every system: otherwise each call draws
+            # from the model's running RNG and the "same" user opens differently per system.
+            user = PromptedUser(
+                user_model, goal=goal, profile=persona, config=GenerateConfig(seed=seed + i)
+            )
             target = ModelTarget(
                 models.get(system.name, target_model),
                 system_prompt=system_prompt(spec, system, cues),
