@@ -192,3 +192,53 @@ def test_fast_ks_and_auc_equal_scipy_and_sklearn() -> None:
         y = np.array([0, 1] + [rng.randint(0, 1) for _ in range(30)])
         s = np.array([rng.randint(0, 5) / 5 for _ in range(32)])  # many ties
         assert _auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def _as_peer_reference(d: MultiWOZDialogue) -> Conversation:
+    """A real dialogue as an imported corpus stores it: both sides human, the user declared."""
+    return Conversation(
+        id=f"ref:{d.id}",
+        scenario_id=f"ref:{d.id}",
+        participants=[
+            ParticipantInfo(id="a", name="A", kind=ParticipantKind.HUMAN),
+            ParticipantInfo(id="b", name="B", kind=ParticipantKind.HUMAN),
+        ],
+        turns=[
+            Turn(speaker="a" if t.speaker == "user" else "b", utterance=t.text) for t in d.turns
+        ],
+        metadata={"user_participant": "a"},
+    )
+
+
+def test_a_reference_run_of_real_conversations_uses_its_declared_user(shared_data: Path) -> None:
+    dialogues = _real(shared_data, limit=120)
+    random.Random(5).shuffle(dialogues)
+    simulated = [_as_simulated(d, f"multiwoz:{d.id}") for d in dialogues[:60]]
+    reference = [_as_peer_reference(d) for d in dialogues[60:]]
+    report = fidelity_report(simulated, reference, resamples=100)
+    # real users against real users: unpaired, near chance, same turn counts per dialogue
+    assert not report.paired and report.n_reference == 60
+    assert report.distinguishability.auc.value < 0.65
+    assert report.comparisons["user_turns_per_dialogue"].value.value < 0.2
+    # counting the wrong side (the system's turns as the user's) is told apart at once
+    flipped = [c.model_copy(update={"metadata": {"user_participant": "b"}}) for c in reference]
+    told = fidelity_report(simulated, flipped, resamples=100, baseline=False)
+    assert told.distinguishability.auc.value > 0.8
+
+
+def test_cli_takes_a_run_directory_as_the_reference(tmp_path: Path, shared_data: Path) -> None:
+    val = shared_data / "multiwoz21" / "val.json.zip"
+    ref = tmp_path / "real"
+    imported = run_cli(
+        ["data", "import", "multiwoz21", str(val), "--limit", "40", "-o", str(ref)], tmp_path
+    )
+    assert imported.returncode == 0, imported.stderr
+    test_split = shared_data / "multiwoz21" / "test.json.zip"
+    dialogues = list(multiwoz_dialogues(test_split, with_turns=True, limit=30))
+    run = _run_dir(tmp_path, [_as_simulated(d, f"other:{d.id}") for d in dialogues])
+    out = tmp_path / "report.json"
+    result = run_cli(["fidelity", str(run), "--reference", str(ref), "-o", str(out)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "30 simulated vs 40 real dialogues (unpaired" in result.stdout
+    data = json.loads(out.read_text())
+    assert data["n_reference"] == 40 and data["distinguishability"]["auc"]["value"] < 0.7

@@ -1,11 +1,13 @@
-"""``simulacra fidelity RUN_DIR --reference MULTIWOZ`` (Sim2Real fidelity of a run's simulated
-users against real MultiWOZ users). Everything is checked before anything is written."""
+"""``simulacra fidelity RUN_DIR --reference MULTIWOZ|RUN_DIR`` (Sim2Real fidelity of a run's
+simulated users against real users: MultiWOZ, or any reference run — an imported corpus or a
+human-played run). Everything is checked before anything is written."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -30,7 +32,8 @@ def _interval(e: Estimate) -> str:
     "--reference",
     required=True,
     type=click.Path(path_type=Path),
-    help="MultiWOZ file (.json or .zip) with the real dialogues.",
+    help="The real dialogues: a MultiWOZ file (.json or .zip), or a run directory of real "
+    "conversations (simulacra data import, or runs played by people with simulacra play).",
 )
 @click.option("--limit", type=int, help="Compare at most this many simulated conversations.")
 @click.option("--user", "user_id", default="user", show_default=True, help="The user's id.")
@@ -58,13 +61,18 @@ def fidelity_command(
 
     if not run_dir.is_dir():
         raise ConfigError(f"run directory not found: {run_dir}")
-    if not reference.is_file():
+    if not reference.exists():
         raise ConfigError(f"reference not found: {reference}")
     read_run(run_dir)
     convs = list(read_conversations(run_dir))
     if limit is not None:
         convs = convs[:limit]
-    real = list(multiwoz_dialogues(reference, with_turns=True))
+    real: list[Any]
+    if reference.is_dir():
+        read_run(reference)
+        real = list(read_conversations(reference))
+    else:
+        real = list(multiwoz_dialogues(reference, with_turns=True))
     report = fidelity_report(convs, real, user_id=user_id, seed=seed, baseline=baseline)
     how = f"{report.n_paired} paired by goal" if report.paired else "unpaired: whole reference"
     click.echo(

@@ -23,6 +23,7 @@ whole reference set.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -105,8 +106,12 @@ def _require() -> None:
 
 
 def _pair(
-    simulated: list[Conversation], reference: list[MultiWOZDialogue]
-) -> tuple[list[MultiWOZDialogue], int]:
+    simulated: list[Conversation], reference: Sequence[MultiWOZDialogue | Conversation]
+) -> tuple[list[MultiWOZDialogue | Conversation], int]:
+    from simulacra.conversation import Conversation
+
+    if any(isinstance(d, Conversation) for d in reference):
+        return list(reference), 0  # a reference run: compared whole, not paired by goal
     by_id = {d.id: d for d in reference}
     wanted: list[str] = []
     paired = 0
@@ -117,13 +122,13 @@ def _pair(
             if sid.removeprefix("multiwoz:") not in wanted:
                 wanted.append(sid.removeprefix("multiwoz:"))
     if not paired:
-        return reference, 0
+        return list(reference), 0
     return [by_id[i] for i in wanted], paired
 
 
 def fidelity_report(
     simulated: list[Conversation],
-    reference: list[MultiWOZDialogue],
+    reference: Sequence[MultiWOZDialogue | Conversation],
     *,
     user_id: str = "user",
     seed: int = 0,
@@ -134,7 +139,11 @@ def fidelity_report(
 
     Args:
         simulated: Conversations of a run.
-        reference: Real dialogues read with turns (``multiwoz_dialogues(path, with_turns=True)``).
+        reference: Real dialogues: MultiWOZ dialogues read with turns
+            (``multiwoz_dialogues(path, with_turns=True)``, paired by goal when the run's scenarios
+            came from them), or the conversations of a reference run — any imported corpus
+            (``simulacra data import``) or a human-played run — whose user is the declared
+            ``user_participant`` or the human seat (compared whole).
         user_id: The simulated user's participant id.
         seed: Seeds subsampling, folds and bootstraps.
         resamples: Bootstrap resamples of the distributional comparisons.

@@ -5,6 +5,7 @@ its own sample size. Split from :mod:`simulacra.evaluation._fidelity`."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from simulacra.evaluation._fidelity_classifier import (
 from simulacra.evaluation._fidelity_measures import Comparison, _comparisons, _from_corpus
 
 if TYPE_CHECKING:
+    from simulacra.conversation import Conversation
     from simulacra.datasets._multiwoz import MultiWOZDialogue
 
 __all__ = ["RealBaseline"]
@@ -52,13 +54,14 @@ class RealBaseline:
         }
 
 
-def _domains(d: MultiWOZDialogue) -> frozenset[str]:
-    return frozenset(g.domain for g in d.goal.domains)
+def _domains(d: MultiWOZDialogue | Conversation) -> frozenset[str]:
+    goal = getattr(d, "goal", None)  # only MultiWOZ dialogues are paired by goal
+    return frozenset(g.domain for g in goal.domains) if goal is not None else frozenset()
 
 
 def _baseline(
-    reference: list[MultiWOZDialogue],
-    compared: list[MultiWOZDialogue],
+    reference: Sequence[MultiWOZDialogue | Conversation],
+    compared: Sequence[MultiWOZDialogue | Conversation],
     paired: bool,
     *,
     seed: int,

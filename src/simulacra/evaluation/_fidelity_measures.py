@@ -98,7 +98,23 @@ def _from_conversation(c: Conversation, user_id: str) -> _Dialogue:
     )
 
 
-def _from_corpus(d: MultiWOZDialogue) -> _Dialogue:
+def reference_user(c: Conversation) -> str:
+    """The real user's id in a reference conversation: the declared ``user_participant``
+    (imported corpora), else the seat a person played (``simulacra play``), else ``user``."""
+    declared = c.metadata.get("user_participant")
+    if isinstance(declared, str):
+        return declared
+    seat = c.metadata.get("human_seat")
+    if isinstance(seat, str) and any(p.id == seat for p in c.participants):
+        return seat
+    return "user"
+
+
+def _from_corpus(d: MultiWOZDialogue | Conversation) -> _Dialogue:
+    from simulacra.conversation import Conversation
+
+    if isinstance(d, Conversation):  # a reference run: an imported corpus or human-played run
+        return _from_conversation(d, reference_user(d))
     user = d.user_turns
     labelled = bool(user) and any(t.acts for t in user)
     return _Dialogue(
