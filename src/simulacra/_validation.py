@@ -5,12 +5,16 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulacra.errors import ConfigError
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def summarise(exc: ValidationError, *, model: object = None) -> str:
@@ -67,3 +71,17 @@ def read_yaml(path: Path) -> object:
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
+
+
+def load_yaml_model(path: Path, model: type[_M]) -> _M:
+    """Read a YAML file into ``model``; bad YAML or a bad field is a one-line
+    :class:`~simulacra.errors.ConfigError` naming the file (and the field, with did-you-mean)."""
+    try:
+        return model.model_validate(read_yaml(path))
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {summarise(exc, model=model)}") from None
+
+
+def duplicates(values: Sequence[str]) -> list[str]:
+    """The values that occur more than once, sorted (for "duplicate id" errors)."""
+    return sorted({v for v in values if values.count(v) > 1})

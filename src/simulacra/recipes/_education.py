@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from simulacra._validation import read_yaml, summarise
+from simulacra._validation import duplicates, load_yaml_model
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
 from simulacra.evaluation import Rubric, RubricJudge, conversation_items
@@ -61,12 +61,9 @@ class MisconceptionSet(BaseModel):
 def load_misconceptions(path: str | Path) -> MisconceptionSet:
     """Read and validate a misconceptions file (one-line :class:`ConfigError` on bad input)."""
     path = Path(path)
-    try:
-        data = MisconceptionSet.model_validate(read_yaml(path))
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {summarise(exc, model=MisconceptionSet)}") from None
+    data = load_yaml_model(path, MisconceptionSet)
     ids = [m.id for m in data.misconceptions]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = duplicates(ids)
     if dupes:
         raise ConfigError(f"{path}: misconceptions: duplicate id(s) {', '.join(dupes)}")
     return data

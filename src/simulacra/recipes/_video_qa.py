@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from simulacra._validation import read_yaml, summarise
+from simulacra._validation import duplicates, load_yaml_model
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
 from simulacra.evaluation import arena
@@ -190,12 +190,9 @@ class VideoQASpec(BaseModel):
 def load_video_qa(path: str | Path) -> VideoQASpec:
     """Read and validate the systems/questions file (one-line :class:`ConfigError`)."""
     path = Path(path)
-    try:
-        spec = VideoQASpec.model_validate(read_yaml(path))
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {summarise(exc, model=VideoQASpec)}") from None
+    spec = load_yaml_model(path, VideoQASpec)
     names = [s.name for s in spec.systems]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = duplicates(names)
     if dupes:
         raise ConfigError(f"{path}: systems: duplicate name(s) {', '.join(dupes)}")
     return spec
