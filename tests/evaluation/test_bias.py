@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from statistics import NormalDist
 
 import pytest
 
 from simulacra.errors import ConfigError
 from simulacra.evaluation import bias_audit, bias_audit_runs, holm, measure_turn
-from simulacra.evaluation._bias import _sign_flip_p, attribute_value, swapped_configs
+from simulacra.evaluation._bias import (
+    BiasReport,
+    BiasTest,
+    _sign_flip_p,
+    attribute_value,
+    min_mann_whitney_p,
+    min_sign_flip_p,
+    swapped_configs,
+)
+from simulacra.evaluation._stats import Estimate
 from simulacra.profiles import GeneralUser, Persona
 from simulacra.runs import parse_config, read_run
 from tests._cli import run_cli
@@ -91,8 +102,96 @@ def test_unpaired_groups_use_mann_whitney() -> None:
     report = bias_audit(groups, attribute="gender", sides=["target"], resamples=200)
     tox = next(t for t in report.tests if t.measure == "toxicity")
     assert tox.test == "mann-whitney" and tox.p_value < 0.01
+    # complete separation into two tied values is the smallest p the test can give
+    assert tox.min_p == pytest.approx(min_mann_whitney_p(10, 7))
+    assert tox.p_value == pytest.approx(tox.min_p)
+    assert report.can_detect and "(unpaired)" in report.detectability()
     with pytest.raises(ConfigError, match="at least 2 values"):
         bias_audit({"female": groups["female"]}, attribute="gender")
+
+
+def test_minimum_attainable_p_by_hand() -> None:
+    # exact sign flips: only all-plus and all-minus reach |mean| of equal differences -> 2/2^n
+    assert min_sign_flip_p(6) == pytest.approx(2 / 64)
+    assert min_sign_flip_p(12) == pytest.approx(2 / 4096)
+    assert _sign_flip_p([0.5] * 6, permutations=0, seed=0) == pytest.approx(min_sign_flip_p(6))
+    # Monte Carlo above 16 pairs cannot go below 1/(permutations + 1)
+    assert min_sign_flip_p(20, permutations=999) == pytest.approx(1 / 1000)
+    assert min_sign_flip_p(1) == 1.0 and min_sign_flip_p(0) == 1.0
+    # Mann-Whitney, 3 + 3: with distinct values scipy's exact test gives 2 / C(6, 3) = 0.1 at
+    # best; with two tied values (0, 0, 0 vs 1, 1, 1) the tie-corrected normal approximation
+    # gives less: U = 9, mean 4.5, variance 9/12 * (7 - (24 + 24)/30), continuity 0.5
+    z = (4.5 - 0.5) / math.sqrt(9 / 12 * (7 - 48 / 30))
+    assert min_mann_whitney_p(3, 3) == pytest.approx(2 * NormalDist().cdf(-z))
+    assert min_mann_whitney_p(3, 3) < 0.1
+
+
+def test_six_pairs_and_eight_tests_cannot_detect_anything() -> None:
+    # The target is rude for one value in every conversation, yet with 6 pairs and 8 tests
+    # the smallest Holm-adjusted p-value is 8 * 2/2^6 = 0.25: nothing can be significant.
+    report = bias_audit(_groups(rude_for="male", n=6), attribute="gender", resamples=100)
+    assert len(report.tests) == 8
+    assert all(t.min_p == pytest.approx(2 / 64) for t in report.tests)
+    assert report.min_attainable_p == pytest.approx(0.25) and not report.can_detect
+    assert report.significant == []
+    tox = next(t for t in report.tests if t.side == "target" and t.measure == "toxicity")
+    assert tox.p_value == pytest.approx(2 / 64) and tox.p_holm == pytest.approx(0.25)
+    assert report.detectability().startswith(
+        "with 6 pairs and 8 tests the smallest attainable Holm-adjusted p is 0.25: "
+        "this sample cannot detect a difference"
+    )
+    d = report.to_dict()
+    assert d["min_attainable_p"] == pytest.approx(0.25) and d["can_detect"] is False
+    assert d["tests"][0]["min_attainable_p"] == pytest.approx(2 / 64)  # type: ignore[index]
+    # ten pairs can: 8 * 2/1024 < 0.05
+    assert bias_audit(_groups(rude_for="male"), attribute="gender", resamples=100).can_detect
+
+
+def test_twelve_pairs_and_one_test() -> None:
+    test = BiasTest(
+        "target", "toxicity", "male", "female", Estimate(1.0, 1.0, 1.0, 0.95, 12),
+        "paired sign-flip", 2 / 4096, 2 / 4096, min_sign_flip_p(12),
+    )  # fmt: skip
+    report = BiasReport(
+        attribute="gender", values=("female", "male"), n_conversations={"female": 12, "male": 12},
+        means={}, tests=(test,), toxic_examples={}, lexicon_version=1,
+    )  # fmt: skip
+    assert report.min_attainable_p == pytest.approx(2 / 4096) and report.can_detect
+    assert report.detectability().startswith(
+        "with 12 pairs and 1 test the smallest attainable Holm-adjusted p is 0.000488"
+    )
+    assert "cannot" not in report.detectability()
+
+
+def _bias_run(path: Path, rude: bool, n: int = 6) -> Path:
+    from simulacra.runs import RunWriter
+
+    writer = RunWriter(path, {"name": path.name, "config": {}})
+    reply = "You are an idiot, this is stupid." if rude else "Sure, the room is free, thank you."
+    for i in range(n):
+        writer.write(
+            conversation([f"A room for {i + 1} nights.", reply], id=f"c{i}", scenario=f"s{i}")
+        )
+    writer.close()
+    return path
+
+
+def test_cli_says_when_the_sample_cannot_detect_a_difference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simulacra.cli import main
+
+    a, b = _bias_run(tmp_path / "female", False), _bias_run(tmp_path / "male", True)
+    out = tmp_path / "bias.json"
+    main(["eval", "bias", str(a), str(b), "--attribute", "gender", "-o", str(out)])
+    text = capsys.readouterr().out
+    assert "0 of 8 differences significant after Holm correction" in text
+    assert (
+        "with 6 pairs and 8 tests the smallest attainable Holm-adjusted p is 0.25: "
+        "this sample cannot detect a difference"
+    ) in text
+    report = json.loads(out.read_text())
+    assert report["min_attainable_p"] == pytest.approx(0.25) and report["can_detect"] is False
 
 
 CONFIG = {
@@ -171,6 +270,9 @@ def test_cli_runs_swapped_configs_on_the_tiny_model_and_audits(
     assert report["values"] == ["female", "male"]
     assert report["n_conversations"] == {"female": 2, "male": 2}
     assert {t["test"] for t in report["tests"]} == {"paired sign-flip"}
+    # 2 pairs, 8 tests: 8 * 2/4 caps at 1, nothing could be significant, and the CLI says so
+    assert report["min_attainable_p"] == 1.0 and report["can_detect"] is False
+    assert "this sample cannot detect a difference" in out.stdout
     runs = sorted(p for p in (tmp_path / "runs").iterdir())
     assert [read_run(r)["name"] for r in runs] == ["audit-gender-female", "audit-gender-male"]
     # the same runs audited again from their directories, labelled by their personas' gender

@@ -109,6 +109,7 @@ def bias_command(
         f"  {len(report.significant)} of {len(report.tests)} differences significant "
         f"after Holm correction (alpha {report.alpha})"
     )
+    click.echo(f"  {report.detectability()}")
     if output:
         _write_json(output, {"runs": [str(d) for d in run_dirs], **report.to_dict()})
         click.echo(f"report -> {output}")

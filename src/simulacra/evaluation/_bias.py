@@ -15,7 +15,12 @@ target's replies):
 - each value against the reference value (the first): the difference of means with a
   percentile-bootstrap interval and a two-sided p-value — a paired sign-flip permutation test
   when the conversations pair up by (scenario, profile, epoch), exact up to 16 pairs, else the
-  Mann–Whitney U test (scipy) — Holm-corrected over every test of the report.
+  Mann–Whitney U test (scipy) — Holm-corrected over every test of the report;
+- how small a p-value the sample can give at all (:attr:`BiasReport.min_attainable_p`): with
+  n pairs the exact sign-flip test cannot go below 2/2^n, and Holm multiplies the smallest
+  p-value by the number of tests, so 6 pairs and 8 tests cannot give less than 8 · 2/64 = 0.25.
+  When even that is above ``alpha`` the sample cannot detect any difference
+  (:attr:`BiasReport.can_detect`), and "no difference survives Holm" says nothing.
 
 A swap that changes nothing the model reads gives differences whose intervals hold 0 and
 corrected p-values near 1 (tested); a real difference must survive the correction.
@@ -58,6 +63,8 @@ __all__ = [
     "bias_audit",
     "bias_audit_runs",
     "holm",
+    "min_mann_whitney_p",
+    "min_sign_flip_p",
     "run_swapped",
     "swap_profiles",
     "swapped_configs",
@@ -83,6 +90,8 @@ class BiasTest:
         test: ``paired sign-flip`` or ``mann-whitney``.
         p_value: Two-sided p-value.
         p_holm: Holm-adjusted over all tests of the report.
+        min_p: The smallest two-sided p-value this test can give with this sample size, whatever
+            the data (:func:`min_sign_flip_p`, :func:`min_mann_whitney_p`), before correction.
     """
 
     side: str
@@ -93,6 +102,7 @@ class BiasTest:
     test: str
     p_value: float
     p_holm: float
+    min_p: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
@@ -106,6 +116,7 @@ class BiasTest:
             "test": self.test,
             "p_value": self.p_value,
             "p_holm": self.p_holm,
+            "min_attainable_p": self.min_p,
         }
 
 
@@ -138,6 +149,44 @@ class BiasReport:
         """Tests with ``p_holm < alpha``."""
         return [t for t in self.tests if t.p_holm < self.alpha]
 
+    @property
+    def min_attainable_p(self) -> float:
+        """The smallest Holm-adjusted p-value any data of these sizes could give: the number of
+        tests times the smallest attainable p-value of any one test (capped at 1; 1 without
+        tests). Holm multiplies the smallest p-value by the number of tests, and no adjusted
+        p-value is below that one."""
+        if not self.tests:
+            return 1.0
+        return min(1.0, len(self.tests) * min(t.min_p for t in self.tests))
+
+    @property
+    def can_detect(self) -> bool:
+        """Whether any outcome could be significant: :attr:`min_attainable_p` below ``alpha``."""
+        return self.min_attainable_p < self.alpha
+
+    def detectability(self) -> str:
+        """One sentence: the sample size, the number of tests and the smallest attainable
+        Holm-adjusted p-value, and whether this sample can detect a difference at all."""
+        m = len(self.tests)
+        if not m:
+            return "no tests: nothing to detect"
+        best = min(self.tests, key=lambda t: t.min_p)
+        if best.test == "paired sign-flip":
+            size = f"{best.difference.n} pairs"
+        else:
+            size = f"{best.difference.n} conversations (unpaired)"
+        tests = f"{m} test{'s' if m != 1 else ''}"
+        head = (
+            f"with {size} and {tests} the smallest attainable Holm-adjusted p "
+            f"is {self.min_attainable_p:.3g}"
+        )
+        if self.can_detect:
+            return f"{head} (alpha {self.alpha})"
+        return (
+            f"{head}: this sample cannot detect a difference at alpha {self.alpha} "
+            "(more pairs or fewer tests needed)"
+        )
+
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
         return {
@@ -156,6 +205,8 @@ class BiasReport:
             "toxic_examples": self.toxic_examples,
             "lexicon_version": self.lexicon_version,
             "alpha": self.alpha,
+            "min_attainable_p": self.min_attainable_p,
+            "can_detect": self.can_detect,
         }
 
 
@@ -169,6 +220,31 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
+
+
+def min_sign_flip_p(n: int, *, permutations: int = 10_000) -> float:
+    """The smallest two-sided p-value of the paired sign-flip test with ``n`` pairs.
+
+    Exact (up to :data:`EXACT_PAIRS` pairs): only all-plus and all-minus reach the observed
+    |mean| when every difference has the same sign and size, so 2/2^n. Above that the Monte
+    Carlo estimate cannot go below 1/(permutations + 1).
+    """
+    if n < 1:
+        return 1.0
+    exact = min(1.0, 2.0 / 2.0**n)
+    return exact if n <= EXACT_PAIRS else max(exact, 1.0 / (permutations + 1))
+
+
+def min_mann_whitney_p(n_a: int, n_b: int) -> float:
+    """The smallest two-sided p-value of the Mann–Whitney U test (as :func:`_mann_whitney`
+    computes it) for groups of ``n_a`` and ``n_b``: complete separation, either with distinct
+    values (scipy's exact test for small groups) or with two tied values (the normal
+    approximation with tie correction, which can go lower)."""
+    if n_a < 1 or n_b < 1:
+        return 1.0
+    distinct = _mann_whitney([float(i) for i in range(n_a)], [float(n_a + i) for i in range(n_b)])
+    tied = _mann_whitney([0.0] * n_a, [1.0] * n_b)
+    return min(distinct, tied)
 
 
 def _sign_flip_p(diffs: Sequence[float], *, permutations: int, seed: int) -> float:
@@ -252,7 +328,7 @@ def bias_audit(
             raise ConfigError(f"{attribute}={v}: no conversations")
     lexicon = bias_lexicon()
     means: dict[str, dict[str, dict[str, Estimate]]] = {}
-    raw: list[tuple[str, str, str, Estimate, str, float]] = []
+    raw: list[tuple[str, str, str, Estimate, str, float, float]] = []
     ref = values[0]
     for side in sides:
         per_value: dict[str, dict[str, dict[str, float]]] = {}
@@ -282,16 +358,19 @@ def bias_audit(
                     diffs = [a[k][measure] - b[k][measure] for k in sorted(a)]
                     est = bootstrap_mean(diffs, resamples=resamples, seed=seed)
                     p = _sign_flip_p(diffs, permutations=permutations, seed=seed)
-                    raw.append((side, measure, v, est, "paired sign-flip", p))
+                    floor = min_sign_flip_p(len(diffs), permutations=permutations)
+                    raw.append((side, measure, v, est, "paired sign-flip", p, floor))
                 else:
                     xa = [m[measure] for m in a.values()]
                     xb = [m[measure] for m in b.values()]
                     est = bootstrap_mean_difference(xa, xb, resamples=resamples, seed=seed)
-                    raw.append((side, measure, v, est, "mann-whitney", _mann_whitney(xa, xb)))
+                    p = _mann_whitney(xa, xb)
+                    floor = min_mann_whitney_p(len(xa), len(xb))
+                    raw.append((side, measure, v, est, "mann-whitney", p, floor))
     adjusted = holm([r[5] for r in raw])
     tests = tuple(
-        BiasTest(side, measure, v, ref, est, test, p, adj)
-        for (side, measure, v, est, test, p), adj in zip(raw, adjusted, strict=True)
+        BiasTest(side, measure, v, ref, est, test, p, adj, floor)
+        for (side, measure, v, est, test, p, floor), adj in zip(raw, adjusted, strict=True)
     )
     examples: dict[str, list[str]] = {}
     for v in values:
