@@ -4,6 +4,7 @@ that the other commands read, stats, exports, card, and bad input."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,21 @@ def test_import_writes_a_run_directory_other_commands_read(
         imported.parent,
     )
     assert fidelity.returncode == 0, fidelity.stderr
-    assert "distinguishability AUC" in fidelity.stdout
+    assert "20 simulated vs 1000 real dialogues" in fidelity.stdout
+    auc, low, high = _printed_auc(fidelity.stdout, "distinguishability AUC")
+    assert 0.0 <= low <= auc <= high <= 1.0
+    assert low <= 0.5 <= high  # real against real: the classifier is at chance
+    base, base_low, base_high = _printed_auc(fidelity.stdout, "real vs real AUC")
+    assert 0.0 <= base_low <= base <= base_high <= 1.0
+
+
+def _printed_auc(stdout: str, label: str) -> tuple[float, float, float]:
+    """``label  0.484 [0.419, 0.550] (...)`` in the fidelity report: the value and its interval."""
+    number = r"(-?\d+(?:\.\d+)?|nan)"
+    found = re.findall(rf"^\s*{label}\s+{number} \[{number}, {number}\]", stdout, re.MULTILINE)
+    assert len(found) == 1, f"no single {label!r} line in:\n{stdout}"
+    value, low, high = (float(x) for x in found[0])
+    return value, low, high
 
 
 def test_stats(imported: Path) -> None:
@@ -83,7 +98,7 @@ def test_export_chat_per_turn_hf_and_card(imported: Path, tmp_path: Path) -> Non
     )
     user_turns = sum(t.speaker == "user" for c in read_conversations(imported) for t in c.turns)
     assert len(per_turn.read_text().splitlines()) == user_turns
-    pytest.importorskip("datasets")
+    # the hf format needs the train extra's `datasets`: without it the command fails (exit 2)
     hf = tmp_path / "hf"
     result = run_cli(["data", "export", str(imported), "--format", "hf", "-o", str(hf)], tmp_path)
     assert result.returncode == 0, result.stderr

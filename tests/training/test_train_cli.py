@@ -60,7 +60,8 @@ def test_config_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_unknown_lora_target_and_real_exit_code(tmp_path: Path) -> None:
-    pytest.importorskip("trl")
+    import trl  # noqa: F401  (the train extra: fail, not skip, without it)
+
     cfg = tmp_path / "train.yaml"
     cfg.write_text(
         f"data: {DATA / 'sft_small.jsonl'}\noutput: out\nlora: {{targets: [qkv_proj]}}\nmax_steps: 1\n"
