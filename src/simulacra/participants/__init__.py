@@ -36,6 +36,7 @@ from simulacra.participants._techniques import (
     normalise_techniques,
     prepare_techniques,
 )
+from simulacra.participants._voice import UserVoiceScorer, VoiceExample, train_user_voice
 
 __all__ = [
     "HUMAN_COMMANDS",
@@ -62,6 +63,8 @@ __all__ = [
     "TaskGoal",
     "TaskSuccess",
     "Technique",
+    "UserVoiceScorer",
+    "VoiceExample",
     "agenda_user_from_options",
     "build_technique_user",
     "call_ref",
@@ -73,4 +76,5 @@ __all__ = [
     "retrieval_rate",
     "task_goal_check",
     "task_success",
+    "train_user_voice",
 ]
