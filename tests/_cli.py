@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 
-def run_cli(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "simulacra", *args],
         cwd=cwd,

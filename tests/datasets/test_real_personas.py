@@ -60,7 +60,7 @@ def test_cli_import(shared_data: Path, tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     assert "wrote 2060 casino personas" in result.stdout

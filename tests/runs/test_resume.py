@@ -111,7 +111,7 @@ def test_sigint_stops_gracefully_and_prints_resume(tmp_path: Path, cli: Runner) 
         ):
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=900)
         assert proc.returncode == 130, err
         assert "resume with: simulacra run run.yaml --resume" in err
         [run_dir] = list((tmp_path / "out").iterdir())

@@ -108,7 +108,7 @@ def test_view_command_rejects_a_non_run(tmp_path: Path) -> None:
         [sys.executable, "-m", "simulacra", "view", str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,
     )
     assert done.returncode == 2
     assert "not a run directory" in done.stderr
