@@ -454,9 +454,8 @@ def train_user_voice(
         vectorizer = DictVectorizer(sparse=True, sort=True)
         vectorizer.fit([dict.fromkeys(sorted(features), 1.0)])
         x = vectorizer.transform(rows)
-        model = LogisticRegression(
-            C=C, class_weight="balanced", max_iter=5000, solver="lbfgs"
-        ).fit(x, y)
+        model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, solver="lbfgs")
+        model.fit(x, y)
         names = [str(n) for n in vectorizer.get_feature_names_out()]
         coef = [float(w) for w in model.coef_[0]]
         return dict(zip(names, coef, strict=True)), float(model.intercept_[0])
