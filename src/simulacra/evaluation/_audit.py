@@ -42,6 +42,7 @@ from simulacra.evaluation._population import Population
 from simulacra.evaluation._role import role_violation
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, wilson
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
+from simulacra.participants._checklist import Checklist
 
 __all__ = ["AUDIT_RULES", "AuditFlag", "AuditReport", "audit_report", "stated_facts"]
 
@@ -143,20 +144,6 @@ _UNITS = {
     "stay": r"(nights?|days?)",
     "people": r"(people|persons?|guests?|of us|adults?)",
 }
-_REQUEST_WORDS = {
-    "ref": r"reference|\bref\b|confirmation",
-    "train id": r"train (id|number)|\btr\s?\d",
-    "leave at": r"leav|depart",
-    "arrive by": r"arriv",
-    "postcode": r"post ?code|zip",
-    "duration": r"duration|how long|travel time",
-    "entrance fee": r"entrance|fee|cost|how much|price|charge",
-    "price": r"price|cost|how much|fare",
-    "car type": r"\bcar\b|type|kind|make|model",
-    "phone": r"phone|number|contact",
-    "type": r"type|kind|sort",
-}
-"""How a user asks for a requestable slot (else: the slot's own name)."""
 
 
 def _norm(text: str) -> str:
@@ -296,30 +283,12 @@ def _asked(key: str, others: Sequence[str]) -> bool:
 
 
 def _unconveyed(task: TaskGoal | None, goal: str, user_text: str) -> list[str]:
-    from simulacra.participants._agenda_nlu import clean_text, value_pattern
-
     if task is None:
         return [f for f in stated_facts(goal) if not _said(f, _norm(user_text))]
-    said = clean_text(user_text)
-    missing: list[str] = []
-    for d in task.domains:
-        for slot, value in {**d.inform, **d.book}.items():
-            if value == DONTCARE:
-                continue
-            first = d.fail_inform.get(slot) or d.fail_book.get(slot)
-            candidates = [value, first] if first else [value]
-            if slot in ("parking", "internet"):
-                found = slot in said or (slot == "internet" and "wifi" in said)
-            else:
-                found = any(value_pattern(slot, v).search(said) for v in candidates)
-            if not found:
-                missing.append(f"{d.domain}-{slot}={value}")
-        for slot in d.requests:
-            if not re.search(_REQUEST_WORDS.get(slot, re.escape(slot)), said):
-                missing.append(f"{d.domain}-{slot}?")
-        if d.book and not re.search(r"\b(book|reserv)", said):
-            missing.append(f"{d.domain}-booking")
-    return missing
+    return [
+        f"{i.id}={i.values[-1]}" if i.kind == "inform" else i.id
+        for i in Checklist.from_task(task).pending([user_text])
+    ]
 
 
 def audit_report(

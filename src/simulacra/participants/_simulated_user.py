@@ -159,13 +159,14 @@ class PromptedUser:
         return cached
 
     def build_messages(
-        self, view: View, *, memories: Sequence[Hit] | None = None
+        self, view: View, *, memories: Sequence[Hit] | None = None, hint: str | None = None
     ) -> tuple[list[ChatMessage], list[str]]:
         """The request for this view, and the refs of the templates used.
 
         Args:
             view: This user's view of the conversation.
             memories: Retrieved memories to show (default: :meth:`recall` on ``view``).
+            hint: Why the previous draft of this turn was rejected (validity gate).
         """
         name = self.info.name
         recalled = [h.text for h in (self.recall(view) if memories is None else memories)]
@@ -198,6 +199,7 @@ class PromptedUser:
                         and any(m.role == "user" for m in view.messages),
                         stop_sentinel=self.stop_sentinel,
                         memories=recalled,
+                        hint=hint,
                     ),
                 ),
             ]
@@ -217,6 +219,12 @@ class PromptedUser:
             messages.append(ChatMessage(role="user", content=kickoff.render()))
             refs.append(kickoff.ref)
         messages.extend(ChatMessage(role=m.role, content=m.content) for m in view.messages)
+        if hint:
+            last = messages[-1]
+            if last.role == "user":
+                messages[-1] = ChatMessage(role="user", content=f"{last.content}\n\n({hint})")
+            else:
+                messages.append(ChatMessage(role="user", content=f"({hint})"))
         return messages, refs
 
     def _call_config(self, others: tuple[str, ...]) -> GenerateConfig:
@@ -229,16 +237,33 @@ class PromptedUser:
             self._config_cache[others] = config
         return config
 
-    async def respond(self, view: View, *, memories: Sequence[Hit] | None = None) -> Reply:
+    async def regenerate(self, view: View, *, attempt: int, hint: str) -> Reply:
+        """Another draft of the turn for ``view`` (validity gate): a new seed derived from the
+        configured one and ``attempt``, and ``hint`` (why the last draft was rejected) shown
+        to the model."""
+        return await self.respond(view, hint=hint or None, attempt=attempt)
+
+    async def respond(
+        self,
+        view: View,
+        *,
+        memories: Sequence[Hit] | None = None,
+        hint: str | None = None,
+        attempt: int = 0,
+    ) -> Reply:
         """The next message for ``view``; ``memories`` replaces :meth:`recall` when given (by a
-        wrapper that retrieves context itself: :class:`~simulacra.participants.AugmentedUser`)."""
+        wrapper that retrieves context itself: :class:`~simulacra.participants.AugmentedUser`).
+        ``hint`` and ``attempt`` are the validity gate's (see :meth:`regenerate`)."""
         if memories is not None:
             hits = list(memories)
         else:
             hits = await asyncio.to_thread(self.recall, view) if self.retriever is not None else []
-        messages, refs = self.build_messages(view, memories=hits)
+        messages, refs = self.build_messages(view, memories=hits, hint=hint)
         others = [p.name for p in view.others]
         per_call = self._call_config(tuple(others))
+        if attempt:
+            base = per_call.seed if per_call.seed is not None else 0
+            per_call = per_call.merged(GenerateConfig(seed=base + 7919 * attempt))
         output = await self.model.generate(messages, config=per_call, templates=refs)
         text, thought = output.text, None
         if self.reasoning:

@@ -25,8 +25,10 @@ from simulacra.models import ModelSpec
 from simulacra.paradigms import ParadigmOptions, parse_paradigm
 from simulacra.participants import (
     AgendaUserOptions,
+    GoalStateOptions,
     TaskGoal,
     Technique,
+    ValidityOptions,
     normalise_techniques,
     prepare_techniques,
 )
@@ -227,10 +229,17 @@ class JudgeConfig(_Strict):
         return self
 
 
+_PROMPTED_ONLY = frozenset({"prompting", "reasoning", "exemplars", "techniques"})
+
+
 def _user_type(value: Any) -> str:
+    """The user's ``type``; without one, ``goal_state`` (the default user), or ``prompted`` when
+    the section sets fields only the prompted user has (configs written before 0.5)."""
     if isinstance(value, dict):
-        return str(value.get("type", "prompted"))
-    return str(getattr(value, "type", "prompted"))
+        if "type" in value:
+            return str(value["type"])
+        return "prompted" if _PROMPTED_ONLY & set(value) else "goal_state"
+    return str(getattr(value, "type", "goal_state"))
 
 
 def _default_profiles() -> list[Profile]:
@@ -246,9 +255,15 @@ class RunConfig(_Strict):
     output_dir: str = "runs"
     models: dict[str, ModelSpec]
     user: Annotated[
-        Annotated[UserConfig, Tag("prompted")] | Annotated[AgendaUserOptions, Tag("agenda")],
+        Annotated[GoalStateOptions, Tag("goal_state")]
+        | Annotated[UserConfig, Tag("prompted")]
+        | Annotated[AgendaUserOptions, Tag("agenda")],
         Discriminator(_user_type),
-    ] = Field(default_factory=UserConfig)
+    ] = Field(default_factory=GoalStateOptions)
+    """The simulated user: ``goal_state`` (default), ``prompted`` or ``agenda``."""
+    validity: ValidityOptions = Field(default_factory=ValidityOptions)
+    """The simulator validity gate (on by default): detectors, regeneration budget, whether
+    ``simulator_invalid`` conversations are left out of target metrics."""
     target: TargetConfig = Field(default_factory=TargetConfig)
     profiles: list[Profile] = Field(default_factory=_default_profiles)
     profiles_file: str | None = None
@@ -289,7 +304,7 @@ class RunConfig(_Strict):
         )
         if self._paradigm is not None:
             needed = {f"paradigm ({r})": r for r in self._paradigm.model_roles()}
-        elif isinstance(self.user, UserConfig):
+        elif isinstance(self.user, UserConfig | GoalStateOptions):
             needed = {"user.model": self.user.model}
         else:
             needed = {}

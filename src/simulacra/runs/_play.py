@@ -32,6 +32,7 @@ from simulacra.conversation import Conversation, TerminationReason
 from simulacra.errors import ConfigError
 from simulacra.models import Model, OpenAICompatibleAPI, get_model
 from simulacra.participants import (
+    GoalStateOptions,
     render_profile,
 )
 from simulacra.participants._human import HumanParticipant
@@ -135,7 +136,9 @@ def _plan(config: RunConfig, item: WorkItem, seat: Seat, source: str) -> _Plan:
                 f"You are talking to {config.target.name}. Type /quit when you are done.",
             )
             return _Plan("user", item.profile.name, brief, roles)
-        roles = [config.user.model] if isinstance(config.user, UserConfig) else []
+        roles = (
+            [config.user.model] if isinstance(config.user, UserConfig | GoalStateOptions) else []
+        )
         brief = _brief(
             f"You are {config.target.name}, the system under test: answer the user.",
             config.target.system_prompt and f"Your instructions: {config.target.system_prompt}",

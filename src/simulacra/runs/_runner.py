@@ -34,12 +34,16 @@ from simulacra.paradigms import ParadigmContext, ParadigmOptions, get_paradigm
 from simulacra.participants import (
     AgendaUserOptions,
     CallableTarget,
+    GoalStateOptions,
+    GoalStateUser,
     HTTPTarget,
     ModelTarget,
     Participant,
     PromptedUser,
     agenda_user_from_options,
     build_technique_user,
+    gate_user,
+    mark_simulator_validity,
     task_goal_check,
 )
 from simulacra.profiles import GeneralUser, Profile
@@ -116,7 +120,7 @@ def count_items(config: RunConfig) -> int:
 def _used_roles(config: RunConfig) -> list[str]:
     if config.paradigm_options is not None:
         return list(dict.fromkeys(config.paradigm_options.model_roles()))
-    roles = [config.user.model] if isinstance(config.user, UserConfig) else []
+    roles = [config.user.model] if isinstance(config.user, UserConfig | GoalStateOptions) else []
     if config.target.type == "model" and config.target.model not in roles:
         roles.append(config.target.model)
     roles += [j.model for j in config.judges if j.baseline is None and j.model not in roles]
@@ -477,6 +481,17 @@ async def _run_item(
     if isinstance(config.user, AgendaUserOptions):
         assert scenario.task is not None  # checked by load_config
         user = agenda_user_from_options(config.user, goal=scenario.task, seed=item.seed)
+    elif isinstance(config.user, GoalStateOptions):
+        user = GoalStateUser(
+            models[config.user.model],
+            goal=scenario.goal,
+            task=scenario.task,
+            profile=item.profile,
+            options=config.user,
+            instructions=scenario.instructions,
+            seed=item.seed,
+            config=GenerateConfig(seed=item.seed),
+        )
     elif config.user.techniques:
         user = build_technique_user(
             config.user.techniques,
@@ -501,7 +516,15 @@ async def _run_item(
             instructions=scenario.instructions,
             config=GenerateConfig(seed=item.seed),
         )
-    return await converse_user_target(config, item, user, target)
+    user = gate_user(
+        user,
+        config.validity,
+        goal=scenario.goal,
+        task=scenario.task,
+        profile=item.profile,
+        instructions=scenario.instructions,
+    )
+    return mark_simulator_validity(await converse_user_target(config, item, user, target))
 
 
 async def converse_user_target(

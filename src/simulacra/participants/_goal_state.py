@@ -1,0 +1,361 @@
+"""The goal-state user: a state machine decides *what* to say and *when* to end; the model only
+says it, in the persona's voice (survey §5, "goal/state-driven" users).
+
+Each turn:
+
+1. **Track.** The goal is a :class:`~simulacra.participants.Checklist`. With a structured goal
+   (MultiWOZ shape) an agenda (:class:`~simulacra.participants.AgendaUser`, Schatzmann's
+   state transitions and its keyword NLU of the other side's text) tracks constraints, requests,
+   bookings, "no match" answers and fallbacks. With a free-text goal the checklist's clauses are
+   tracked by what the user has said and whether the other side confirmed or refused.
+2. **Choose.** Answer the other side's question from the goal, else the next ``disclosure``
+   items (a little at a time); end when the goal is met, when the other side refused
+   ``refusals`` times, or after ``patience`` turns without progress.
+3. **Say it.** The model rewrites the chosen content (``user/goal_state_*`` templates) with a few
+   real users' messages from similar moments (:class:`~simulacra.participants.StyleBank`) as
+   style examples. The wording is the model's; the content and the end are the state's.
+
+Every turn records ``content``, ``stop_reason`` (on the last), ``verbalised_by`` (``model`` or
+``template``), and on the first turn the checklist and its source. With the validity gate a
+rejected wording is redrawn (:meth:`GoalStateUser.regenerate`); from ``template_after`` tries on,
+the template wording of the content is used, so the state's turn is never lost.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulacra.conversation import ParticipantInfo, ParticipantKind, View
+from simulacra.models import ChatMessage, GenerateConfig, Model
+from simulacra.participants._agenda import AgendaUser
+from simulacra.participants._agenda_goal import TaskGoal
+from simulacra.participants._checklist import Checklist, ChecklistItem, rule_checklist
+from simulacra.participants._noise import shorten, word_budget
+from simulacra.participants._protocol import Reply, call_ref
+from simulacra.participants._render import render_profile
+from simulacra.participants._simulated_user import STOP_SENTINEL, clean_utterance
+from simulacra.participants._style import Position, StyleBank, acts_to_notes
+from simulacra.profiles import GeneralUser, Profile
+from simulacra.prompts import get_template
+
+__all__ = ["GoalStateOptions", "GoalStateUser"]
+
+StopReason = Literal["goal_met", "refused", "patience"]
+
+_CONFIRMED = re.compile(
+    r"\b(booked|reserved|confirmed|confirmation|reference|all set|is done|has been (processed|"
+    r"issued|made|completed|cancell?ed|updated|sent)|successfully|processed|refund(ed)? (has|will)|"
+    r"you('re| are) all set|"
+    r"i('ve| have) (booked|reserved|made|processed|issued|sent|cancell?ed))\b",
+    re.IGNORECASE,
+)
+_REFUSED = re.compile(
+    r"\b(sorry|unfortunately|unable|can ?not|can't|couldn't|could not|not available|no "
+    r"availability|fully booked|booked up|don't have|do not have|isn't possible|is not possible|"
+    r"no (rooms?|tables?|trains?|results?|match))\b",
+    re.IGNORECASE,
+)
+_PREAMBLE = re.compile(
+    r"^(((sure|certainly|of course|okay|ok)[!,.]?\s*)?(here('s| is) (the|my|a|your) "
+    r"(message|reply|response)[^:\n]*:|message:)\s*)+",
+    re.IGNORECASE,
+)
+_CLOSING = "thanks | that's all | bye"
+_GIVE_UP = "it doesn't work for you | thanks anyway | bye"
+
+
+class GoalStateOptions(BaseModel):
+    """The goal-state user in a run config (``user: {type: goal_state, ...}``; the default).
+
+    Attributes:
+        type: Always ``goal_state``.
+        model: The model role that voices the user.
+        disclosure: At most this many checklist items per turn (a little at a time).
+        patience: Turns without progress before the user gives up.
+        refusals: Refusals by the other side before the user gives up (free-text goals).
+        style_examples: Real users' messages shown per turn as style examples (0: none).
+        checklist: How a free-text goal becomes a checklist: ``rules`` or ``llm``
+            (schema-constrained call, rules as fallback).
+        template_after: From this regeneration on, the template wording is used.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["goal_state"] = "goal_state"
+    model: str = "user"
+    disclosure: int = Field(default=2, ge=1, le=10)
+    patience: int = Field(default=3, ge=1, le=50)
+    refusals: int = Field(default=2, ge=1, le=20)
+    style_examples: int = Field(default=3, ge=0, le=10)
+    checklist: Literal["rules", "llm"] = "rules"
+    template_after: int = Field(default=2, ge=1, le=20)
+
+
+@dataclass
+class _Plan:
+    """What one turn says: content for the model, a template wording, whether it ends."""
+
+    content: str
+    template: str
+    stop: bool = False
+    stop_reason: StopReason | None = None
+    metadata: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+
+
+def _phrase(items: Sequence[ChecklistItem], first: bool) -> tuple[str, str]:
+    """(content, template wording) of free-text checklist items."""
+    parts = [i.text.rstrip(".") for i in items]
+    content = " | ".join(
+        f"ask: {p}" if i.kind == "request" else p for i, p in zip(items, parts, strict=True)
+    )
+    lead = parts[0][0].lower() + parts[0][1:] if parts else ""
+    rest = ", ".join(parts[1:])
+    if first and items and items[0].kind == "action":
+        template = f"Hi, I'd like to {lead}{', ' + rest if rest else ''}."
+    elif items and items[0].kind == "request":
+        template = f"Could you also {lead}{', ' + rest if rest else ''}?"
+    else:
+        template = f"It's {lead}{', ' + rest if rest else ''}."
+    return content, template
+
+
+class GoalStateUser:
+    """A simulated user whose content and end come from its goal's state (see the module doc).
+
+    Args:
+        model: The model that puts the chosen content into words.
+        goal: The goal in words (private to the user).
+        task: A structured goal (MultiWOZ shape); else the free-text goal's checklist is used.
+        profile: Who the user is (default: a general user).
+        id: Participant id.
+        options: Disclosure, patience, style examples, checklist source.
+        checklist: A ready checklist (overrides the one derived from ``task``/``goal``).
+        style: The style bank (default: the shipped one; ``None``: no examples).
+        instructions: Extra scenario instructions.
+        seed: Seeds the agenda, the phrasings and the model calls.
+        config: Per-call generation options.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        goal: str,
+        task: TaskGoal | None = None,
+        profile: Profile | None = None,
+        id: str = "user",
+        options: GoalStateOptions | None = None,
+        checklist: Checklist | None = None,
+        style: StyleBank | Literal["default"] | None = "default",
+        instructions: str | None = None,
+        seed: int = 0,
+        config: GenerateConfig | None = None,
+        stop_sentinel: str = STOP_SENTINEL,
+    ) -> None:
+        self.model = model
+        self.goal = goal or (task.description if task else "")
+        self.task = task
+        self.profile: Profile = profile or GeneralUser()
+        self.options = options or GoalStateOptions()
+        self.instructions = instructions
+        self.seed = seed
+        self.config = config
+        self.stop_sentinel = stop_sentinel
+        self.style = StyleBank.default() if style == "default" else style
+        self.info = ParticipantInfo(
+            id=id,
+            name=self.profile.name,
+            kind=ParticipantKind.SIMULATED_HUMAN,
+            profile=self.profile,
+        )
+        if checklist is not None:
+            self.checklist = checklist
+        elif task is not None:
+            self.checklist = Checklist.from_task(task)
+        else:
+            self.checklist = rule_checklist(self.goal)
+        high = self.options.disclosure
+        self._agenda = (
+            AgendaUser(task, seed=seed, acts_per_turn=(1, high), id=id, name=self.profile.name)
+            if task is not None
+            else None
+        )
+        self._profile_text, self._profile_ref = render_profile(self.profile)
+        behaviour = getattr(self.profile, "behaviour", None)
+        self._budget = word_budget(behaviour.verbosity) if behaviour is not None else None
+        lines: list[str] = getattr(self.profile, "behaviour_lines", list)()
+        self._custom_style = bool(lines)
+        self._plans: dict[int, _Plan] = {}
+        self._rng = random.Random(seed)
+
+    # -- the state ---------------------------------------------------------------------
+
+    def covered(self, user_turns: Sequence[str]) -> bool:
+        """Whether the user's turns convey every checklist item (the validity gate's
+        ``premature_stop`` reads this)."""
+        return self.checklist.covered(user_turns)
+
+    def _plan(self, view: View) -> _Plan:
+        plan = self._plans.get(view.turn_index)
+        if plan is None:
+            plan = self._plan_agenda(view) if self._agenda is not None else self._plan_free(view)
+            if not self._plans:
+                plan.metadata.update(self.checklist.to_metadata())
+            self._plans[view.turn_index] = plan
+        return plan
+
+    def _plan_agenda(self, view: View) -> _Plan:
+        assert self._agenda is not None
+        reply = self._agenda.step(self._agenda.read_system(view))
+        meta = dict(reply.metadata)
+        if reply.stop:
+            met = self._agenda.status == "success"
+            reason: StopReason = "goal_met" if met else "refused"
+            content = _CLOSING if met else _GIVE_UP
+            return _Plan(content, reply.utterance, True, reason, meta)
+        acts = meta.get("acts")
+        notes = acts_to_notes(acts) if isinstance(acts, str) and acts else reply.utterance
+        return _Plan(notes, reply.utterance, metadata=meta)
+
+    def _plan_free(self, view: View) -> _Plan:
+        own = [m.content for m in view.messages if m.role == "assistant"]
+        theirs = [m.content for m in view.messages if m.role == "user"]
+        last = theirs[-1] if theirs else ""
+        pending = self.checklist.pending(own)
+        refusals = sum(1 for t in theirs if _REFUSED.search(t))
+        # progress: user turns since the last one that conveyed something new
+        stale = 0
+        for k in range(len(own), 0, -1):
+            if len(self.checklist.pending(own[:k])) < len(self.checklist.pending(own[: k - 1])):
+                break
+            stale += 1
+        if refusals >= self.options.refusals:
+            return _Plan(_GIVE_UP, "That doesn't work for me, thanks anyway. Bye.", True, "refused")
+        if not pending:
+            confirmed = bool(last) and _CONFIRMED.search(last) is not None and "?" not in last
+            waited = stale >= 2
+            if confirmed or waited or not self.checklist.items:
+                template = "Great, thanks for your help. Bye!"
+                return _Plan(_CLOSING, template, True, "goal_met")
+        if stale >= self.options.patience:
+            return _Plan(_GIVE_UP, "Never mind, thanks anyway. Bye.", True, "patience")
+        if last.rstrip().endswith("?") or "?" in last:
+            question = last.lower()
+            matching = [
+                i
+                for i in pending
+                if any(w in question for w in re.findall(r"[a-z]{4,}", i.text.lower()))
+            ]
+            if matching:
+                content, template = _phrase(matching[: self.options.disclosure], False)
+                return _Plan(content, template)
+            if not pending or not self.checklist.items:
+                name = self.profile.name if self.profile.name != "User" else None
+                own_name = f" (your name is {name})" if name else ""
+                content = f"answer the question with your own details{own_name}"
+                return _Plan(content, f"Sure, it's {name}." if name else "Yes, that's fine.")
+        if not pending:
+            action = next((i.text for i in self.checklist.items if i.kind == "action"), None)
+            if action:
+                return _Plan(f"ask: go ahead ({action.lower()})", "Great, please go ahead.")
+            return _Plan("ask: is that everything I need", "Is that everything I need?")
+        chosen = pending[: self.options.disclosure]
+        content, template = _phrase(chosen, not own)
+        if not self.checklist.items:
+            content, template = f"what you want: {self.goal}", self.goal
+        return _Plan(content, template)
+
+    # -- saying it ---------------------------------------------------------------------
+
+    def build_messages(
+        self, view: View, plan: _Plan, *, hint: str | None = None
+    ) -> tuple[list[ChatMessage], list[str]]:
+        """The request that puts ``plan`` into words, and the refs of the templates used."""
+        system_t = get_template("user/goal_state_system")
+        turn_t = get_template("user/goal_state_turn")
+        own = [m for m in view.messages if m.role == "assistant"]
+        position: Position = "last" if plan.stop else ("middle" if own else "first")
+        examples = (
+            self.style.demonstrations(
+                plan.content,
+                position=position,
+                k=self.options.style_examples,
+                seed=self.seed + view.turn_index,
+                with_notes=True,
+            )
+            if self.style is not None
+            else []
+        )
+        system = system_t.render(
+            name=self.info.name if self.info.name != "User" else "the customer",
+            profile=self._profile_text,
+            goal=self.goal,
+            instructions=self.instructions,
+            custom_style=self._custom_style,
+        )
+        messages = [ChatMessage(role="system", content=system)]
+        for example in examples:
+            messages.append(
+                ChatMessage(role="user", content=turn_t.render(content=example.notes, hint=None))
+            )
+            messages.append(ChatMessage(role="assistant", content=example.text))
+        messages.append(
+            ChatMessage(role="user", content=turn_t.render(content=plan.content, hint=hint))
+        )
+        return messages, [self._profile_ref, system_t.ref, turn_t.ref]
+
+    def _finish(self, text: str, view: View) -> str:
+        others = [p.name for p in view.others]
+        text = clean_utterance(
+            text.replace(self.stop_sentinel, ""), name=self.info.name, other_names=others
+        )
+        paragraphs = [p.strip() for p in _PREAMBLE.sub("", text.strip()).split("\n\n") if p.strip()]
+        if len(paragraphs) > 1 and paragraphs[0].endswith(":"):
+            paragraphs = paragraphs[1:]  # "Here's the customer's message:" then the message
+        text = (paragraphs[0] if paragraphs else "").strip('"').strip()
+        if self._budget is not None and text:
+            text = shorten(text, self._budget)
+        return text
+
+    async def _say(self, view: View, *, hint: str | None, attempt: int) -> Reply:
+        plan = self._plan(view)
+        metadata: dict[str, str | int | float | bool | None] = {
+            **plan.metadata,
+            "content": plan.content,
+        }
+        if plan.stop_reason is not None:
+            metadata["stop_reason"] = plan.stop_reason
+        if attempt >= self.options.template_after:
+            metadata["verbalised_by"] = "template"
+            return Reply(utterance=plan.template, stop=plan.stop, metadata=metadata)
+        messages, refs = self.build_messages(view, plan, hint=hint)
+        seed = self.config.seed if self.config and self.config.seed is not None else self.seed
+        per_call = GenerateConfig(max_tokens=48, stop=["\nAssistant:", "\nYou:"]).merged(
+            self.config
+        )
+        if attempt:
+            per_call = per_call.merged(GenerateConfig(seed=seed + 7919 * attempt))
+        output = await self.model.generate(messages, config=per_call, templates=refs)
+        text = self._finish(output.text, view)
+        metadata["verbalised_by"] = "model"
+        return Reply(
+            utterance=text,
+            stop=plan.stop,
+            model_calls=[call_ref(self.model, output)],
+            metadata=metadata,
+        )
+
+    async def respond(self, view: View) -> Reply:
+        """The next turn: update the state from ``view``, choose the content, say it."""
+        return await self._say(view, hint=None, attempt=0)
+
+    async def regenerate(self, view: View, *, attempt: int, hint: str) -> Reply:
+        """The same content worded again (new seed, ``hint`` shown); from ``template_after``
+        on, the template wording."""
+        return await self._say(view, hint=hint or None, attempt=attempt)
