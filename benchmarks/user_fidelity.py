@@ -261,7 +261,15 @@ def _ge(x: float | None, bound: float) -> bool | None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--goals", type=int, default=20)
-    parser.add_argument("--variants", default="prompted,all")
+    parser.add_argument(
+        "--variants", default="prompted,all,goal_state,prompted+gate,prompted+style"
+    )
+    parser.add_argument(
+        "--part-goals",
+        type=int,
+        default=12,
+        help="goals for the single-part variants (the first N of the same sample)",
+    )
     parser.add_argument("--work", default=str(ROOT / ".bench/user_fidelity"))
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--measure-only", action="store_true")
@@ -277,11 +285,15 @@ def main() -> None:
     reference = [d for d in multiwoz_dialogues(TEST, with_turns=True) if d.id in by_id]
     results: dict[str, Any] = {}
     for v in variants:
+        mine = goals if v in ("prompted", "all") else goals[: args.part_goals]
         if not args.measure_only:
-            run_dir = _run(v, goals, work, args.seed)
+            run_dir = _run(v, mine, work, args.seed)
         else:
             run_dir = sorted(p for p in (work / v).glob("*/") if (p / "run.json").exists())[-1]
-        results[v] = _measure(run_dir, by_id, reference, args.seed)
+        wanted = {g for g, _ in mine}
+        results[v] = _measure(run_dir, by_id, [d for d in reference if d.id in wanted], args.seed)
+        results[v]["goals"] = len(mine)
+        _write(results, variants, goals, args)
         print(
             v,
             json.dumps(
@@ -291,6 +303,14 @@ def main() -> None:
                 }
             ),
         )
+
+
+def _write(
+    results: dict[str, Any],
+    variants: Sequence[str],
+    goals: Sequence[tuple[str, TaskGoal]],
+    args: argparse.Namespace,
+) -> None:
     base = _value(results.get("prompted", {}), "seconds_per_conversation", "median")
     for m in results.values():
         m["goals_met"] = _goals_met(m, base)
@@ -306,7 +326,9 @@ def main() -> None:
         goal="; ".join(f"{k} {v}" for k, v in GOALS.items()),
         model="embedded:default (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) as user and target",
         details={
-            "goals": f"{len(goals)} single-domain MultiWOZ 2.1 test goals, seed {args.seed}",
+            "goals": f"{len(goals)} single-domain MultiWOZ 2.1 test goals, seed {args.seed}; "
+            f"single-part variants on the first {args.part_goals}",
+            "pending_variants": [v for v in variants if v not in results],
             "goal_ids": [g for g, _ in goals],
             "target_prompt": TARGET_PROMPT,
             "variants": results,
