@@ -216,6 +216,7 @@ def _measure(
             "median": round(statistics.median(conv_seconds), 1) if conv_seconds else None,
             "mean": round(statistics.mean(conv_seconds), 1) if conv_seconds else None,
             "run_wall_s": wall,
+            "per_user_turn": round(sum(conv_seconds) / max(1, sum(r[1] for r in role)), 2),
         },
         "terminations": {
             str(k): sum(1 for c in convs if c.termination == k)

@@ -91,6 +91,11 @@ def _read_references(path: Path | None) -> tuple[dict[str, str], dict[str, list[
 @click.option("--side", type=click.Choice(["target", "user"]), default="target", show_default=True)
 @click.option("--limit", type=int, help="Judge at most this many items.")
 @click.option("--max-tokens", default=120, show_default=True, help="Judge answer budget.")
+@click.option(
+    "--include-invalid",
+    is_flag=True,
+    help="Keep simulator_invalid conversations in the target metrics (default: left out).",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
 def eval_run_command(
     run_dir: Path,
@@ -101,9 +106,13 @@ def eval_run_command(
     side: str,
     limit: int | None,
     max_tokens: int,
+    include_invalid: bool,
     output: Path | None,
 ) -> None:
-    """Metrics (and optionally a judge) over the conversations of RUN_DIR."""
+    """Metrics (and optionally a judge) over the conversations of RUN_DIR.
+
+    Conversations the simulator validity gate flagged ``simulator_invalid`` are reported apart
+    and left out of the target metrics (``--include-invalid`` keeps them)."""
     from simulacra.evaluation._judge import conversation_items, judge_run
     from simulacra.evaluation._metrics import DEFAULT_METRICS, compute_metrics, resolve_metrics
     from simulacra.evaluation._rubric import load_rubric
@@ -123,8 +132,21 @@ def eval_run_command(
         references=refs,
         facts=facts,
         side="user" if side == "user" else "target",
+        exclude_invalid=not include_invalid,
     )
     click.echo(f"{run_dir}: {len(convs)} conversations")
+    sim = report.simulator
+    if sim is not None:
+        rate = sim["invalid_rate"]
+        assert isinstance(rate, dict)
+        reasons = sim["reasons"] or "none"
+        click.echo(
+            f"  simulator validity: {sim['invalid']} of {sim['gated']} conversations "
+            f"simulator_invalid ({rate['value']:.3f} [{rate['low']:.3f}, {rate['high']:.3f}]), "
+            f"{sim['regenerations']} regenerated turns, failing detectors: {reasons}"
+        )
+        if report.excluded:
+            click.echo(f"  left out of the target metrics: {len(report.excluded)} conversations")
     for name, e in report.values.items():
         click.echo(f"  {name:<24} {_estimate(e)}")
     for name, value in report.points.items():

@@ -26,7 +26,8 @@ from typing import Literal
 
 from simulacra.conversation import Conversation, ParticipantKind, TerminationReason
 from simulacra.errors import ConfigError, MissingExtraError
-from simulacra.evaluation._stats import Estimate, _estimate_dict, bootstrap_mean
+from simulacra.evaluation._stats import Estimate, _estimate_dict, bootstrap_mean, wilson
+from simulacra.participants import is_simulator_invalid, simulator_validity
 
 __all__ = [
     "METRICS",
@@ -280,6 +281,10 @@ class MetricsReport:
         points: Point values without an interval (corpus BLEU/chrF, distinct-n).
         per_conversation: Conversation id → metric name → value.
         skipped: Why some metric could not be computed (e.g. no references).
+        simulator: The simulated user's own validity (validity gate): conversations gated and
+            flagged ``simulator_invalid`` with a Wilson interval of the share, regenerations and
+            the detectors that still fail kept turns; ``None`` when no conversation was gated.
+        excluded: Ids of ``simulator_invalid`` conversations left out of the metrics above.
     """
 
     n_conversations: int
@@ -287,11 +292,15 @@ class MetricsReport:
     points: dict[str, float] = field(default_factory=dict)
     per_conversation: dict[str, dict[str, float]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    simulator: dict[str, object] | None = None
+    excluded: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
         return {
             "n_conversations": self.n_conversations,
+            "simulator": self.simulator,
+            "excluded_simulator_invalid": self.excluded,
             "values": {k: _estimate_dict(e) for k, e in self.values.items()},
             "points": self.points,
             "skipped": self.skipped,
@@ -358,8 +367,13 @@ def compute_metrics(
     side: Side = "user",
     resamples: int = 1000,
     seed: int = 0,
+    exclude_invalid: bool = True,
 ) -> MetricsReport:
     """Compute metrics over conversations.
+
+    A simulator fault is never a target failure: conversations the validity gate flagged
+    ``simulator_invalid`` are left out of every metric (``exclude_invalid``) and counted in
+    :attr:`MetricsReport.simulator` instead.
 
     Args:
         conversations: The conversations (e.g. ``read_conversations(run_dir)``).
@@ -372,16 +386,33 @@ def compute_metrics(
         side: Whose text the lexical metrics and ``fact_f1`` read.
         resamples: Bootstrap resamples per aggregate.
         seed: Bootstrap seed.
+        exclude_invalid: Leave ``simulator_invalid`` conversations out of the metrics.
 
     Returns:
         The report; metrics that need references or epochs the data lacks are in ``skipped``.
     """
     names = resolve_metrics(metrics)
-    convs = list(conversations)
+    every = list(conversations)
+    validity = simulator_validity(every)
+    excluded = [c.id for c in every if exclude_invalid and is_simulator_invalid(c)]
+    convs = [c for c in every if c.id not in set(excluded)] if excluded else every
     checks = dict(checks) if checks else {"goal_reached": _goal_reached}
     per: dict[str, dict[str, float]] = {c.id: {} for c in convs}
     series: dict[str, list[float]] = defaultdict(list)
-    report = MetricsReport(n_conversations=len(convs), per_conversation=per)
+    gated, invalid = validity["gated"], validity["invalid"]
+    simulator: dict[str, object] | None = None
+    if isinstance(gated, int) and gated and isinstance(invalid, int):
+        simulator = {
+            **validity,
+            "invalid_rate": _estimate_dict(wilson(invalid, gated)),
+            "excluded_from_metrics": len(excluded),
+        }
+    report = MetricsReport(
+        n_conversations=len(convs),
+        per_conversation=per,
+        simulator=simulator,
+        excluded=excluded,
+    )
 
     def key_of(c: Conversation, table: Mapping[str, object]) -> str | None:
         if c.id in table:

@@ -66,5 +66,6 @@ def gate_user(
         context="\n".join(context),
         covered=checklist.covered if checklist.items else None,
         voice=voice,
+        topics=task is not None,
     )
     return GatedUser(user, gate)

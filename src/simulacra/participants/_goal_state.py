@@ -35,6 +35,7 @@ from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda import AgendaUser
 from simulacra.participants._agenda_goal import TaskGoal
+from simulacra.participants._agenda_ontology import DialogueAct
 from simulacra.participants._checklist import Checklist, ChecklistItem, rule_checklist
 from simulacra.participants._noise import shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
@@ -66,6 +67,21 @@ _PREAMBLE = re.compile(
     r"(message|reply|response)[^:\n]*:|message:)\s*)+",
     re.IGNORECASE,
 )
+_GIVEN = {
+    "phone": r"\b(phone|contact|telephone)( number)?\b[^.]*\d{3}",
+    "car type": r"\b(car( type)?|vehicle|cab|taxi) (is|will be)\b",
+    "address": r"\b(address is|located (at|on|in)|is at \d)",
+    "postcode": r"\bpost ?code\b",
+    "ref": r"\b(reference|confirmation)( number)?\b[^.]*\w*\d",
+    "train id": r"\btrain (id|number)\b[^.]*\d",
+    "price": r"(£|\$|€|\beur\b|\bgbp\b|\bpounds?\b|\bcosts?\b)",
+    "duration": r"\b(\d+ ?(minutes?|mins?|hours?)|duration)\b",
+    "entrance fee": r"\b(entrance|admission|fee|free of charge|is free)\b",
+    "open hours": r"\b(open|opening hours)\b",
+    "leave at": r"\b(leaves|departs|departure)\b[^.]*\d",
+    "arrive by": r"\b(arrives|arrival)\b[^.]*\d",
+}
+"""How the other side states a requested slot, for the lenient reading of :meth:`_given`."""
 _CLOSING = "thanks | that's all | bye"
 _GIVE_UP = "it doesn't work for you | thanks anyway | bye"
 
@@ -210,9 +226,38 @@ class GoalStateUser:
             self._plans[view.turn_index] = plan
         return plan
 
+    def _given(self, view: View) -> list[DialogueAct]:
+        """Requested slots the other side's last message states in a sentence that is not a
+        question ("The car type is a black cab."): the keyword NLU knows Cambridge's formats
+        (phone numbers, postcodes), a system under test may invent others."""
+        assert self._agenda is not None
+        last = next((m.content for m in reversed(view.messages) if m.role == "user"), "")
+        statements = [s for s in re.split(r"(?<=[.!?])\s+|\n", last.lower()) if "?" not in s]
+        acts: list[DialogueAct] = []
+        for domain, slots in self._agenda._requests.items():
+            for slot, value in slots.items():
+                cue = _GIVEN.get(slot)
+                if value is None and cue and any(re.search(cue, s) for s in statements):
+                    acts.append(DialogueAct("inform", domain, slot, "given"))
+        return acts
+
     def _plan_agenda(self, view: View) -> _Plan:
         assert self._agenda is not None
-        reply = self._agenda.step(self._agenda.read_system(view))
+        system = self._agenda.read_system(view)
+        if system is not None:
+            own = [m.content for m in view.messages if m.role == "assistant"]
+            unstated = {
+                i.domain
+                for i in self.checklist.pending(own)
+                if i.slot is not None and i.slot.startswith("book ")
+            }
+            # a booking confirmed before the user gave its details is not the user's booking
+            system = [
+                a
+                for a in [*system, *self._given(view)]
+                if not (a.domain in unstated and (a.intent == "book" or a.slot == "ref"))
+            ]
+        reply = self._agenda.step(system)
         meta = dict(reply.metadata)
         if reply.stop:
             met = self._agenda.status == "success"

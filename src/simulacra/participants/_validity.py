@@ -57,8 +57,8 @@ DETECTORS: dict[str, str] = {
     "writes_dialogue": "writes both sides or continues the transcript ('Assistant: ...')",
     "echoes_other": "repeats the other side's last message near-verbatim",
     "repeats_self": "repeats one of its own earlier turns near-verbatim",
-    "invented_constraint": "states a number, price, time, day or month its goal, profile and the "
-    "conversation do not contain",
+    "invented_constraint": "states a number, price, time, day or month, or brings up a topic "
+    "(hotel, restaurant, train...), that its goal, profile and the conversation do not contain",
     "premature_stop": "ends before its goal is covered while the other side has not refused or "
     "failed",
     "off_voice": "the learned user-voice scorer says it does not sound like a real user",
@@ -84,7 +84,8 @@ HINTS: dict[str, str] = {
 
 # Lexical patterns (lower-cased text). Shared with evaluation's role-adherence metric.
 ASSISTANT_PATTERNS = (
-    r"^\s*(sure|certainly|of course|absolutely|great question)\b[!,.]",
+    r"^\s*(certainly|absolutely|great question)\b[!,.]",
+    r"^\s*(sure|of course)\b[!,.]\s*(i can|i'd be|i would be|i will|i'll|let me|here)\b",
     r"\bhow (can|may) i (help|assist)",
     r"\bwhat can i do for you\b",
     r"\bi('d| would| will|'ll) be (happy|glad|delighted) to (help|assist)",
@@ -110,6 +111,9 @@ ASSISTANT_PATTERNS = (
     r"\byour (booking|reservation) (is|has been) (confirmed|booked|made)\b",
     # asking the other side for *its* (the customer's) details
     r"\bwhat (dates?|day|time) would you like\b",
+    r"\bwould you prefer\b",
+    r"\bwhat( \w+){1,2} (would|do) you (prefer|want|need)\b",
+    r"\byou('re| are) (interested in|looking for)\?",
     r"\bhow many (people|guests|nights|tickets)( will| would| are| do)\b[^.?!]*\byou\b",
     r"\b(please )?(provide|share|give me|tell me) (me )?(with )?your (full )?(name|dates?|email|"
     r"phone|contact|booking|check-in|order)",
@@ -130,6 +134,8 @@ LEAK_PATTERNS = (
     r"\{\{|\}\}",
     r'(?m)^\s*"?(thought|reasoning|message)"?\s*:',
     r"\bi should (say|ask|reply|respond|write)\b",
+    r"(?m)^\s*(notes?|ask|message)\s*:",
+    r"\s\|\s",
     r"\blet me think\b",
 )
 _DIALOGUE = r"(?m)^\s*(assistant|user|system|customer|agent|you|bot)\s*:"
@@ -139,6 +145,7 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[a-z0-9']+")
+_COURTESY = re.compile(r"\b(thanks?|thank you|bye|goodbye|good day|that's all|that is all)\b")
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
@@ -167,6 +174,22 @@ _NUMBER_WORDS = {
         ]
     )
 }
+_TOPICS = frozenset(
+    [
+        "hotel",
+        "guesthouse",
+        "restaurant",
+        "attraction",
+        "museum",
+        "train",
+        "taxi",
+        "hospital",
+        "police",
+        "flight",
+        "cinema",
+    ]
+)
+"""Topic words a user who copies another conversation's details brings up out of nowhere."""
 _CALENDAR = frozenset(
     [
         "monday",
@@ -226,8 +249,9 @@ def assistant_like(text: str) -> bool:
     return any(re.search(p, lowered) for p in ASSISTANT_PATTERNS)
 
 
-def _facts(text: str) -> set[str]:
-    """Numbers (as digits), prices, times, weekdays and months a text states."""
+def _facts(text: str, *, topics: bool = False) -> set[str]:
+    """Numbers (as digits), prices, times, weekdays and months a text states (and, with
+    ``topics``, the topic words it brings up)."""
     out: set[str] = set()
     for tok in re.findall(r"[£$€]?\d[\d:.,]*|[a-z]+", text.lower()):
         tok = tok.strip(".,:").lstrip("£$€")
@@ -239,6 +263,8 @@ def _facts(text: str) -> set[str]:
             out.add(_NUMBER_WORDS[tok])
         elif tok in _CALENDAR:
             out.add(tok)
+    if topics:
+        out |= {w for w in re.findall(r"[a-z]+", text.lower()) if w in _TOPICS}
     return out - {"1", "0"}
 
 
@@ -312,6 +338,8 @@ class ValidityGate:
         covered: For ``premature_stop``: whether the goal is covered by the user's turns so far
             (``None``: the detector is skipped).
         voice: For ``off_voice`` and ``best_of``: P(real user) of a message (``None``: skipped).
+        topics: ``invented_constraint`` also flags topic words (hotel, restaurant, train...)
+            that nothing mentioned — for structured goals, whose domains are all known.
     """
 
     def __init__(
@@ -322,10 +350,12 @@ class ValidityGate:
         context: str = "",
         covered: CoverageCheck | None = None,
         voice: VoiceScore | None = None,
+        topics: bool = False,
     ) -> None:
         self.options = options or ValidityOptions()
         self.detectors = frozenset(self.options.detectors)
-        self._allowed = _facts(f"{goal}\n{context}")
+        self.topics = topics
+        self._allowed = _facts(f"{goal}\n{context}", topics=topics)
         self.covered = covered
         self.voice = voice
 
@@ -356,15 +386,16 @@ class ValidityGate:
             role = next((p for p in ASSISTANT_PATTERNS if re.search(p, lowered)), None)
             if role is not None:
                 flag("speaks_as_assistant", role)
-            if others and _near_copy(text, others[-1]):
+            courtesy = len(_words(text)) <= 10 and _COURTESY.search(lowered) is not None
+            if others and not courtesy and _near_copy(text, others[-1]):
                 flag("echoes_other")
-            if any(_near_copy(text, o) for o in own):
+            if not courtesy and any(_near_copy(text, o) for o in own):
                 flag("repeats_self")
             if "invented_constraint" in self.detectors:
                 seen = set(self._allowed)
                 for message in view.messages:
-                    seen |= _facts(message.content)
-                new = sorted(_facts(text) - seen)
+                    seen |= _facts(message.content, topics=self.topics)
+                new = sorted(_facts(text, topics=self.topics) - seen)
                 if new:
                     flag("invented_constraint", ",".join(new))
             if "off_voice" in self.detectors and self.voice is not None:

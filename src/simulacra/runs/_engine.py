@@ -36,6 +36,9 @@ class RunStats:
         self.termination: Counter[str] = Counter()
         self.counted_errors = 0
         self.tokens = 0
+        self.gated = 0
+        self.simulator_invalid = 0
+        self.regenerations = 0
 
     def add(self, conversation: Conversation) -> None:
         """Count one finished conversation."""
@@ -46,6 +49,11 @@ class RunStats:
         self.termination[str(conversation.termination)] += 1
         if conversation.termination in COUNTED_ERRORS:
             self.counted_errors += 1
+        if "simulator_invalid" in conversation.metadata:
+            self.gated += 1
+            self.simulator_invalid += conversation.metadata["simulator_invalid"] is True
+            value = conversation.metadata.get("simulator_regenerations")
+            self.regenerations += value if isinstance(value, int) else 0
 
     @property
     def errors(self) -> int:
@@ -106,6 +114,13 @@ class RunStats:
             "tokens_per_s": round(tokens / wall, 1) if wall > 0 else None,
             "models": per_role,
         }
+        if self.gated:
+            # the simulator's own faults, reported apart from the target's
+            out["simulator"] = {
+                "gated": self.gated,
+                "invalid": self.simulator_invalid,
+                "regenerations": self.regenerations,
+            }
         if priced:
             out["cost"] = round(total_cost, 6)
         if cache is not None:
