@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import statistics
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,15 @@ from simulacra import Conversation, ParticipantInfo, ParticipantKind, Turn
 from simulacra.datasets._multiwoz import MultiWOZDialogue, multiwoz_dialogues
 from simulacra.errors import ConfigError
 from simulacra.evaluation._fidelity import fidelity_report
+from simulacra.evaluation._fidelity_measures import (
+    _Dialogue,
+    _distinct,
+    _diversity,
+    _from_corpus,
+    _Side,
+    _words,
+)
+from simulacra.evaluation._stats import Estimate, _percentiles
 from simulacra.participants._agenda_ontology import format_acts
 from tests._cli import run_cli
 from tests.evaluation._convs import conversation
@@ -242,3 +252,187 @@ def test_cli_takes_a_run_directory_as_the_reference(tmp_path: Path, shared_data:
     assert "30 simulated vs 40 real dialogues (unpaired" in result.stdout
     data = json.loads(out.read_text())
     assert data["n_reference"] == 40 and data["distinguishability"]["auc"]["value"] < 0.7
+
+
+# --- distinct-n differences: a jackknife interval that holds its estimate -----------------------
+
+
+def _population(rng: random.Random, k: int, vocab: int, turns: tuple[int, int]) -> _Side:
+    """``k`` synthetic dialogues: Zipf-distributed words over ``vocab``, and in each dialogue a
+    few topic words of its own (turns of one dialogue share words, as real ones do)."""
+    words = [f"w{i}" for i in range(vocab)]
+    weights = [1 / (i + 1) for i in range(vocab)]
+    out = []
+    for d in range(k):
+        topic = rng.sample(words, min(6, vocab))
+        texts = tuple(
+            " ".join(
+                rng.choice(topic) if rng.random() < 0.3 else rng.choices(words, weights)[0]
+                for _ in range(rng.randint(4, 12))
+            )
+            for _ in range(rng.randint(*turns))
+        )
+        out.append(_Dialogue(f"d{d}", texts, None, None))
+    return _Side(out)
+
+
+def test_distinct_n_difference_interval_covers_the_true_difference() -> None:
+    # (real, simulated): dialogues, vocabulary, user turns per dialogue
+    Spec = tuple[tuple[int, int, tuple[int, int]], tuple[int, int, tuple[int, int]]]
+
+    def estimate(rng: random.Random, spec: Spec, n: int, seed: int) -> Estimate:
+        (kr, vr, tr), (ks, vs, ts) = spec
+        real, sim = _population(rng, kr, vr, tr), _population(rng, ks, vs, ts)
+        return _diversity(real, sim, n, seed=seed).value
+
+    rng = random.Random(0)
+    # the same users at unequal sizes, 3 turns each: the true difference is 0
+    same: Spec = ((100, 300, (3, 3)), (20, 300, (3, 3)))
+    # a narrower simulated vocabulary, dialogues of varying length: the truth by simulation
+    narrow: Spec = ((60, 300, (2, 5)), (20, 120, (2, 5)))
+    for spec, n in ((same, 2), (narrow, 1), (narrow, 2)):
+        if spec is same:
+            truth = 0.0
+        else:
+            truth = statistics.fmean(estimate(rng, spec, n, i).value for i in range(300))
+            assert truth < -0.05  # the narrower vocabulary is less diverse
+        trials = [estimate(rng, spec, n, 1000 + i) for i in range(80)]
+        covered = sum(e.low <= truth <= e.high for e in trials)
+        assert covered >= 72, (spec, n, covered)  # >= 90% of nominal 95% intervals
+        sd = statistics.stdev(e.value for e in trials)
+        assert statistics.fmean(e.high - e.low for e in trials) < 2 * 3.92 * sd  # not too wide
+
+
+def test_distinct_n_interval_always_holds_its_estimate(shared_data: Path) -> None:
+    rng = random.Random(1)
+    for i in range(200):
+        real = _population(rng, rng.randint(1, 30), rng.choice([3, 20, 300]), (1, 6))
+        sim = _population(rng, rng.randint(1, 30), rng.choice([3, 20, 300]), (1, 6))
+        for n in (1, 2):
+            e = _diversity(real, sim, n, seed=i).value
+            assert -1.0 <= e.low <= e.value <= e.high <= 1.0, (i, n, e)
+    # the issue's case: 20 real val dialogues against the 1,000 real test dialogues printed
+    # distinct_2 -0.061 [-0.257, -0.109]; now the interval holds it, and 0 (real against real)
+    val = _real(shared_data, limit=20)
+    test_split = shared_data / "multiwoz21" / "test.json.zip"
+    reference = list(multiwoz_dialogues(test_split, with_turns=True))
+    simulated = [_as_simulated(d, f"other:{d.id}") for d in val]
+    report = fidelity_report(simulated, reference, baseline=False)
+    for name in ("distinct_1", "distinct_2"):
+        e = report.comparisons[name].value
+        assert e.low <= e.value <= e.high and e.low < 0 < e.high, (name, e)
+
+
+def test_distinct_n_point_estimate_is_distinct_n_of_equally_many_turns() -> None:
+    real = _Side(
+        [
+            _Dialogue("r1", ("I'd like a hotel, please.", "Yes: the cheap one!"), None, None),
+            _Dialogue("r2", ("Book it for two nights", "thanks"), None, None),
+        ]
+    )
+    sim = _Side([_Dialogue("s1", ("a hotel please", "a hotel please", "book", "ok"), None, None)])
+    for n in (1, 2):
+        c = _diversity(real, sim, n, seed=0)
+        expected_real = _distinct([t for d in real.dialogues for t in d.user_turns], n)
+        expected_sim = _distinct(list(sim.dialogues[0].user_turns), n)
+        assert c.real["value"] == expected_real and c.simulated["value"] == expected_sim
+        assert c.value.value == pytest.approx(expected_sim - expected_real)
+        assert c.real["n"] == c.simulated["n"] == 4 and c.value.n == 8
+    # the larger side is cut to as many turns, of whole dialogues: 2 turns of one dialogue
+    two = _Side([_Dialogue("s2", ("a hotel please", "book"), None, None)])
+    c = _diversity(real, two, 1, seed=0)
+    assert c.real["n"] == 2 and c.real["value"] in (
+        _distinct(list(d.user_turns), 1) for d in real.dialogues
+    )
+
+
+# --- the fast report computes the same numbers as the per-resample loops it replaced ------------
+
+
+def test_resampled_statistics_equal_the_per_resample_loop(shared_data: Path) -> None:
+    from simulacra.evaluation._fidelity_measures import _compare, _draws, _js, _ks
+
+    dialogues = _real(shared_data, limit=40)
+    real = [_from_corpus(d) for d in dialogues[:25]]
+    sim = [_from_corpus(d) for d in dialogues[25:]]
+
+    def lengths(ds: list[_Dialogue]) -> list[list[float]]:
+        return [[float(len(_words(t))) for t in d.user_turns] for d in ds]
+
+    def acts(ds: list[_Dialogue]) -> list[list[str]]:
+        return [[a for turn in d.acts or () for a in turn] for d in ds]
+
+    def ks(r: list[_Dialogue], s: list[_Dialogue]) -> float:
+        return _ks([v for vs in lengths(r) for v in vs], [v for vs in lengths(s) for v in vs])
+
+    def js(r: list[_Dialogue], s: list[_Dialogue]) -> float:
+        return _js([v for vs in acts(r) for v in vs], [v for vs in acts(s) for v in vs])
+
+    draws = _draws(len(real), len(sim), seed=3, resamples=50)
+    for fast, stat in (
+        (_compare("q", "ks", lengths(real), lengths(sim), draws), ks),
+        (_compare("q", "js", acts(real), acts(sim), draws), js),
+    ):
+        rng = random.Random(3)  # the loop the report ran before: one statistic per resample
+        slow = [
+            stat(rng.choices(real, k=len(real)), rng.choices(sim, k=len(sim))) for _ in range(50)
+        ]
+        low, high = _percentiles(slow, 0.95)
+        assert fast.value.value == pytest.approx(stat(real, sim), abs=1e-12)
+        assert (fast.value.low, fast.value.high) == pytest.approx((low, high), abs=1e-12)
+
+
+def test_bootstrap_aucs_equal_the_rank_sum_auc_of_each_resample() -> None:
+    import numpy as np
+
+    from simulacra.evaluation._fidelity_classifier import _auc, _bootstrap_aucs
+
+    rng = random.Random(0)
+    scores = np.array([rng.randint(0, 20) / 20 for _ in range(120)])  # many ties
+    order = list(range(120))
+    rng.shuffle(order)
+    pos = [order[i : i + 4] for i in range(0, 60, 4)]
+    neg = [order[i : i + 3] for i in range(60, 120, 3)]
+    labels = np.zeros(120, dtype=int)
+    labels[[i for ix in pos for i in ix]] = 1
+    fast = _bootstrap_aucs(scores, pos, neg, random.Random(7), 250)
+    slow_rng = random.Random(7)
+    for value in fast:
+        idx = [i for ix in slow_rng.choices(pos, k=len(pos)) for i in ix]
+        idx += [i for ix in slow_rng.choices(neg, k=len(neg)) for i in ix]
+        assert value == _auc(labels[idx], scores[idx])  # exactly: integer and half sums
+
+
+def test_text_features_give_each_fold_the_tfidf_of_its_own_vectorisers(
+    shared_data: Path,
+) -> None:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+
+    from simulacra.evaluation._fidelity_classifier import _TextFeatures
+
+    texts = [t.text for d in _real(shared_data, limit=30) for t in d.user_turns]
+    features = _TextFeatures([*texts, "words that no fold trains on", "zebra quagga"])
+    rng = random.Random(0)
+    for _ in range(3):
+        train = rng.sample(texts, len(texts) * 4 // 5)
+        test = [t for t in texts if t not in set(train)] + ["zebra quagga"]
+        union = make_union(
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True),
+        )
+        expected_train, expected_test = union.fit_transform(train), union.transform(test)
+        got_train, got_test = features.tfidf(train, test)
+        assert got_train.shape == expected_train.shape
+        assert np.abs(got_train - expected_train).max() < 1e-12
+        assert np.abs(got_test - expected_test).max() < 1e-12
+
+
+def test_baseline_is_sized_like_the_smaller_side(shared_data: Path) -> None:
+    dialogues = _real(shared_data, limit=120)
+    simulated = [_as_simulated(d, f"other:{d.id}") for d in dialogues[:15]]
+    report = fidelity_report(simulated, dialogues[15:], resamples=20)
+    # 15 simulated against 105 real: two samples of 15 real dialogues, not halves of 105
+    assert report.n_reference == 105 and report.baseline is not None
+    assert report.baseline.per_half == 15

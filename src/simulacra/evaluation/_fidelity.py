@@ -5,11 +5,13 @@ Two views:
 - distributional: user-turn length (words), user turns per dialogue, lexical diversity
   (distinct-1/2), who ends the dialogue and, when both sides are labelled, the dialogue acts.
   Numeric quantities are compared with the two-sample Kolmogorov-Smirnov statistic, categorical
-  ones with the Jensen-Shannon divergence (base 2, in ``[0, 1]``); lexical diversity with the
-  difference ``simulated - real`` on equally sized samples. Every number has a percentile
+  ones with the Jensen-Shannon divergence (base 2, in ``[0, 1]``), each with a percentile
   bootstrap interval that resamples whole dialogues on each side (turns of one dialogue are not
-  independent). Divergences are biased upwards on finite samples: two halves of the same corpus
-  give a small positive value, not exactly 0, and the interval of a divergence rarely holds 0.
+  independent); lexical diversity with the difference ``simulated - real`` on equally many
+  turns of whole dialogues per side, with a leave-one-dialogue-out jackknife interval (a
+  bootstrap repeats dialogues, which deflates distinct-n). Divergences are biased upwards on
+  finite samples: two halves of the same corpus give a small positive value, not exactly 0,
+  and the interval of a divergence rarely holds 0.
 - distinguishability: a logistic regression on TF-IDF word and character n-grams of single user
   turns, trained to tell simulated from real turns (classes balanced by subsampling the larger
   side, 5 folds stratified by side and grouped by dialogue, seeded). Its ROC AUC is 0.5 when
@@ -28,11 +30,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simulacra.errors import ConfigError, MissingExtraError
-from simulacra.evaluation._fidelity_baseline import RealBaseline, _baseline
+from simulacra.evaluation._fidelity_baseline import RealBaseline, _baseline, _halves
 from simulacra.evaluation._fidelity_classifier import (
     MIN_TURNS,
     Distinguishability,
     _distinguishability,
+    _TextFeatures,
 )
 from simulacra.evaluation._fidelity_classifier import _auc as _auc
 from simulacra.evaluation._fidelity_measures import (
@@ -148,7 +151,7 @@ def fidelity_report(
         seed: Seeds subsampling, folds and bootstraps.
         resamples: Bootstrap resamples of the distributional comparisons.
         baseline: Also compare two disjoint samples of ``reference`` (real against real, as
-            many dialogues each as are compared here) — see :class:`RealBaseline`.
+            many dialogues each as the smaller side compared here) — see :class:`RealBaseline`.
 
     Returns:
         The report.
@@ -170,15 +173,20 @@ def fidelity_report(
             f"{len(sim_turns)} simulated and {len(real_turns)} real"
         )
     comparisons, skipped = _comparisons(real, sim, seed=seed, resamples=resamples)
+    halves = _halves(reference, ref, n_paired > 0, len(sim), seed=seed) if baseline else None
+    # every turn's n-grams counted once, for the classifier and the baseline's classifier
+    texts = [t for _, t in real_turns + sim_turns]
+    texts += [t for side in halves or () for d in side for t in d.user_turns]
+    features = _TextFeatures(texts)
     return FidelityReport(
         n_simulated=len(simulated),
         n_reference=len(ref),
         n_paired=n_paired,
         paired=n_paired > 0,
         comparisons=comparisons,
-        distinguishability=_distinguishability(real_turns, sim_turns, seed=seed),
+        distinguishability=_distinguishability(real_turns, sim_turns, seed=seed, features=features),
         skipped=skipped,
-        baseline=_baseline(reference, ref, n_paired > 0, seed=seed, resamples=resamples)
-        if baseline
-        else None,
+        baseline=None
+        if halves is None
+        else _baseline(halves, seed=seed, resamples=resamples, features=features),
     )

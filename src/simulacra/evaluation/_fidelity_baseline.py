@@ -13,8 +13,14 @@ from simulacra.evaluation._fidelity_classifier import (
     MIN_TURNS,
     Distinguishability,
     _distinguishability,
+    _TextFeatures,
 )
-from simulacra.evaluation._fidelity_measures import Comparison, _comparisons, _from_corpus
+from simulacra.evaluation._fidelity_measures import (
+    Comparison,
+    _comparisons,
+    _Dialogue,
+    _from_corpus,
+)
 
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
@@ -27,10 +33,11 @@ __all__ = ["RealBaseline"]
 class RealBaseline:
     """Real against real: what "indistinguishable" looks like at the same sample size.
 
-    Two disjoint random samples of real dialogues, as many each as the report compares (from
-    the same domain combinations when the run is paired by goal), measured exactly like
-    simulated against real. Divergences are biased upwards on finite samples, so a simulator
-    is as close as the data can tell when its statistics fall within these values' intervals.
+    Two disjoint random samples of real dialogues, as many each as the smaller side of the
+    report's comparison (from the same domain combinations when the run is paired by goal),
+    measured exactly like simulated against real. Divergences are biased upwards on finite
+    samples, so a simulator is as close as the data can tell when its statistics fall within
+    these values' intervals.
 
     Attributes:
         per_half: Real dialogues in each sample.
@@ -59,34 +66,50 @@ def _domains(d: MultiWOZDialogue | Conversation) -> frozenset[str]:
     return frozenset(g.domain for g in goal.domains) if goal is not None else frozenset()
 
 
-def _baseline(
+def _halves(
     reference: Sequence[MultiWOZDialogue | Conversation],
     compared: Sequence[MultiWOZDialogue | Conversation],
     paired: bool,
+    n_simulated: int,
     *,
     seed: int,
-    resamples: int,
-) -> RealBaseline | None:
-    """Two disjoint random samples of as many real dialogues as ``compared`` (halves of the
-    pool when it is smaller), compared like simulated against real. When paired by goal, the
-    pool keeps the domain combinations of the compared goals (hotel-only goals against
-    hotel-only goals)."""
+) -> tuple[list[_Dialogue], list[_Dialogue]]:
+    """Two disjoint random samples of real dialogues, as many each as the smaller side of the
+    comparison (``compared`` real dialogues, ``n_simulated`` simulated ones; halves of the pool
+    when it is smaller). When paired by goal, the pool keeps the domain combinations of the
+    compared goals (hotel-only goals against hotel-only goals)."""
     pool = list(reference)
     if paired:
         wanted = {_domains(d) for d in compared}
         pool = [d for d in pool if _domains(d) in wanted]
     random.Random(seed + 1).shuffle(pool)
-    per_half = min(len(compared), len(pool) // 2)
+    per_half = min(len(compared), n_simulated, len(pool) // 2)
     a = [_from_corpus(d) for d in pool[:per_half]]
     b = [_from_corpus(d) for d in pool[per_half : 2 * per_half]]
-    turns_a = [(d.id, t) for d in a for t in d.user_turns]
-    turns_b = [(d.id, t) for d in b for t in d.user_turns]
-    if per_half < 2 or min(len(turns_a), len(turns_b)) < MIN_TURNS:
+    return a, b
+
+
+def _turns(dialogues: list[_Dialogue]) -> list[tuple[str, str]]:
+    return [(d.id, t) for d in dialogues for t in d.user_turns]
+
+
+def _baseline(
+    halves: tuple[list[_Dialogue], list[_Dialogue]],
+    *,
+    seed: int,
+    resamples: int,
+    features: _TextFeatures | None = None,
+) -> RealBaseline | None:
+    """The two samples of :func:`_halves` compared like simulated against real (``None`` when
+    they are too small); ``features`` may hold their turns' n-gram counts already."""
+    a, b = halves
+    turns_a, turns_b = _turns(a), _turns(b)
+    if len(a) < 2 or min(len(turns_a), len(turns_b)) < MIN_TURNS:
         return None
     comparisons, skipped = _comparisons(a, b, seed=seed, resamples=resamples)
     return RealBaseline(
-        per_half=per_half,
+        per_half=len(a),
         comparisons=comparisons,
-        distinguishability=_distinguishability(turns_a, turns_b, seed=seed),
+        distinguishability=_distinguishability(turns_a, turns_b, seed=seed, features=features),
         skipped=skipped,
     )
