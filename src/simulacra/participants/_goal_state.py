@@ -282,10 +282,11 @@ class GoalStateUser:
             stale += 1
         if refusals >= self.options.refusals:
             return _Plan(_GIVE_UP, "That doesn't work for me, thanks anyway. Bye.", True, "refused")
+        if not own and not self.checklist.items:
+            return _Plan(f"what you want: {self.goal}", self.goal)
         if not pending:
             confirmed = bool(last) and _CONFIRMED.search(last) is not None and "?" not in last
-            waited = stale >= 2
-            if confirmed or waited or not self.checklist.items:
+            if confirmed or (stale >= 2 and self.checklist.items):
                 template = "Great, thanks for your help. Bye!"
                 return _Plan(_CLOSING, template, True, "goal_met")
         if stale >= self.options.patience:
@@ -312,8 +313,6 @@ class GoalStateUser:
             return _Plan("ask: is that everything I need", "Is that everything I need?")
         chosen = pending[: self.options.disclosure]
         content, template = _phrase(chosen, not own)
-        if not self.checklist.items:
-            content, template = f"what you want: {self.goal}", self.goal
         return _Plan(content, template)
 
     # -- saying it ---------------------------------------------------------------------

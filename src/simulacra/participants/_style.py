@@ -88,6 +88,17 @@ _INTENT_NOTES = {
 }
 
 
+_NOTE_NAMES = {
+    "ref": "reference number",
+    "phone": "phone number",
+    "train id": "train ID",
+    "leave at": "leaving at",
+    "arrive by": "arriving by",
+    "stay": "nights",
+    "open hours": "opening hours",
+}
+
+
 def acts_to_notes(acts: str) -> str:
     """Dialogue acts (``inform(hotel-area=east);request(hotel-phone)``) as short notes
     (``hotel | area: east | ask: phone``): what a turn gets across, without its wording."""
@@ -98,7 +109,7 @@ def acts_to_notes(acts: str) -> str:
         slot, _, value = slot_value.partition("=")
         if domain and domain not in domains and domain not in ("general", "booking"):
             domains.append(domain)
-        slot = slot.removeprefix("book ")
+        slot = _NOTE_NAMES.get(slot.removeprefix("book "), slot.removeprefix("book "))
         if intent == "inform" and slot:
             notes.append(f"{slot}: {value}" if value not in ("", "?") else slot)
         elif intent == "request" and slot:
