@@ -10,7 +10,9 @@ the system under test, runs a conversation and asserts on it::
         conversation = converse(user, bot, max_turns=6)
         assert_judge(conversation, "The assistant explained how to get the refund.", min_score=4)
 
-Fixtures: ``simulated_user`` (a factory of :class:`~simulacra.PromptedUser`), ``simulacra_target``
+Fixtures: ``simulated_user`` (a factory of goal-state users behind the simulator validity
+gate; a conversation the gate flags ``simulator_invalid`` skips the test with the reasons instead
+of failing it: a simulator fault is not a fault of your system), ``simulacra_target``
 (a factory of targets), ``converse`` (runs one conversation, sync or ``await converse.run``).
 Assertions (importable from this module): :func:`assert_judge` (an LLM judge with a rubric or a
 one-sentence criterion) and :func:`assert_check` (any predicate); on failure both print the
@@ -46,10 +48,14 @@ from simulacra.models import parse_model_spec as _parse_spec
 from simulacra.orchestration import StopConditions, run_conversation
 from simulacra.participants import (
     CallableTarget,
+    GoalStateUser,
     HTTPTarget,
     ModelTarget,
     Participant,
     PromptedUser,
+    ValidityOptions,
+    gate_user,
+    mark_simulator_validity,
 )
 from simulacra.profiles import GeneralUser, Persona, Profile
 
@@ -239,12 +245,18 @@ def _profile(persona: str | Mapping[str, Any] | Profile | None, name: str | None
 
 
 class SimulatedUserFactory:
-    """``simulated_user(goal, persona=..., ...)`` → a :class:`~simulacra.PromptedUser`.
+    """``simulated_user(goal, persona=..., ...)`` → a simulated user behind the validity gate.
+
+    ``user="goal_state"`` (default) is a :class:`~simulacra.participants.GoalStateUser`: its
+    goal becomes a checklist, it says a little at a time and ends when its goal is met, refused
+    or its patience runs out; ``user="prompted"`` is today's :class:`~simulacra.PromptedUser`.
+    Either way the simulator validity gate checks every turn (``validity=False`` turns it off,
+    a :class:`~simulacra.participants.ValidityOptions` tunes it).
 
     ``persona`` is a one-line description, a profile mapping (``{"name": "Maya", "demographics":
     {...}, "behaviour": {...}}``; ``kind`` defaults to ``persona``) or any profile object.
     ``model`` defaults to the session's simulacra model; ``max_tokens``, ``temperature`` and
-    ``seed`` are sampling options; other keywords go to :class:`~simulacra.PromptedUser`.
+    ``seed`` are sampling options; other keywords go to the user class.
     """
 
     def __call__(
@@ -258,8 +270,10 @@ class SimulatedUserFactory:
         max_tokens: int = 60,
         temperature: float = 0.7,
         seed: int = 0,
+        user: Literal["goal_state", "prompted"] = "goal_state",
+        validity: bool | ValidityOptions = True,
         **options: Any,
-    ) -> PromptedUser:
+    ) -> Participant:
         chosen = model_for(
             model or _SETTINGS.model,
             role="user",
@@ -267,9 +281,20 @@ class SimulatedUserFactory:
             temperature=temperature,
             seed=seed,
         )
-        return PromptedUser(
-            chosen, goal=goal, profile=_profile(profile or persona, name), **options
+        who = _profile(profile or persona, name)
+        simulated: Participant
+        if user == "prompted":
+            simulated = PromptedUser(chosen, goal=goal, profile=who, **options)
+        elif user == "goal_state":
+            simulated = GoalStateUser(chosen, goal=goal, profile=who, seed=seed, **options)
+        else:
+            raise pytest.UsageError(
+                f"simulated_user: user must be goal_state or prompted, not {user!r}"
+            )
+        gate = (
+            validity if isinstance(validity, ValidityOptions) else ValidityOptions(enabled=validity)
         )
+        return gate_user(simulated, gate, goal=goal, profile=who, task=options.get("task"))
 
 
 Input = Literal["messages", "message", "view"]
@@ -374,7 +399,22 @@ class Converse:
                 closer = getattr(participant, "aclose", None)
                 if closer is not None and inspect.iscoroutinefunction(closer):
                     await closer()
+        mark_simulator_validity(conversation)
         self._keep(conversation)
+        if conversation.metadata.get("simulator_invalid") is True:
+            reasons = sorted(
+                {
+                    str(t.metadata["validity.reasons"])
+                    for t in conversation.turns
+                    if t.metadata.get("validity.reasons")
+                }
+            )
+            # a simulator fault is not a verdict on the system under test
+            pytest.skip(
+                "simulacra: simulator_invalid — the simulated user broke role "
+                f"({', '.join(reasons)}) even after regeneration; this conversation says "
+                "nothing about the system under test"
+            )
         return conversation
 
 

@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from simulacra._version import __version__
 from simulacra.conversation import Conversation
@@ -131,11 +132,25 @@ def _summary_section(runs: Sequence[LoadedRun]) -> str:
                 s["turns"],
                 _ci(s["mean_turns"]),
                 s["errors"],
+                _simulator_cell(s["simulator"]),
                 ", ".join(f"{k} {v}" for k, v in s["termination"].items()),
             ]
         )
     header = ["run", "directory", "models", "conv.", "turns", "mean turns [95% CI]", "errors"]
-    return "<h2>Runs</h2>" + _table([*header, "termination"], rows)
+    return "<h2>Runs</h2>" + _table([*header, "simulator invalid", "termination"], rows)
+
+
+def _simulator_cell(sim: dict[str, Any] | None) -> str:
+    """The simulator's validity, apart from the target's errors: invalid conversations (rate
+    with its interval), regenerated turns and the detectors that still failed."""
+    if not sim:
+        return "not gated"
+    rate = sim["invalid_rate"]
+    reasons = ", ".join(f"{k} {v}" for k, v in sim["reasons"].items()) or "none"
+    return (
+        f"{sim['invalid']} of {sim['gated']} ({_ci(rate)}); "
+        f"{sim['regenerations']} regenerated turns; failing: {reasons}"
+    )
 
 
 def _termination(c: Conversation) -> str:

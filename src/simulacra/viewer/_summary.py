@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from simulacra.conversation import Conversation, ParticipantKind
-from simulacra.evaluation._stats import Estimate, bootstrap_mean
+from simulacra.evaluation._stats import Estimate, bootstrap_mean, wilson
+from simulacra.participants import simulator_validity
 from simulacra.viewer import _svg
 from simulacra.viewer._data import LoadedRun, profile_fields
 from simulacra.viewer._svg import Interval
@@ -203,12 +204,22 @@ def run_summary(run: LoadedRun) -> dict[str, Any]:
         "termination": dict(Counter(_termination(c) for c in convs).most_common()),
         "ended_by": dict(Counter(c.ended_by or "unknown" for c in convs).most_common()),
         "errors": sum(1 for c in convs if c.termination is not None and c.termination.is_error),
+        "simulator": _simulator(convs),
         "judges": {k: _estimate_dict(e) for k, e in judge_estimates(run).items()},
         "scored_conversations": len(run.scores),
         "reports": [{"file": k, "kind": report_kind(k, v)} for k, v in run.reports.items()],
         "notes": run.notes,
         "plots": plot_names(run),
     }
+
+
+def _simulator(convs: list[Conversation]) -> dict[str, Any] | None:
+    """The simulated user's own validity (the gate's flags), apart from the target's errors."""
+    validity = simulator_validity(convs)
+    gated, invalid = validity["gated"], validity["invalid"]
+    if not isinstance(gated, int) or not gated or not isinstance(invalid, int):
+        return None
+    return {**validity, "invalid_rate": _estimate_dict(wilson(invalid, gated))}
 
 
 def user_turn_lengths(convs: list[Conversation]) -> list[float]:
