@@ -26,9 +26,19 @@ from simulacra.datasets._moviebot_prefs import (
     load_moviebot_preferences,
     moviebot_catalogue,
 )
-from simulacra.models import Model
+from simulacra.models import GenerateConfig, Model
 from simulacra.orchestration import StopConditions, run_conversation
-from simulacra.participants import CallableTarget, ModelTarget, Participant, PromptedUser
+from simulacra.participants import (
+    CallableTarget,
+    ModelTarget,
+    Participant,
+    PromptedUser,
+    ValidityOptions,
+    gate_user,
+    is_simulator_invalid,
+    mark_simulator_validity,
+    simulator_validity,
+)
 from simulacra.profiles import Persona
 from simulacra.recipes._common import estimate
 
@@ -169,10 +179,13 @@ async def run_recommendation(
     catalogue = [m for m in moviebot_catalogue(data) if m.genres]
     conversations = []
     for i, prefs in enumerate(prefs_list):
-        user = PromptedUser(
-            user_model,
-            goal=preference_goal(prefs),
-            profile=Persona(id=prefs.id, name="User", description="A movie fan."),
+        goal = preference_goal(prefs)
+        fan = Persona(id=prefs.id, name="User", description="A movie fan.")
+        user = gate_user(
+            PromptedUser(user_model, goal=goal, profile=fan, config=GenerateConfig(seed=i)),
+            RECIPE_VALIDITY,
+            goal=goal,
+            profile=fan,
         )
         system = target or CatalogueRecommender(catalogue).participant()
 
@@ -185,21 +198,40 @@ async def run_recommendation(
             conversation_id=f"recommendation-{i}",
             scenario_id=prefs.id,
         )
+        mark_simulator_validity(conversation)
         ok, why = accepted_recommendation(conversation, prefs, catalogue)
         conversation.metadata.update(success=ok, check=why, profile_id=prefs.id)
         conversations.append(conversation)
     return conversations, recommendation_report(conversations, prefs_list)
 
 
+RECIPE_VALIDITY = ValidityOptions(
+    detectors=[
+        "empty",
+        "speaks_as_assistant",
+        "instruction_leak",
+        "writes_dialogue",
+        "echoes_other",
+        "repeats_self",
+        "off_voice",
+    ]
+)
+"""The validity gate of the recipe's users: the turn-level role detectors (a preference goal
+is not a checklist, so ``premature_stop`` and ``invented_constraint`` are off)."""
+
+
 def recommendation_report(
     conversations: Sequence[Conversation], prefs: Sequence[MoviePreferences]
 ) -> dict[str, Any]:
-    """Success rate (Wilson interval), per user, beside the real MovieBot outcomes."""
-    successes = sum(bool(c.metadata.get("success")) for c in conversations)
+    """Success rate (Wilson interval), per user, beside the real MovieBot outcomes; users the
+    validity gate flagged ``simulator_invalid`` are reported apart and left out of the rate."""
+    valid = [c for c in conversations if not is_simulator_invalid(c)]
+    successes = sum(bool(c.metadata.get("success")) for c in valid)
     real = sum(bool(p.accepted) for p in prefs)
     return {
         "recipe": "recommendation",
-        "success": estimate(successes, len(conversations)),
+        "success": estimate(successes, len(valid)),
+        "simulator": simulator_validity(conversations),
         "real_acceptance": estimate(real, len(prefs)),
         "users": [
             {
