@@ -43,63 +43,14 @@ from simulacra.evaluation._role import role_violation
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, wilson
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._checklist import Checklist
+from simulacra.participants._validity import _CALENDAR, _NUMBER_WORDS
 
 __all__ = ["AUDIT_RULES", "AuditFlag", "AuditReport", "audit_report", "stated_facts"]
 
 AUDIT_RULES = ("invented_fact", "hidden_revealed", "premature_stop", "role_reversal")
 _TURN_RULES = ("invented_fact", "hidden_revealed", "role_reversal")
 
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
-_CALENDAR = set(
-    [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-)
+# the same number words and calendar words as the validity gate's invented-constraint rule
 _NOT_NAMES = set(
     [
         "i",
