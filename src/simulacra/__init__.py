@@ -5,6 +5,10 @@ The curated public API. Subpackages: :mod:`simulacra.models`, :mod:`simulacra.pa
 :mod:`simulacra.testing`.
 """
 
+# First: a Ctrl-C while the `simulacra` command starts is one line, not a traceback.
+from simulacra import _signals  # noqa: F401
+
+# isort: split
 from simulacra._version import __version__
 from simulacra.conversation import (
     SCHEMA_VERSION,

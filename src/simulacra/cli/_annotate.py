@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 from simulacra.evaluation._stats import Estimate
 
@@ -49,7 +50,7 @@ def annotate_command() -> None:
 @click.option("--rubric", "rubric_id", help="Likert study: rubric id or file (its dimensions).")
 @click.option("--pairwise", is_flag=True, help="A/B study between exactly two runs.")
 @click.option("--question", help="Pairwise: the question annotators answer.")
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Tasks file.")
+@click.option("-o", "--output", required=True, type=OutputPath(), help="Tasks file.")
 @click.option("--key", "key_path", type=click.Path(path_type=Path), help="Key file (separate).")
 @click.option("--annotators", help="Roster, comma-separated: only these ids may rate.")
 @click.option("--limit", type=int, help="At most this many tasks (a seeded sample).")
@@ -126,7 +127,7 @@ def serve_command(tasks: Path, annotator: str, ratings: Path | None, host: str, 
 
 @annotate_command.command("export")
 @click.argument("tasks", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="CSV file.")
+@click.option("-o", "--output", required=True, type=OutputPath(), help="CSV file.")
 @click.option("--annotator", "annotators", multiple=True, help="One row per task per annotator.")
 def export_command(tasks: Path, output: Path, annotators: Sequence[str]) -> None:
     """Write TASKS as CSV (empty rating columns) for spreadsheets or annotation tools."""
@@ -140,7 +141,7 @@ def export_command(tasks: Path, output: Path, annotators: Sequence[str]) -> None
 @annotate_command.command("import")
 @click.argument("csv_file", type=click.Path(path_type=Path))
 @click.option("--tasks", required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Ratings file (appended).")
+@click.option("-o", "--output", type=OutputPath(), help="Ratings file (appended).")
 def import_command(csv_file: Path, tasks: Path, output: Path | None) -> None:
     """Check a filled CSV against TASKS and append its ratings to the ratings file."""
     from simulacra.evaluation._annotation import read_study
@@ -199,7 +200,7 @@ def _table(
 @click.option("--only", help="Only these annotators (comma-separated), e.g. two for Cohen's kappa.")
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def agreement_command(
     ratings: Path,
     tasks: Path | None,
@@ -252,7 +253,7 @@ def agreement_command(
 @click.option("--key", "key_path", required=True, type=click.Path(path_type=Path))
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def unblind_command(
     ratings: Path, tasks: Path, key_path: Path, resamples: int, seed: int, output: Path | None
 ) -> None:
@@ -304,7 +305,7 @@ def unblind_command(
 @click.option("--tasks", required=True, type=click.Path(path_type=Path))
 @click.option("--key", "key_path", type=click.Path(path_type=Path), help="Adds system/dialogue.")
 @click.option("--dimension", help="Which dimension (default: the first).")
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=OutputPath())
 def scores_command(
     ratings: Path, tasks: Path, key_path: Path | None, dimension: str | None, output: Path
 ) -> None:
@@ -332,7 +333,7 @@ def scores_command(
 @annotate_command.command("from-corpus")
 @click.argument("corpus", type=click.Choice(["predictive-engagement"]))
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="A folder.")
+@click.option("-o", "--output", required=True, type=OutputPath("folder"), help="A folder.")
 def from_corpus_command(corpus: str, folder: Path, output: Path) -> None:
     """Turn a corpus's real per-annotator ratings into a study (tasks.jsonl) and its ratings file
     (ratings.jsonl), so agreement, scores and judge meta-evaluation run on real human ratings."""

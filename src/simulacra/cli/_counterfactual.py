@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
 
@@ -39,7 +40,7 @@ def _write_json(path: Path, data: dict[str, object]) -> None:
 @click.option("--clip", default=10.0, show_default=True, help="Weight cap of clipped IPS.")
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def counterfactual_command(
     log: Path,
     policy_path: Path,

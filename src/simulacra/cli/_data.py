@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
 
@@ -40,7 +41,6 @@ def _write_run_dir(output: Path, manifest: dict[str, Any], lines: list[str]) -> 
 
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise ConfigError(f"{output}: exists and is not empty; choose another -o")
-    output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -61,7 +61,7 @@ def _write_run_dir(output: Path, manifest: dict[str, Any], lines: list[str]) -> 
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=OutputPath("either"),
     required=True,
     help="A .jsonl file, or a folder to create as a run directory (run.json + conversations).",
 )
@@ -217,7 +217,7 @@ def _scores(sources: Sequence[Any], judgments: Sequence[Path], **pick: Any) -> A
 @data_command.command("export")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["chat", "dpo", "hf"]), required=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+@click.option("-o", "--output", type=OutputPath("either"), required=True)
 @click.option("--per-turn", is_flag=True, help="chat/hf: one prompt/completion row per user turn.")
 @click.option(
     "--rows",
@@ -334,7 +334,7 @@ def export_command(
 
 @data_command.command("card")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="README.md")
+@click.option("-o", "--output", type=OutputPath(), required=True, help="README.md")
 @click.option("--title", help="The dataset's name (default: the output folder's name).")
 @click.option(
     "--export",
@@ -369,7 +369,6 @@ def card_command(
         }
     name = title or (output.parent.name if output.name == "README.md" else output.stem)
     text = dataset_card(loaded, title=name or "dataset", export=export, user=user)
-    output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, output)

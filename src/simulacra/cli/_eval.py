@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
 _ADAPTERS = ("predictive-engagement", "ab-redial", "generic")
@@ -96,7 +97,7 @@ def _read_references(path: Path | None) -> tuple[dict[str, str], dict[str, list[
     is_flag=True,
     help="Keep simulator_invalid conversations in the target metrics (default: left out).",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def eval_run_command(
     run_dir: Path,
     metrics: Sequence[str],
@@ -192,7 +193,7 @@ def eval_run_command(
 @click.option("--limit", type=int, help="Judge a seeded random sample of this many items.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--max-tokens", default=120, show_default=True, help="Judge answer budget.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def eval_meta_command(
     ratings: Path,
     adapter: str,
@@ -285,7 +286,7 @@ _DOMAINS_HELP = "MultiWOZ files: only goals within these domains, comma-separate
 )
 @click.option("--max-refs", default=50, show_default=True, help="Self-BLEU references per text.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def eval_diversity_command(
     sources: Sequence[Path],
     limit: int | None,
@@ -338,7 +339,7 @@ def eval_diversity_command(
     "--encoder", type=click.Choice(["auto", "minilm", "tfidf"]), default="auto", show_default=True
 )
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def eval_drift_command(
     source: Path,
     judge_spec: str | None,
@@ -414,7 +415,7 @@ def _read_hidden(path: Path | None) -> dict[str, list[str]]:
 @click.option("--domains", help=_DOMAINS_HELP)
 @click.option("--show", default=5, show_default=True, help="Flagged turns to print per rule.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def eval_audit_command(
     source: Path,
     hidden: Path | None,

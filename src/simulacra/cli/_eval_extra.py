@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 from simulacra.evaluation._stats import Estimate
 
@@ -50,7 +51,7 @@ def _check_dirs(run_dirs: Sequence[Path]) -> None:
     "--side", type=click.Choice(["both", "user", "target"]), default="both", show_default=True
 )
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def bias_command(
     run_dirs: Sequence[Path],
     attribute: str | None,
@@ -123,7 +124,7 @@ def bias_command(
 @click.option("--max-tokens", default=100, show_default=True, help="Judge answer budget.")
 @click.option("--threads", type=int, help="CPU threads of an embedded judge (default: all).")
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def arena_command(
     run_dirs: Sequence[Path],
     judge_spec: str,
@@ -195,7 +196,7 @@ def arena_command(
 @click.option("--threads", type=int, help="CPU threads (default: all cores).")
 @click.option("--user", "user_id", help="The user's participant id (default: human kinds).")
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def perplexity_command(
     run_dir: Path,
     model_spec: str,

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 from simulacra.evaluation._stats import Estimate
 
@@ -44,7 +45,7 @@ def _interval(e: Estimate) -> str:
     show_default=True,
     help="Also compare two samples of real dialogues (real against real).",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report as JSON.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def fidelity_command(
     run_dir: Path,
     reference: Path,

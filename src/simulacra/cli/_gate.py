@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 from simulacra.memory import GateExample, multiwoz_gate_examples, train_gate
 
@@ -45,7 +46,7 @@ def gate_command() -> None:
 )
 @click.option("--limit", type=int, help="At most this many MultiWOZ dialogues.")
 @click.option("--features", type=click.Choice(["tfidf", "embedding"]), default="tfidf")
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Gate file.")
+@click.option("-o", "--out", type=OutputPath(), required=True, help="Gate file.")
 def gate_train(
     labels: Path | None, multiwoz: Path | None, limit: int | None, features: str, out: Path
 ) -> None:
@@ -104,7 +105,7 @@ def _voice_sources(corpora: tuple[str, ...], runs: tuple[Path, ...]) -> list[tup
 @click.option("--limit", type=int, help="At most this many turns per corpus (seeded sample).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling and split seed.")
 @click.option("--c", "c", type=float, default=1.0, show_default=True, help="Inverse L2 strength.")
-@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Scorer file.")
+@click.option("-o", "--out", type=OutputPath(), required=True, help="Scorer file.")
 def gate_voice_train(
     corpora: tuple[str, ...],
     runs: tuple[Path, ...],

@@ -8,6 +8,7 @@ import click
 from pydantic import ValidationError
 
 from simulacra._validation import summarise
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 from simulacra.profiles import Persona, PopulationSpec, population_stats, sample_population
 from simulacra.profiles._io import load_personas, load_spec
@@ -31,7 +32,7 @@ def personas_command() -> None:
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("-n", type=int, help="Population size (overrides the spec).")
 @click.option("--seed", type=int, help="Seed (overrides the spec).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSONL file.")
+@click.option("-o", "--output", type=OutputPath(), required=True, help="JSONL file.")
 def sample_command(spec: Path, n: int | None, seed: int | None, output: Path) -> None:
     """Sample personas from a population SPEC (YAML) into a JSONL file."""
     population = load_spec(spec)
@@ -54,7 +55,7 @@ def sample_command(spec: Path, n: int | None, seed: int | None, output: Path) ->
 @personas_command.command("import")
 @click.argument("corpus", type=click.Choice(["casino", "persuasionforgood"]))
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSONL file.")
+@click.option("-o", "--output", type=OutputPath(), required=True, help="JSONL file.")
 def import_command(corpus: str, path: Path, output: Path) -> None:
     """Turn a real corpus's participant questionnaires into personas (CaSiNo: data/split;
     PersuasionForGood: data/FullData)."""
@@ -92,7 +93,7 @@ def stats_command(file: Path, spec: Path | None) -> None:
 @click.option("--prompting", type=click.Choice(["chat", "transcript"]), default="chat")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Personas at once.")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSON report.")
+@click.option("-o", "--output", type=OutputPath(), required=True, help="JSON report.")
 def psychometric_command(
     file: Path,
     model_spec: str,
@@ -137,7 +138,7 @@ def psychometric_command(
 @click.option("--concurrency", type=click.IntRange(min=1), help="Seeds at once.")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=400, show_default=True)
 @click.option("--temperature", type=click.FloatRange(0, 5), default=0.8, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSONL file.")
+@click.option("-o", "--output", type=OutputPath(), required=True, help="JSONL file.")
 def generate_command(
     seeds: Path | None,
     domain: str | None,
@@ -190,7 +191,7 @@ def _write_atomically(outputs: list[tuple[Path, str]]) -> None:
 
 @personas_command.command("import-history")
 @click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="JSON file.")
+@click.option("-o", "--output", type=OutputPath(), required=True, help="JSON file.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "text"]), help="Read all as.")
 @click.option("--person", help="The speaker who is the person (needed with several speakers).")
 @click.option("--field", "field_spec", default="", help="e.g. speaker=from,text=body,session=chat")

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
 _MODEL = "embedded:default"
@@ -58,7 +59,7 @@ def recipe_command() -> None:
 @click.option("-n", "limit", type=int, help="At most this many users.")
 @click.option("--max-turns", default=8, show_default=True)
 @click.option("--max-tokens", default=48, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder.")
+@click.option("-o", "--output", type=OutputPath("folder"), required=True, help="Folder.")
 def recommendation_cmd(
     data: Path,
     model_spec: str,
@@ -97,7 +98,7 @@ def recommendation_cmd(
 @click.option("--students", default=1, show_default=True, help="Students per misconception.")
 @click.option("--max-turns", default=4, show_default=True)
 @click.option("--max-tokens", default=60, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder.")
+@click.option("-o", "--output", type=OutputPath("folder"), required=True, help="Folder.")
 def education_cmd(
     misconceptions: Path,
     model_spec: str,
@@ -138,7 +139,7 @@ def education_cmd(
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--judge", "judge_spec", help="Also ask this model for themes (one call each).")
 @click.option("--product", help="What the group discussed (for the model's prompt).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report here.")
 def themes_cmd(
     run_dir: Path, judge_spec: str | None, product: str | None, output: Path | None
 ) -> None:
@@ -165,7 +166,6 @@ def themes_cmd(
         if group["model_themes"]:
             click.echo(f"  model: {json.dumps(group['model_themes'], ensure_ascii=False)}")
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(output, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         click.echo(f"report: {output}")
 
@@ -177,7 +177,7 @@ def themes_cmd(
 @click.option("--rounds", default=1, show_default=True)
 @click.option("--no-swap", is_flag=True, help="Only the proponent speaks first.")
 @click.option("--max-tokens", default=50, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder.")
+@click.option("-o", "--output", type=OutputPath("folder"), required=True, help="Folder.")
 def debate_cmd(
     motions: tuple[str, ...],
     model_spec: str,
@@ -218,7 +218,7 @@ def debate_cmd(
 @click.option("--turns", default=2, show_default=True, help="Questions per conversation.")
 @click.option("--max-tokens", default=60, show_default=True)
 @click.option("--resamples", default=1000, show_default=True, help="Bootstrap resamples.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Folder.")
+@click.option("-o", "--output", type=OutputPath("folder"), required=True, help="Folder.")
 def video_qa_cmd(
     captions: Path,
     systems: Path,

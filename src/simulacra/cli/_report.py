@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
+from simulacra.cli._paths import OutputPath
+
 
 @click.command("report")
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=OutputPath(),
     default=Path("report.html"),
     show_default=True,
     help="Where to write the HTML file.",

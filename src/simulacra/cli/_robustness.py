@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
 
@@ -27,7 +28,7 @@ from simulacra.errors import ConfigError
     "--output",
     "output",
     required=True,
-    type=click.Path(path_type=Path),
+    type=OutputPath("folder"),
     help="Report directory (report.json, report.md, runs/).",
 )
 @click.option("--judge", "judge_spec", help="Judge target turns: a model spec or 'baseline'.")

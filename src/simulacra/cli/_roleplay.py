@@ -11,6 +11,7 @@ import click
 from pydantic import ValidationError
 
 from simulacra._validation import summarise
+from simulacra.cli._paths import OutputPath
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
 from simulacra.evaluation import (
@@ -62,7 +63,7 @@ def roleplay_command() -> None:
 
 @roleplay_command.command("check")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report (JSON).")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report (JSON).")
 @click.option("--flagged", default=10, show_default=True, help="Flagged turns to print.")
 @click.option(
     "--judge",
@@ -147,7 +148,7 @@ def _judge(conversations: list[Conversation], spec: str) -> ConsistencyReport:
 @click.option("--max-tokens", default=60, show_default=True, help="Per answer.")
 @click.option("--temperature", default=0.7, show_default=True)
 @click.option("--seed", default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report (JSON).")
+@click.option("-o", "--output", type=OutputPath(), help="Write the report (JSON).")
 def probe_command(
     card: Path,
     model_spec: str,

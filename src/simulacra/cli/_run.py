@@ -18,9 +18,22 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from simulacra._signals import EXIT_CODES, signal_word
 from simulacra.conversation import Conversation
 from simulacra.runs import RunControl, RunResult, count_items, execute_run, load_config
 from simulacra.runs._engine import RunStats
+from simulacra.runs._store import current_run_directory
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _resume_command(config: Path, directory: Path) -> str:
+    return f"simulacra run {shlex.quote(str(config))} --resume {shlex.quote(str(directory))}"
+
+
+def _exit_code(signals: list[int]) -> int:
+    """130 after Ctrl-C, 143 after SIGTERM (the first signal received)."""
+    return EXIT_CODES[signals[0]] if signals else EXIT_CODES[signal.SIGINT]
 
 
 @click.command("run")
@@ -40,8 +53,9 @@ def run_command(
 ) -> None:
     """Run the simulations described by a YAML CONFIG.
 
-    Ctrl-C stops gracefully (in-flight conversations finish; press again to abort them);
-    the printed --resume command continues where the run stopped.
+    Ctrl-C or SIGTERM stops gracefully (in-flight conversations finish; a second signal
+    aborts them); the printed --resume command continues where the run stopped. Exit code 130
+    after Ctrl-C, 143 after SIGTERM.
     """
     cfg = load_config(config)
     total = count_items(cfg)
@@ -79,18 +93,27 @@ def run_command(
         if c.error and not quiet:
             progress.console.print(f"  {c.id} {c.scenario_id}: {c.termination} ({c.error})")
 
+    signals: list[int] = []  # the signals received, first one decides the exit code
+    aborted: list[Path] = []  # the run directory, when a second signal aborted the run
+
     async def main() -> RunResult:
         loop = asyncio.get_running_loop()
         current = asyncio.current_task()
 
-        def on_sigint() -> None:
+        def on_signal(signum: int) -> None:
+            signals.append(signum)
             if not control.stopping:
                 control.stop("interrupted")
-                console.print("stopping: in-flight conversations finish (Ctrl-C again to abort)")
+                name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+                console.print(
+                    f"{name}: stopping; in-flight conversations finish ({name} again aborts them)"
+                )
             elif current is not None:
                 current.cancel()
 
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        previous = {signum: signal.getsignal(signum) for signum in _STOP_SIGNALS}
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, on_signal, signum)
         try:
             return await execute_run(
                 cfg,
@@ -102,21 +125,30 @@ def run_command(
                 on_conversation=on_conversation,
                 on_progress=on_progress,
             )
+        except asyncio.CancelledError:
+            directory = current_run_directory() or resume
+            if directory is not None:
+                aborted.append(directory)
+            raise
         finally:
-            loop.remove_signal_handler(signal.SIGINT)
+            for signum in _STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+                if previous[signum] is not None:  # asyncio leaves SIG_DFL; put back the CLI's
+                    signal.signal(signum, previous[signum])
 
     try:
         result = asyncio.run(main())
     except asyncio.CancelledError:
-        click.echo("simulacra: aborted; in-flight conversations were not saved", err=True)
-        sys.exit(130)
+        resume_hint = f"; resume with: {_resume_command(config, aborted[0])}" if aborted else ""
+        click.echo(
+            f"simulacra: aborted; in-flight conversations were not saved{resume_hint}", err=True
+        )
+        sys.exit(_exit_code(signals))
     finally:
         if progress.live.is_started:
             progress.stop()
     s = result.summary
-    resume_cmd = (
-        f"simulacra run {shlex.quote(str(config))} --resume {shlex.quote(str(result.directory))}"
-    )
+    resume_cmd = _resume_command(config, result.directory)
     if quiet:
         click.echo(str(result.directory))
     else:
@@ -143,8 +175,9 @@ def run_command(
             )
         click.echo(f"read them with: simulacra show {result.directory}")
     if result.status == "interrupted":
-        click.echo(f"simulacra: interrupted; resume with: {resume_cmd}", err=True)
-        sys.exit(130)
+        word = signal_word(signals[0]) if signals else "interrupted"
+        click.echo(f"simulacra: {word}; resume with: {resume_cmd}", err=True)
+        sys.exit(_exit_code(signals))
     if result.status == "failed":
         click.echo(
             f"simulacra: run stopped ({s.get('stopped_because')}); resume with: {resume_cmd}",

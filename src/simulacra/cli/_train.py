@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import click
 
+from simulacra.cli._paths import OutputPath
+
 __all__ = ["train_command"]
 
 
@@ -24,7 +26,7 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--base", help="tiny-random, embedded:<tier>, gguf:PATH or a model dir."),
             click.option("--data", type=click.Path(path_type=Path), help="Training JSONL."),
             click.option("--eval-data", type=click.Path(path_type=Path), help="Held-out JSONL."),
-            click.option("-o", "--output", type=click.Path(path_type=Path), help="Output dir."),
+            click.option("-o", "--output", type=OutputPath("either"), help="Output dir."),
             click.option("--max-steps", type=int),
             click.option("--epochs", type=float),
             click.option("--lr", "learning_rate", type=float),

@@ -242,6 +242,31 @@ def _user_type(value: Any) -> str:
     return str(getattr(value, "type", "goal_state"))
 
 
+_NAME_MAX = 200
+
+
+def check_run_name(name: str) -> str:
+    """A run name that is safe as the start of a directory name: not empty, no ``/`` or ``\\``,
+    no leading ``.`` (``..``, hidden directories), no control characters, at most 200 characters.
+
+    Raises:
+        ValueError: Naming what is wrong (shown as one line under the field ``name``).
+    """
+    shown = repr(name if len(name) <= 60 else name[:57] + "...")
+    if not name.strip():
+        raise ValueError("must not be empty")
+    if len(name) > _NAME_MAX:
+        raise ValueError(f"longer than {_NAME_MAX} characters ({len(name)})")
+    if "/" in name or "\\" in name or name.startswith(".") or ".." in name:
+        raise ValueError(
+            f"must be a plain directory name (no '/', '\\' or '..', not starting with '.'), "
+            f"got {shown}"
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError(f"must not contain control characters, got {shown}")
+    return name
+
+
 def _default_profiles() -> list[Profile]:
     return [GeneralUser()]
 
@@ -250,6 +275,8 @@ class RunConfig(_Strict):
     """A run: scenarios × profiles × epochs, the models of each role, and where output goes."""
 
     name: str = "run"
+    """The run directory's prefix (``NAME-YYYYmmdd-HHMMSS`` under ``output_dir``): a plain
+    directory name, no path separators, not starting with a dot."""
     seed: int = 0
     epochs: int = Field(default=1, ge=1)
     output_dir: str = "runs"
@@ -288,6 +315,11 @@ class RunConfig(_Strict):
     def paradigm_options(self) -> ParadigmOptions | None:
         """The validated options of the paradigm (``None`` for the default ``human_ai``)."""
         return self._paradigm
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return check_run_name(value)
 
     @field_validator("models", mode="before")
     @classmethod
@@ -410,8 +442,23 @@ def load_config(path: str | Path) -> RunConfig:
         profiles = load_profiles(file)
         if not profiles:
             raise ConfigError(f"{path}: profiles_file: {file} holds no profiles")
+        _unique_profile_ids(profiles, f"{path}: profiles_file: {file}")
         config = config.model_copy(update={"profiles": profiles})
     return config
+
+
+def _unique_profile_ids(profiles: list[Profile], where: str) -> None:
+    """Refuse a profiles file whose ids repeat (each would run twice under one work-item id)."""
+    seen: dict[str, int] = {}
+    for number, profile in enumerate(profiles, start=1):
+        pid = profile.profile_id()
+        if pid in seen:
+            shown = pid if len(pid) <= 80 else pid[:77] + "..."
+            raise ConfigError(
+                f"{where}: duplicate profile id {shown!r} (profiles {seen[pid]} and {number}); "
+                "give each profile a unique 'id'"
+            )
+        seen[pid] = number
 
 
 def _add_corpus_scenarios(config: RunConfig, path: Path) -> RunConfig:

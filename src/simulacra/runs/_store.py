@@ -2,31 +2,144 @@
 
 ``conversations.jsonl`` is append-only, one schema-versioned :class:`~simulacra.Conversation` per
 line, flushed and fsync'd after each conversation. ``run.json`` is replaced atomically.
+
+One process at a time writes a run directory: its writer holds an exclusive OS lock
+(``flock``) on ``.lock`` inside it from the resume scan (or the directory's creation) until it is
+closed. The lock dies with the process, so a SIGKILL never leaves a stale one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
+import time
+import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, one writer is on the user
+    fcntl = None  # type: ignore[assignment]
 
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
 from simulacra.runs._engine import RunStats
 
 __all__ = [
+    "LOCK_FILE",
     "RUN_SCHEMA_VERSION",
     "ExistingRun",
     "RunWriter",
+    "current_run_directory",
     "read_conversations",
     "read_run",
     "scan_run",
 ]
 
 RUN_SCHEMA_VERSION = 1
+
+LOCK_FILE = ".lock"
+"""The lock file inside a run directory; its content is the writer's pid (for the message)."""
+
+
+class _DirLock:
+    """An exclusive ``flock`` on a run directory's lock file, held by this process.
+
+    Taken by :func:`scan_run` (pending) and claimed by the :class:`RunWriter` that then opens the
+    directory, or taken by the writer itself; released when the writer closes (or, for a scan that
+    never got a writer, when its :class:`ExistingRun` is garbage-collected).
+    """
+
+    def __init__(self, key: str, fd: int | None) -> None:
+        self.key = key
+        self.fd = fd
+        self.claimed = False
+
+    def release(self) -> None:
+        if _HELD.get(self.key) is self:
+            del _HELD[self.key]
+        fd, self.fd = self.fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        os.close(fd)  # closing the only descriptor drops the flock
+
+    def release_unless_claimed(self) -> None:
+        if not self.claimed:
+            self.release()
+
+
+_HELD: dict[str, _DirLock] = {}
+"""Run directories this process holds the lock of, by real path."""
+
+
+def _busy_pid(fd: int) -> str:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        text = ""
+    return f"pid {text}" if text.isdigit() else "pid unknown"
+
+
+def _lock_directory(directory: Path) -> _DirLock:
+    """Take the exclusive lock of a run directory (or the pending one this process holds).
+
+    Raises:
+        ConfigError: Another process (or an open writer of this one) writes the directory, or the
+            lock file cannot be created.
+    """
+    key = os.path.realpath(directory)
+    held = _HELD.get(key)
+    if held is not None:
+        if held.claimed:
+            raise ConfigError(
+                f"run directory {directory} is already open for writing in this process"
+            )
+        return held
+    if fcntl is None:  # pragma: no cover - Windows
+        lock = _DirLock(key, None)
+        _HELD[key] = lock
+        return lock
+    try:
+        fd = os.open(Path(directory) / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"{directory}: cannot create the run directory's lock file ({exc.strerror})"
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = _busy_pid(fd)
+        os.close(fd)
+        raise ConfigError(
+            f"run directory {directory} is being written by another simulacra process ({pid}); "
+            "wait for it or resume later"
+        ) from None
+    except OSError as exc:
+        os.close(fd)
+        raise ConfigError(f"{directory}: cannot lock the run directory ({exc.strerror})") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    lock = _DirLock(key, fd)
+    _HELD[key] = lock
+    return lock
+
+
+_current_run: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "simulacra_current_run", default=None
+)
+
+
+def current_run_directory() -> Path | None:
+    """The run directory a :class:`RunWriter` last opened in this context (task), if any: how a
+    caller whose run was cancelled learns which directory to resume."""
+    return _current_run.get()
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -40,17 +153,35 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 class RunWriter:
-    """Writes one run directory (new, or reopened with :meth:`reopen` to resume)."""
+    """Writes one run directory (new, or reopened with :meth:`reopen` to resume).
+
+    Holds the directory's exclusive lock until :meth:`close`: a second writer, in this process or
+    another, gets a :class:`~simulacra.errors.ConfigError` and writes nothing.
+    """
 
     def __init__(self, directory: Path, manifest: dict[str, Any], *, _create: bool = True) -> None:
         self.directory = directory
         if _create:
-            directory.mkdir(parents=True, exist_ok=False)
-            self.manifest = {"schema_version": RUN_SCHEMA_VERSION, **manifest}
-            _write_json_atomic(directory / "run.json", self.manifest)
-        else:
-            self.manifest = manifest
-        self._out: TextIO = (directory / "conversations.jsonl").open("a", encoding="utf-8")
+            try:
+                directory.mkdir(parents=True, exist_ok=False)
+            except FileExistsError:
+                raise ConfigError(
+                    f"{directory}: already exists; a new run needs a new directory"
+                ) from None
+        lock = _lock_directory(directory)
+        lock.claimed = True
+        self._release = weakref.finalize(self, lock.release)
+        try:
+            if _create:
+                self.manifest = {"schema_version": RUN_SCHEMA_VERSION, **manifest}
+                _write_json_atomic(directory / "run.json", self.manifest)
+            else:
+                self.manifest = manifest
+            self._out: TextIO = (directory / "conversations.jsonl").open("a", encoding="utf-8")
+        except BaseException:
+            self._release()
+            raise
+        _current_run.set(directory)
 
     @classmethod
     def reopen(cls, directory: Path) -> RunWriter:
@@ -74,37 +205,94 @@ class RunWriter:
         _write_json_atomic(self.directory / "run.json", self.manifest)
 
     def close(self) -> None:
-        self._out.close()
+        """Close the file and release the directory's lock."""
+        try:
+            self._out.close()
+        finally:
+            self._release()
 
 
 @dataclass
 class ExistingRun:
-    """What a resume found in a run directory."""
+    """What a resume found in a run directory.
+
+    Attributes:
+        duplicate_spans: ``(offset, length)`` of each record that repeats an earlier one byte
+            for byte (two writers at once, before run directories were locked); :meth:`repair`
+            drops them.
+    """
 
     directory: Path
     done_ids: set[str]
     stats: RunStats
     torn_bytes: int
     valid_size: int
+    duplicate_spans: list[tuple[int, int]] = field(default_factory=list)
+    _lock: _DirLock | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._lock is not None:
+            weakref.finalize(self, self._lock.release_unless_claimed)
 
     def repair(self) -> None:
-        """Cut a torn final line (a crash mid-write) so appends start on a fresh line."""
-        if self.torn_bytes:
-            with (self.directory / "conversations.jsonl").open("r+b") as f:
+        """Cut a torn final line (a crash mid-write) so appends start on a fresh line, and drop
+        identical duplicate records (noted in ``run.json`` under ``repairs``)."""
+        path = self.directory / "conversations.jsonl"
+        if self.duplicate_spans:
+            _rewrite_without(path, self.duplicate_spans, self.valid_size)
+            run_json = self.directory / "run.json"
+            manifest = read_run(self.directory)
+            manifest.setdefault("repairs", []).append(
+                {
+                    "at": time.time(),
+                    "removed_identical_duplicates": len(self.duplicate_spans),
+                    "removed_torn_bytes": self.torn_bytes,
+                }
+            )
+            _write_json_atomic(run_json, manifest)
+        elif self.torn_bytes:
+            with path.open("r+b") as f:
                 f.truncate(self.valid_size)
                 f.flush()
                 os.fsync(f.fileno())
 
 
+def _rewrite_without(path: Path, spans: list[tuple[int, int]], size: int) -> None:
+    """Replace ``path`` by its first ``size`` bytes less ``spans``, atomically and durably."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with path.open("rb") as src, tmp.open("wb") as dst:
+        position = 0
+        for offset, length in [*sorted(spans), (size, 0)]:
+            remaining = offset - position
+            while remaining > 0:
+                chunk = src.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                dst.write(chunk)
+                remaining -= len(chunk)
+            src.seek(offset + length)
+            position = offset + length
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
 def scan_run(directory: Path, *, config_sha: str, force: bool) -> ExistingRun:
     """Check that a run directory can be resumed with this config, and read what is done.
 
-    Reads only: the directory is changed later, by :meth:`ExistingRun.repair`, once everything
-    else has been validated.
+    Takes the directory's lock (held by the returned :class:`ExistingRun` until a
+    :class:`RunWriter` reopens the directory) and otherwise only reads: the directory is changed
+    later, by :meth:`ExistingRun.repair`, once everything else has been validated.
 
     Raises:
-        ConfigError: Not a run directory, a different config (unless ``force``), or a
-            corrupted record.
+        ConfigError: Not a run directory, another process writing it, a different config
+            (unless ``force``), a corrupted record, or one conversation recorded twice with
+            different content.
     """
     manifest = read_run(directory)
     if manifest.get("schema_version") != RUN_SCHEMA_VERSION:
@@ -120,11 +308,21 @@ def scan_run(directory: Path, *, config_sha: str, force: bool) -> ExistingRun:
     path = Path(directory) / "conversations.jsonl"
     if not path.is_file():
         raise ConfigError(f"{directory}: not a run directory (no conversations.jsonl)")
-    done: set[str] = set()
+    lock = _lock_directory(Path(directory))
+    try:
+        return _scan_records(Path(directory), path, lock)
+    except BaseException:
+        lock.release_unless_claimed()
+        raise
+
+
+def _scan_records(directory: Path, path: Path, lock: _DirLock) -> ExistingRun:
+    first: dict[str, tuple[int, int]] = {}  # id -> (line number, offset) of its first record
+    duplicates: list[tuple[int, int]] = []
     stats = RunStats()
     valid = 0
     torn = 0
-    with path.open("rb") as f:
+    with path.open("rb") as f, path.open("rb") as lookup:
         for number, line in enumerate(f, start=1):
             if not line.endswith(b"\n"):
                 torn = len(line)
@@ -135,12 +333,21 @@ def scan_run(directory: Path, *, config_sha: str, force: bool) -> ExistingRun:
                 raise ConfigError(
                     f"{path}:{number}: corrupted record; the run cannot be resumed safely"
                 ) from None
-            if conversation.id in done:
-                raise ConfigError(f"{path}:{number}: duplicate conversation id {conversation.id}")
-            done.add(conversation.id)
-            stats.add(conversation)
+            seen = first.get(conversation.id)
+            if seen is None:
+                first[conversation.id] = (number, valid)
+                stats.add(conversation)
+            else:
+                lookup.seek(seen[1])
+                if lookup.readline() != line:
+                    raise ConfigError(
+                        f"{path}:{number}: duplicate conversation id {conversation.id} with "
+                        f"content different from line {seen[0]} (two processes wrote this run "
+                        "at once); keep one of the two lines, then resume"
+                    )
+                duplicates.append((valid, len(line)))
             valid += len(line)
-    return ExistingRun(Path(directory), done, stats, torn, valid)
+    return ExistingRun(directory, set(first), stats, torn, valid, duplicates, lock)
 
 
 def read_run(directory: str | Path) -> dict[str, Any]:
