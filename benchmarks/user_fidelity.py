@@ -315,7 +315,7 @@ def _write(
     base = _value(results.get("prompted", {}), "seconds_per_conversation", "median")
     for m in results.values():
         m["goals_met"] = _goals_met(m, base)
-    headline = results.get("all") or results[variants[-1]]
+    headline = results.get("all") or next(iter(results.values()))
     before = results.get("prompted")
     auc_after = _value(headline, "auc", "auc")
     auc_before = _value(before, "auc", "auc") if before else None
