@@ -238,9 +238,11 @@ def _goals_met(m: dict[str, Any], base_seconds: float | None) -> dict[str, bool 
         "role_reversal": lambda: _le(_value(m, "role_reversal", "value"), 0.02),
         "premature_stop": lambda: _le(_value(m, "premature_stop", "value"), 0.05),
         "goal_coverage": lambda: _ge(_value(m, "goal_coverage", "value"), 0.90),
-        "words_per_turn_ks": lambda: _le(_value(m, "words_per_turn_ks", "statistic"), 0.2),
-        "turns_per_dialogue_ks": lambda: _le(_value(m, "turns_per_dialogue_ks", "statistic"), 0.3),
-        "auc": lambda: _le(_value(m, "auc", "auc"), 0.75),
+        "words_per_turn_ks": lambda: _le(_value(m, "words_per_turn_ks", "value", "value"), 0.2),
+        "turns_per_dialogue_ks": lambda: _le(
+            _value(m, "turns_per_dialogue_ks", "value", "value"), 0.3
+        ),
+        "auc": lambda: _le(_value(m, "auc", "auc", "value"), 0.75),
         "seconds_ratio": lambda: _le(
             (_value(m, "seconds_per_conversation", "median") or 0) / base_seconds
             if base_seconds
@@ -317,8 +319,8 @@ def _write(
         m["goals_met"] = _goals_met(m, base)
     headline = results.get("all") or next(iter(results.values()))
     before = results.get("prompted")
-    auc_after = _value(headline, "auc", "auc")
-    auc_before = _value(before, "auc", "auc") if before else None
+    auc_after = _value(headline, "auc", "auc", "value")
+    auc_before = _value(before, "auc", "auc", "value") if before else None
     write_result(
         "user_fidelity",
         value=auc_after if auc_after is not None else float("nan"),
