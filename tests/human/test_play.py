@@ -119,8 +119,13 @@ async def test_play_user_seat_writes_a_run(tmp_path: Path) -> None:
 async def test_play_system_seat_against_the_simulated_user(tmp_path: Path) -> None:
     human, out = _human("Hello, how can I help?\n/quit\n")
     user_model = _replying("user")
+    # the prompted user: its prompt carries the transcript (the goal-state user's carries notes)
     result = await play(
-        _config(), seat="system", output_dir=tmp_path, human=human, models={"user": user_model}
+        _config(user={"type": "prompted"}),
+        seat="system",
+        output_dir=tmp_path,
+        human=human,
+        models={"user": user_model},
     )
     c = result.conversation
     assert [t.speaker for t in c.turns] == ["user", "assistant", "user"]

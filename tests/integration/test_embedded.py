@@ -116,7 +116,8 @@ stop: {max_turns: 2}
     assert manifest["status"] == "complete"
     assert manifest["models"]["user"]["sha256"].startswith("b179c952")
     assert manifest["versions"]["llama-cpp-python"] == "0.3.36"
-    assert "user/transcript_turn@7" in manifest["templates"]
+    assert "user/transcript_turn@8" in manifest["templates"]
+    assert "user/goal_state_turn@1" in manifest["templates"]
     conversations = list(read_conversations(run_dir))
     assert len(conversations) == 2 == manifest["summary"]["conversations"]
     assert {c.metadata["profile_id"] for c in conversations} == {"g", "p"}

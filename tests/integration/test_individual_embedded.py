@@ -43,6 +43,6 @@ async def test_imported_individual_on_the_tiny_model(tiny_gguf: str) -> None:
     first_prompt = user_calls[0]["messages"][-1]["content"]
     assert "Things you remember that may matter now:" in first_prompt
     assert all(f"- {remembered[i]}" in first_prompt for i in first_ids)
-    assert "user/transcript_turn@7" in user_calls[0]["templates"]
+    assert "user/transcript_turn@8" in user_calls[0]["templates"]
     # nothing personal that was redacted reaches the model
     assert all("sam.costa@example.com" not in str(call["messages"]) for call in c.model_calls)

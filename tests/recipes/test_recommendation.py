@@ -121,7 +121,12 @@ async def test_the_recipe_with_a_scripted_user(moviebot: Path) -> None:
     # The second user had seen Akira, the first sci-fi title: accepting it is no success.
     assert [u["success"] for u in report["users"]] == [True, False, True]
     assert "Akira" in report["users"][1]["check"] and "seen" in report["users"][1]["check"]
-    assert report["success"]["n"] == 3 and report["success"]["successes"] == 2
+    # That scripted user also says the same line again and again: the validity gate flags it
+    # (repeats_self), so it is reported apart and left out of the success rate.
+    assert conversations[1].metadata["simulator_invalid"] is True
+    assert report["simulator"]["invalid"] == 1
+    assert report["simulator"]["reasons"] == {"repeats_self": 1}
+    assert report["success"]["n"] == 2 and report["success"]["successes"] == 2
     assert [str(c.termination) for c in conversations] == [
         "goal_reached",
         "max_turns",

@@ -27,6 +27,8 @@ seed: 2
 epochs: 2
 models: {user: "embedded:tiny", target: "embedded:tiny"}
 cache: {enabled: false}
+user: {type: prompted}        # these tests drive the prompted user's prompts
+validity: {enabled: false}    # and isolate the shifts from the validity gate
 profiles:
   - {kind: general, id: g}
 scenarios:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from simulacra.runs import read_conversations
 from simulacra.testing import FaultyServer, FaultyServerConfig
 from tests.runs.conftest import Runner, records, write_config
 
@@ -32,7 +33,13 @@ def test_ray_executor_matches_local_executor(tmp_path: Path, cli: Runner) -> Non
     assert records(ray_dir) == records(local_dir)
     summary = json.loads((ray_dir / "run.json").read_text())["summary"]
     assert summary["conversations"] == 32
-    assert summary["models"]["user"]["calls"] == 64  # gathered from the workers
+    # gathered from the workers: every call of every user turn, the gate's redraws included
+    convs = list(read_conversations(ray_dir))
+    user_turns = [t for c in convs for t in c.turns if t.speaker == "user"]
+    assert len(user_turns) == 64
+    assert summary["models"]["user"]["calls"] == sum(len(t.model_calls) for t in user_turns)
+    redraws = sum(int(c.metadata.get("simulator_regenerations") or 0) for c in convs)
+    assert summary["simulator"]["regenerations"] == redraws
     assert summary["models"]["target"]["calls"] == 64
 
 

@@ -37,7 +37,7 @@ from simulacra.participants._agenda import AgendaUser
 from simulacra.participants._agenda_goal import TaskGoal
 from simulacra.participants._agenda_ontology import DialogueAct
 from simulacra.participants._checklist import Checklist, ChecklistItem, rule_checklist
-from simulacra.participants._noise import shorten, word_budget
+from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.participants._render import render_profile
 from simulacra.participants._simulated_user import STOP_SENTINEL, clean_utterance
@@ -304,7 +304,8 @@ class GoalStateUser:
             if not pending or not self.checklist.items:
                 name = self.profile.name if self.profile.name != "User" else None
                 own_name = f" (your name is {name})" if name else ""
-                content = f"answer the question with your own details{own_name}"
+                asked = " ".join(last.split())[:200]
+                content = f'answer their question "{asked}" with your own details{own_name}'
                 return _Plan(content, f"Sure, it's {name}." if name else "Yes, that's fine.")
         if not pending:
             action = next((i.text for i in self.checklist.items if i.kind == "action"), None)
@@ -377,7 +378,8 @@ class GoalStateUser:
             metadata["stop_reason"] = plan.stop_reason
         if attempt >= self.options.template_after:
             metadata["verbalised_by"] = "template"
-            return Reply(utterance=plan.template, stop=plan.stop, metadata=metadata)
+            text, stop = self._knobs(plan.template, plan.stop, view, metadata)
+            return Reply(utterance=text, stop=stop, metadata=metadata)
         messages, refs = self.build_messages(view, plan, hint=hint)
         seed = self.config.seed if self.config and self.config.seed is not None else self.seed
         per_call = GenerateConfig(max_tokens=48, stop=["\nAssistant:", "\nYou:"]).merged(
@@ -388,12 +390,33 @@ class GoalStateUser:
         output = await self.model.generate(messages, config=per_call, templates=refs)
         text = self._finish(output.text, view)
         metadata["verbalised_by"] = "model"
+        text, stop = self._knobs(text, plan.stop, view, metadata)
         return Reply(
             utterance=text,
-            stop=plan.stop,
+            stop=stop,
             model_calls=[call_ref(self.model, output)],
             metadata=metadata,
         )
+
+    def _knobs(
+        self,
+        text: str,
+        stop: bool,
+        view: View,
+        metadata: dict[str, str | int | float | bool | None],
+    ) -> tuple[str, bool]:
+        """Typos and dropping out, applied mechanically and seeded (as the prompted user does),
+        so the persona's knobs take effect whatever the model writes."""
+        behaviour = getattr(self.profile, "behaviour", None)
+        if behaviour is None or not (behaviour.typo_rate or behaviour.dropout):
+            return text, stop
+        rng = knob_rng(self.seed, view.conversation_id, view.turn_index)
+        if behaviour.typo_rate and text:
+            text = add_typos(text, behaviour.typo_rate, rng)
+        if behaviour.dropout and not stop and rng.random() < behaviour.dropout:
+            stop = True
+            metadata["dropped_out"] = True
+        return text, stop
 
     async def respond(self, view: View) -> Reply:
         """The next turn: update the state from ``view``, choose the content, say it."""

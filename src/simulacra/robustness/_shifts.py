@@ -4,7 +4,8 @@ and adversarial prompts, generalisation across topics and user profiles).
 A shift is ``KIND[:ARG]``:
 
 - ``typos:RATE`` — about RATE of the simulated user's words get a typo (the persona knob
-  ``behaviour.typo_rate``, applied mechanically by the prompted user; a general user becomes an
+  ``behaviour.typo_rate``, applied mechanically by the goal-state and prompted users; a general
+  user becomes an
   attribute-less persona that keeps the general user's description), and the user's scripted
   opening line, if any, is corrupted at the same rate;
 - ``paraphrase[:template|llm]`` — every scenario goal is rewritten: by packaged phrase rules
@@ -41,7 +42,7 @@ from simulacra._validation import read_yaml, summarise
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
 from simulacra.models import Model
-from simulacra.participants import render_profile
+from simulacra.participants import GoalStateOptions, render_profile
 from simulacra.participants._noise import add_typos, knob_rng
 from simulacra.profiles import (
     AttributeSpec,
@@ -330,9 +331,9 @@ async def apply_shift(
             changes nothing.
     """
     where = f"--shift {shift.label}"
-    if config.paradigm is not None or not isinstance(config.user, UserConfig):
+    if config.paradigm is not None or not isinstance(config.user, UserConfig | GoalStateOptions):
         raise ConfigError(
-            f"{where}: shifts apply to a prompted simulated user against a target "
+            f"{where}: shifts apply to a goal-state or prompted simulated user against a target "
             "(no paradigm, no agenda user)"
         )
     notes: list[str] = []
