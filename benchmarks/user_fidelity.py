@@ -276,6 +276,9 @@ def main() -> None:
     parser.add_argument("--work", default=str(ROOT / ".bench/user_fidelity"))
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--measure-only", action="store_true")
+    parser.add_argument(
+        "--note", default="", help="recorded in the result (e.g. how runs were made)"
+    )
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     for v in variants:
@@ -332,6 +335,7 @@ def _write(
             "goals": f"{len(goals)} single-domain MultiWOZ 2.1 test goals, seed {args.seed}; "
             f"single-part variants on the first {args.part_goals}",
             "pending_variants": [v for v in variants if v not in results],
+            "note": args.note,
             "goal_ids": [g for g, _ in goals],
             "target_prompt": TARGET_PROMPT,
             "variants": results,
