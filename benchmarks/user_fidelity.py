@@ -178,7 +178,7 @@ def _measure(
         leak.append((leaks, n))
         regen.append((regs, n))
         task = goals[(c.scenario_id or "").removeprefix("multiwoz:")]
-        done, total = Checklist.from_task(task).coverage(user_turns)
+        done, total = Checklist.from_task(task).coverage(user_turns, others)
         cover.append((done, total))
     audit = audit_report(run_population(run_dir), seed=seed).to_dict()
     premature = audit["rates"]["premature_stop"]  # type: ignore[index]

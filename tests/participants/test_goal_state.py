@@ -318,3 +318,17 @@ def test_simulator_faults_are_not_target_failures(exclude: bool) -> None:
         assert success == 1.0 and report.excluded == ["c"]
     else:
         assert success == pytest.approx(2 / 3) and report.excluded == []
+
+
+def test_requests_answered_unasked_and_bookings_made_are_obtained() -> None:
+    cl = Checklist.from_task(TASK)
+    said = ["a hotel in the east with parking", "for 2 people on friday, 3 nights"]
+    assert [i.id for i in cl.pending(said)] == ["hotel-phone?", "hotel-booking"]
+    told = ["Booked! Your reference number is 7GAB1XQ2.", "Their phone number is 01223 353888."]
+    assert cl.pending(said, told) == [] and cl.coverage(said, told) == (7, 7)
+    # a question is not an answer, and constraints are only ever the user's to state
+    assert [i.id for i in cl.pending(said, ["What phone number should I use?"])] == [
+        "hotel-phone?",
+        "hotel-booking",
+    ]
+    assert [i.id for i in cl.pending([], told)][:2] == ["hotel-area", "hotel-parking"]

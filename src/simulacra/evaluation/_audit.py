@@ -43,7 +43,7 @@ from simulacra.evaluation._role import role_violation
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, wilson
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._checklist import Checklist
-from simulacra.participants._validity import _CALENDAR, _NUMBER_WORDS
+from simulacra.participants._validity import _CALENDAR, _NUMBER_WORDS, refused
 
 __all__ = ["AUDIT_RULES", "AuditFlag", "AuditReport", "audit_report", "stated_facts"]
 
@@ -233,12 +233,12 @@ def _asked(key: str, others: Sequence[str]) -> bool:
     return False
 
 
-def _unconveyed(task: TaskGoal | None, goal: str, user_text: str) -> list[str]:
+def _unconveyed(task: TaskGoal | None, goal: str, user_text: str, other_text: str) -> list[str]:
     if task is None:
         return [f for f in stated_facts(goal) if not _said(f, _norm(user_text))]
     return [
         f"{i.id}={i.values[-1]}" if i.kind == "inform" else i.id
-        for i in Checklist.from_task(task).pending([user_text])
+        for i in Checklist.from_task(task).pending([user_text], [other_text])
     ]
 
 
@@ -314,8 +314,8 @@ def audit_report(
             closed += 1
             missing = (
                 []
-                if c.termination == TerminationReason.GOAL_REACHED
-                else _unconveyed(task, goal, user_text)
+                if c.termination == TerminationReason.GOAL_REACHED or refused(others[-2:])
+                else _unconveyed(task, goal, user_text, "\n".join(others))
             )
             if missing:
                 premature += 1

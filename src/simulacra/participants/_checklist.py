@@ -54,6 +54,32 @@ REQUEST_WORDS: dict[str, str] = {
 }
 """How a user asks for a requestable slot (else: the slot's own name)."""
 
+GIVEN_CUES: dict[str, str] = {
+    "phone": r"\b(phone|contact|telephone)( number)?\b[^.]*\d{3}",
+    "car type": r"\b(car( type)?|vehicle|cab|taxi) (is|will be)\b",
+    "address": r"\b(address is|located (at|on|in)|is at \d)",
+    "postcode": r"\bpost ?code\b",
+    "ref": r"\b(reference|confirmation)( number)?\b[^.]*\w*\d",
+    "train id": r"\btrain (id|number)\b[^.]*\d",
+    "price": r"(£|\$|€|\beur\b|\bgbp\b|\bpounds?\b|\bcosts?\b)",
+    "duration": r"\b(\d+ ?(minutes?|mins?|hours?)|duration)\b",
+    "entrance fee": r"\b(entrance|admission|fee|free of charge|is free)\b",
+    "open hours": r"\b(open|opening hours)\b",
+    "leave at": r"\b(leaves|departs|departure)\b[^.]*\d",
+    "arrive by": r"\b(arrives|arrival)\b[^.]*\d",
+}
+"""How the other side states a requested slot, in a sentence that is not a question: the
+keyword NLU knows Cambridge's formats (phone numbers, postcodes), a system under test may invent
+others ("The car type is a sedan")."""
+_BOOKED = re.compile(
+    r"\b(booked|reserved|confirmed|reference number|confirmation number|booking is)\b"
+)
+
+
+def _statements(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n", text.lower()) if s and "?" not in s]
+
+
 _ACTION = re.compile(
     r"^\s*(please\s+)?(book|reserve|find|get|order|cancel|change|buy|rent|schedule|arrange|"
     r"return|refund|upgrade|renew|pay|check|ask|report|update|transfer|open|close|set up|sign up)"
@@ -151,6 +177,16 @@ class ChecklistItem:
             return self.slot in said or (self.slot == "internet" and "wifi" in said)
         return any(value_pattern(self.slot, v).search(said) for v in self.values)
 
+    def obtained(self, other_text: str) -> bool:
+        """Whether the other side's text gave what this request asks for, or made the booking
+        (a statement, not a question); constraints are never obtained, only stated."""
+        if self.kind == "action" and self.slot == "booking":
+            return any(_BOOKED.search(s) for s in _statements(other_text))
+        if self.kind != "request" or self.slot is None:
+            return False
+        cue = GIVEN_CUES.get(self.slot)
+        return cue is not None and any(re.search(cue, s) for s in _statements(other_text))
+
 
 @dataclass(frozen=True)
 class Checklist:
@@ -195,20 +231,24 @@ class Checklist:
                 )
         return cls(tuple(items), "structured", task.description)
 
-    def coverage(self, user_turns: Sequence[str]) -> tuple[int, int]:
-        """``(covered, total)``: items the user's turns state or ask for."""
-        text = "\n".join(user_turns)
-        return sum(item.conveyed(text) for item in self.items), len(self.items)
+    def coverage(
+        self, user_turns: Sequence[str], other_turns: Sequence[str] = ()
+    ) -> tuple[int, int]:
+        """``(covered, total)``: items the user's turns state or ask for, or that the other
+        side's turns gave (requests answered unasked, a booking made)."""
+        return len(self.items) - len(self.pending(user_turns, other_turns)), len(self.items)
 
-    def covered(self, user_turns: Sequence[str]) -> bool:
-        """Whether every item is stated or asked for (an empty checklist is covered)."""
-        done, total = self.coverage(user_turns)
-        return done == total
+    def covered(self, user_turns: Sequence[str], other_turns: Sequence[str] = ()) -> bool:
+        """Whether every item is covered (an empty checklist is)."""
+        return not self.pending(user_turns, other_turns)
 
-    def pending(self, user_turns: Sequence[str]) -> list[ChecklistItem]:
-        """The items not yet conveyed, in order."""
+    def pending(
+        self, user_turns: Sequence[str], other_turns: Sequence[str] = ()
+    ) -> list[ChecklistItem]:
+        """The items neither conveyed by the user nor obtained from the other side, in order."""
         text = "\n".join(user_turns)
-        return [item for item in self.items if not item.conveyed(text)]
+        other = "\n".join(other_turns)
+        return [i for i in self.items if not i.conveyed(text) and not i.obtained(other)]
 
     def to_metadata(self) -> dict[str, str | int | float | bool | None]:
         """The checklist as turn metadata (``checklist``, ``checklist.source``)."""

@@ -36,7 +36,7 @@ from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda import AgendaUser
 from simulacra.participants._agenda_goal import TaskGoal
 from simulacra.participants._agenda_ontology import DialogueAct
-from simulacra.participants._checklist import Checklist, ChecklistItem, rule_checklist
+from simulacra.participants._checklist import GIVEN_CUES, Checklist, ChecklistItem, rule_checklist
 from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.participants._render import render_profile
@@ -67,21 +67,7 @@ _PREAMBLE = re.compile(
     r"(message|reply|response)[^:\n]*:|message:)\s*)+",
     re.IGNORECASE,
 )
-_GIVEN = {
-    "phone": r"\b(phone|contact|telephone)( number)?\b[^.]*\d{3}",
-    "car type": r"\b(car( type)?|vehicle|cab|taxi) (is|will be)\b",
-    "address": r"\b(address is|located (at|on|in)|is at \d)",
-    "postcode": r"\bpost ?code\b",
-    "ref": r"\b(reference|confirmation)( number)?\b[^.]*\w*\d",
-    "train id": r"\btrain (id|number)\b[^.]*\d",
-    "price": r"(£|\$|€|\beur\b|\bgbp\b|\bpounds?\b|\bcosts?\b)",
-    "duration": r"\b(\d+ ?(minutes?|mins?|hours?)|duration)\b",
-    "entrance fee": r"\b(entrance|admission|fee|free of charge|is free)\b",
-    "open hours": r"\b(open|opening hours)\b",
-    "leave at": r"\b(leaves|departs|departure)\b[^.]*\d",
-    "arrive by": r"\b(arrives|arrival)\b[^.]*\d",
-}
-"""How the other side states a requested slot, for the lenient reading of :meth:`_given`."""
+
 _CLOSING = "thanks | that's all | bye"
 _GIVE_UP = "it doesn't work for you | thanks anyway | bye"
 
@@ -212,10 +198,10 @@ class GoalStateUser:
 
     # -- the state ---------------------------------------------------------------------
 
-    def covered(self, user_turns: Sequence[str]) -> bool:
-        """Whether the user's turns convey every checklist item (the validity gate's
-        ``premature_stop`` reads this)."""
-        return self.checklist.covered(user_turns)
+    def covered(self, user_turns: Sequence[str], other_turns: Sequence[str] = ()) -> bool:
+        """Whether every checklist item is conveyed by the user's turns or obtained from the
+        other side's (the validity gate's ``premature_stop`` reads this)."""
+        return self.checklist.covered(user_turns, other_turns)
 
     def _plan(self, view: View) -> _Plan:
         plan = self._plans.get(view.turn_index)
@@ -236,7 +222,7 @@ class GoalStateUser:
         acts: list[DialogueAct] = []
         for domain, slots in self._agenda._requests.items():
             for slot, value in slots.items():
-                cue = _GIVEN.get(slot)
+                cue = GIVEN_CUES.get(slot)
                 if value is None and cue and any(re.search(cue, s) for s in statements):
                     acts.append(DialogueAct("inform", domain, slot, "given"))
         return acts

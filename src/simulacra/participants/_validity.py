@@ -45,6 +45,7 @@ __all__ = [
     "hint_for",
     "is_simulator_invalid",
     "mark_simulator_validity",
+    "refused",
     "simulator_validity",
 ]
 
@@ -324,8 +325,9 @@ class ValidityOptions(BaseModel):
 
 
 VoiceScore = Callable[[str], float]
-CoverageCheck = Callable[[Sequence[str]], bool]
-"""Given the user's turns so far (this one included), whether its goal is covered."""
+CoverageCheck = Callable[[Sequence[str], Sequence[str]], bool]
+"""Given the user's turns so far (this one included) and the other side's, whether its goal is
+covered."""
 
 
 class ValidityGate:
@@ -408,11 +410,17 @@ class ValidityGate:
             and "premature_stop" in self.detectors
             and self.covered is not None
             and not decided
+            and not refused(others[-2:])
+            and not self.covered([*own, text], others)
         ):
-            refused = any(_REFUSAL.search(o) for o in others[-2:])
-            if not refused and not self.covered([*own, text]):
-                flag("premature_stop")
+            flag("premature_stop")
         return found
+
+
+def refused(other_turns: Sequence[str]) -> bool:
+    """Whether one of these turns of the other side refuses or fails ("sorry, we are fully
+    booked"): a user who ends then has not stopped early."""
+    return any(_REFUSAL.search(t) for t in other_turns)
 
 
 def hint_for(findings: Sequence[Finding]) -> str:
