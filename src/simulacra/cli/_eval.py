@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import os
 import random
@@ -44,17 +45,59 @@ def _estimate(e: Any) -> str:
     return "—" if e is None else f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}] n={e.n}"
 
 
+_BASELINES = ("baseline", "baseline:minilm", "baseline:lexical")
+_MODEL_PREFIXES = ("embedded", "gguf", "openai", "transformers")
+JUDGE_HELP = (
+    "'baseline' (= 'baseline:minilm', MiniLM features), 'baseline:lexical' (no model "
+    "download), or a model spec such as 'embedded:default', 'gguf:PATH' or 'openai:NAME' "
+    "together with --rubric."
+)
+
+
+def _check_judge_spec(spec: str, rubric_id: str | None) -> None:
+    """One-line errors for a ``--judge`` spec, before anything is loaded: an unknown spelling
+    (with a did-you-mean), an invalid model spec, a model judge without ``--rubric``."""
+    from pydantic import ValidationError
+
+    from simulacra._validation import summarise
+    from simulacra.models import parse_model_spec
+    from simulacra.models._catalogue import CATALOGUE
+
+    if spec in _BASELINES:
+        return
+    prefix, sep, _ = spec.partition(":")
+    if not sep or prefix not in _MODEL_PREFIXES:
+        known = [*_BASELINES, *(f"embedded:{tier}" for tier in CATALOGUE)]
+        close = [k for k in known if k.endswith(f":{spec}")] or difflib.get_close_matches(
+            spec, known, n=1
+        )
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"unknown judge {spec!r}{hint}; --judge takes baseline, baseline:minilm, "
+            "baseline:lexical, or a model spec (embedded:default, gguf:PATH, openai:NAME, "
+            "transformers:PATH) with --rubric"
+        )
+    try:
+        parse_model_spec(spec)
+    except ValidationError as exc:
+        raise ConfigError(f"--judge {spec!r}: {summarise(exc).removeprefix('model: ')}") from None
+    if rubric_id is None:
+        raise ConfigError(
+            f"--judge {spec!r} is a model judge: it needs --rubric (e.g. --rubric engagement)"
+        )
+
+
 def _make_judge(spec: str, rubric_id: str | None, *, max_tokens: int) -> Any:
     from simulacra.evaluation._judge import BaselineJudge, RubricJudge
     from simulacra.evaluation._rubric import load_rubric
     from simulacra.models import GenerateConfig, get_model
 
+    _check_judge_spec(spec, rubric_id)
     if spec in ("baseline", "baseline:minilm"):
         return BaselineJudge(embeddings=True)
     if spec == "baseline:lexical":
         return BaselineJudge(embeddings=False)
-    if rubric_id is None:
-        raise ConfigError("--judge with a model needs --rubric (e.g. --rubric engagement)")
+    assert rubric_id is not None
     rubric = load_rubric(rubric_id)
     return RubricJudge(
         get_model(spec, role="judge"), rubric, config=GenerateConfig(max_tokens=max_tokens)
@@ -87,7 +130,7 @@ def _read_references(path: Path | None) -> tuple[dict[str, str], dict[str, list[
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--metrics", "metrics", multiple=True, help="Metric names, comma-separated; 'all'.")
 @click.option("--references", type=click.Path(path_type=Path), help="JSONL: id, reference, facts.")
-@click.option("--judge", "judge_spec", help="A model spec, or 'baseline' / 'baseline:lexical'.")
+@click.option("--judge", "judge_spec", help=f"The judge: {JUDGE_HELP}")
 @click.option("--rubric", "rubric_id", help="Rubric id (engagement, satisfaction, ...) or file.")
 @click.option("--side", type=click.Choice(["target", "user"]), default="target", show_default=True)
 @click.option("--limit", type=int, help="Judge at most this many items.")
@@ -188,8 +231,13 @@ def eval_run_command(
 )
 @click.option("--map", "mapping", multiple=True, help="generic: FIELD=COLUMN (score, response...).")
 @click.option("--level", type=click.Choice(["turn", "dialogue"]), default="turn", show_default=True)
-@click.option("--judge", "judge_spec", default="baseline", show_default=True)
-@click.option("--rubric", "rubric_id", help="Rubric of an LLM judge.")
+@click.option("--judge", "judge_spec", default="baseline", show_default=True, help=JUDGE_HELP)
+@click.option(
+    "--rubric",
+    "rubric_id",
+    help="Rubric of a model judge (engagement, satisfaction, ... or a .yaml file); its level "
+    "(turn or dialogue) must match the items'.",
+)
 @click.option("--limit", type=int, help="Judge a seeded random sample of this many items.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--max-tokens", default=120, show_default=True, help="Judge answer budget.")
@@ -207,14 +255,20 @@ def eval_meta_command(
     max_tokens: int,
     output: Path | None,
 ) -> None:
-    """Correlate a judge with the human ratings in RATINGS (a file, or an adapter's folder)."""
-    from simulacra.evaluation._meta import meta_evaluate
+    """Correlate a judge with the human ratings in RATINGS (a file, or an adapter's folder).
+
+    Every row of a generic file is checked before the judge runs; a bad row, an unknown judge or
+    a rubric of the wrong level is a one-line error and nothing is written. An interval over
+    fewer than 8 systems (or items) is reported as too few for an interval."""
+    from simulacra.evaluation._meta import MIN_INTERVAL_N, meta_evaluate
     from simulacra.evaluation._ratings import (
         read_ab_redial,
         read_predictive_engagement,
         read_ratings,
     )
+    from simulacra.evaluation._rubric import load_rubric
 
+    _check_judge_spec(judge_spec, rubric_id)
     if not ratings.exists():
         raise ConfigError(f"ratings not found: {ratings}")
     if adapter == "predictive-engagement":
@@ -239,6 +293,15 @@ def eval_meta_command(
         rated = read_ratings(
             ratings, mapping=cols, level="dialogue" if level == "dialogue" else "turn"
         )
+    if rubric_id is not None and not judge_spec.startswith("baseline"):
+        rubric_level = load_rubric(rubric_id).level
+        levels = sorted({r.level for r in rated})
+        if levels != [rubric_level]:
+            raise ConfigError(
+                f"--rubric {rubric_id} is {rubric_level}-level but the items of {ratings} are "
+                f"{'/'.join(levels)}-level (use a {'/'.join(levels)}-level rubric"
+                + (" or --level)" if adapter == "generic" else ")")
+            )
     judge = _make_judge(judge_spec, rubric_id, max_tokens=max_tokens)
     if limit and limit < len(rated):
         rated = random.Random(seed).sample(rated, limit)
@@ -252,9 +315,15 @@ def eval_meta_command(
         f"{judge.name} {rubric or ''} vs human ratings ({report.dataset}): "
         f"{report.n_items} items, {report.n_unscored} unscored"
     )
+    units = {"system": "systems", "turn": "items", "dialogue": "dialogues"}
     for lv, methods in report.levels.items():
         for method, e in methods.items():
-            click.echo(f"  {lv:<24} {method:<9} {_estimate(e)}")
+            if e is not None and e.n < MIN_INTERVAL_N:
+                unit = units.get(lv, "dialogues")
+                text = f"{e.value:.3f} n={e.n} {unit}: too few for an interval"
+            else:
+                text = _estimate(e)
+            click.echo(f"  {lv:<24} {method:<9} {text}")
     if output:
         _write_json(output, report.to_dict())
         click.echo(f"report -> {output}")

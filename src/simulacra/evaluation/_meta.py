@@ -4,7 +4,9 @@ Spearman's ρ, Kendall's τ-b and Pearson's r (one implementation for the whole 
 :mod:`simulacra.evaluation._correlation`), each with a percentile-bootstrap
 interval over resampled items and its n, at the items' own level (turn or dialogue), at dialogue
 level for turn items that name their dialogue (means per dialogue on both sides), and at system
-level for items that name their system (means per system; few systems make a wide interval).
+level for items that name their system (means per system). A bootstrap interval over fewer than
+:data:`MIN_INTERVAL_N` units (8; typically systems) is not meaningful — resampling three systems
+gives ``1.000 [1.000, 1.000]`` — so the report flags it (``interval_meaningful: false``).
 Items the judge could not score (``None``) are left out and counted.
 """
 
@@ -19,7 +21,11 @@ from simulacra.evaluation._correlation import CORRELATIONS, bootstrap_correlatio
 from simulacra.evaluation._ratings import RatedItem
 from simulacra.evaluation._stats import Estimate
 
-__all__ = ["CORRELATIONS", "MetaReport", "correlate", "meta_evaluate"]
+__all__ = ["CORRELATIONS", "MIN_INTERVAL_N", "MetaReport", "correlate", "meta_evaluate"]
+
+#: Fewest units (items, dialogues or systems) for which a bootstrap interval is reported as
+#: meaningful.
+MIN_INTERVAL_N = 8
 
 
 def correlate(
@@ -86,6 +92,7 @@ class MetaReport:
                         "high": e.high,
                         "level": e.level,
                         "n": e.n,
+                        "interval_meaningful": e.n >= MIN_INTERVAL_N,
                     }
                     for m, e in ms.items()
                 }

@@ -13,8 +13,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import difflib
 import json
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping
@@ -52,6 +55,24 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+_FIELDS = ("score", "response", "context", "id", "system", "dialogue")
+
+
+def _context(raw: object, where: str) -> tuple[str, ...]:
+    """A context cell as turns: a JSON list (also inside a CSV cell), ``" ||| "``-separated
+    turns, or one line."""
+    if isinstance(raw, str) and raw.strip().startswith("[") and raw.strip().endswith("]"):
+        with contextlib.suppress(ValueError):  # else plain text that happens to be bracketed
+            raw = json.loads(raw)
+    if isinstance(raw, list):
+        if not all(isinstance(c, str) for c in raw):
+            raise ConfigError(f"{where}: context is a JSON list but not a list of strings")
+        return tuple(c for c in raw if c.strip())
+    if raw is not None and not isinstance(raw, str):
+        raise ConfigError(f"{where}: context must be a string or a list of strings")
+    return tuple(c for c in (raw or "").split(" ||| ") if c.strip())
+
+
 def read_ratings(
     path: str | Path,
     *,
@@ -60,56 +81,105 @@ def read_ratings(
 ) -> list[RatedItem]:
     """Read a generic ratings file (``.csv`` or ``.jsonl``).
 
+    Every row is checked: each required or mapped column must be present; score, response (turn
+    level), context (dialogue level), system and dialogue must not be null or empty; the score
+    must be a finite number. Errors name the file and the line (CSV: the file's line, so the
+    header is line 1).
+
     Args:
         path: The file.
         mapping: Field → column. Fields: ``score`` (required), ``response`` (required at turn
-            level), ``context`` (a string, ``" ||| "``-separated turns, or a JSON list),
-            ``id``, ``system``, ``dialogue``. Default: each field's own name.
+            level), ``context`` (a string, ``" ||| "``-separated turns, or a JSON list, also
+            inside a CSV cell), ``id``, ``system``, ``dialogue``. Default: each field's own name.
+            A column named in the mapping must be present in every row.
         level: What one row is.
 
     Raises:
-        ConfigError: If the file is missing or unreadable, a mapped column is missing, or a score
-            is not a number.
+        ConfigError: If the file is missing or unreadable, a field of the mapping is unknown, a
+            row lacks a required column or has a null/empty value there, or a score is not a
+            number (the message names the file and the line).
     """
     p = Path(path)
+    given = dict(mapping or {})
+    unknown = [f for f in given if f not in _FIELDS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], _FIELDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(
+            f"--map: unknown field {unknown[0]!r}{hint}; fields: {', '.join(_FIELDS)}"
+        )
     cols = {"score": "score", "response": "response", "context": "context", "id": "id"}
-    cols.update(mapping or {})
+    cols.update(given)
     if not p.is_file():
         raise ConfigError(f"ratings file not found: {p}")
+    jsonl = p.suffix == ".jsonl"
+    rows: list[dict[str, object]] = []
+    numbers: list[int] = []
     try:
-        if p.suffix == ".jsonl":
-            rows = [
-                json.loads(line)
-                for line in p.read_text(encoding="utf-8").splitlines()
-                if line.strip()
-            ]
+        if jsonl:
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    raise ConfigError(f"{p}: line {n}: not JSON ({exc})") from None
+                if not isinstance(row, dict):
+                    raise ConfigError(f"{p}: line {n}: expected a JSON object")
+                rows.append(row)
+                numbers.append(n)
         else:
-            rows = _csv_rows(p)
-    except (ValueError, UnicodeDecodeError) as exc:
+            with p.open(encoding="utf-8", newline="") as f:
+                reader = csv.DictReader(f)
+                for row in reader:
+                    rows.append(dict(row))
+                    numbers.append(reader.line_num)
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"{p}: unreadable ratings file ({exc})") from None
     if not rows:
         raise ConfigError(f"{p}: no rows")
-    required = ["score", "response"] if level == "turn" else ["score", "context"]
-    optional_given = [f for f in ("system", "dialogue") if f in cols]
-    for fieldname in [*required, *optional_given]:
-        if cols[fieldname] not in rows[0]:
-            raise ConfigError(
-                f"{p}: column {cols[fieldname]!r} (mapped to {fieldname}) not found; columns: "
-                + ", ".join(map(str, rows[0]))
-            )
+    # present in every row: the required fields and every mapped one; not null or empty: the
+    # required fields, system and dialogue (an empty context or id is allowed)
+    filled = ["score", "response"] if level == "turn" else ["score", "context"]
+    filled += [f for f in ("system", "dialogue") if f in given]
+    required = [*filled, *(f for f in given if f not in filled)]
+    if not jsonl:  # a column missing from the CSV header: one message, with the columns
+        for fieldname in required:
+            if cols[fieldname] not in rows[0]:
+                raise ConfigError(
+                    f"{p}: column {cols[fieldname]!r} (mapped to {fieldname}) not found; "
+                    "columns: " + ", ".join(map(str, rows[0]))
+                )
     out: list[RatedItem] = []
-    for n, row in enumerate(rows, start=1):
+    for n, row in zip(numbers, rows, strict=True):
+        where = f"{p}: line {n}"
+        for fieldname in required:
+            if cols[fieldname] not in row:
+                raise ConfigError(
+                    f"{where}: column {cols[fieldname]!r} (mapped to {fieldname}) not found; "
+                    "keys: " + ", ".join(map(str, row))
+                )
+            value = row[cols[fieldname]]
+            empty = value is None or (isinstance(value, str) and not value.strip())
+            if fieldname in filled and empty:
+                what = "null" if value is None and jsonl else "empty"
+                raise ConfigError(f"{where}: {fieldname} ({cols[fieldname]!r}) is {what}")
+        raw_score = row[cols["score"]]
         try:
-            score = float(row[cols["score"]])
+            if isinstance(raw_score, bool):
+                raise TypeError
+            score = float(raw_score)  # type: ignore[arg-type]
+            if not math.isfinite(score):
+                raise ValueError
         except (TypeError, ValueError):
-            raise ConfigError(
-                f"{p}: row {n}: score {row[cols['score']]!r} is not a number"
-            ) from None
-        raw = row.get(cols["context"], "")
-        context = raw if isinstance(raw, list) else [c for c in str(raw or "").split(" ||| ") if c]
+            raise ConfigError(f"{where}: score {raw_score!r} is not a number") from None
+        context = _context(row.get(cols["context"]), where)
+        if level == "dialogue" and not context:
+            raise ConfigError(f"{where}: context ({cols['context']!r}) has no turns")
+        ident = row.get(cols["id"])
         item = JudgeItem(
-            id=str(row.get(cols["id"], n)),
-            context=tuple(str(c) for c in context),
+            id=str(n if ident is None or ident == "" else ident),
+            context=context,
             response=str(row[cols["response"]]) if level == "turn" else None,
             conversation_id=str(row[cols["dialogue"]]) if "dialogue" in cols else None,
         )
