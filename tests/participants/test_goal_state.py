@@ -332,3 +332,49 @@ def test_requests_answered_unasked_and_bookings_made_are_obtained() -> None:
         "hotel-booking",
     ]
     assert [i.id for i in cl.pending([], told)][:2] == ["hotel-area", "hotel-parking"]
+
+
+async def test_constraints_lost_in_the_wording_are_said_before_ending() -> None:
+    task = TaskGoal.parse(
+        {
+            "id": "t",
+            "domains": [
+                {
+                    "domain": "hotel",
+                    "inform": {"type": "guesthouse", "area": "north", "parking": "yes"},
+                    "requests": ["phone"],
+                }
+            ],
+        }
+    )
+    dropped: list[str] = []
+
+    def lossy(messages: list[ChatMessage], config: GenerateConfig) -> str:
+        """Words the notes but loses the guesthouse the first time (as a paraphrase can)."""
+        notes = _echo_notes(messages, config)
+        if "type: guesthouse" in notes and not dropped:
+            dropped.append(notes)
+            return "hotel | a place to stay"
+        return notes
+
+    user = GoalStateUser(
+        function_model(lossy, role="user"),
+        goal="",
+        task=task,
+        style=None,
+        options=GoalStateOptions(disclosure=1),
+    )
+    chat = _Chat(user)
+    await chat.turn()
+    offer = "The Acorn is in the north with free parking. Its phone is 01223 353888."
+    metas: list[dict[str, object]] = []
+    stop = False
+    for _ in range(6):
+        _, stop, meta = await chat.turn(offer)
+        metas.append(meta)
+        if stop:
+            break
+    own = [t.utterance for t in chat.c.turns if t.speaker == "user"]
+    assert stop and metas[-1]["stop_reason"] == "goal_met"
+    assert any(m.get("late_constraints") for m in metas[:-1])
+    assert user.checklist.covered(own, [offer])  # the phone was given, not asked for

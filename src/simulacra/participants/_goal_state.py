@@ -194,6 +194,7 @@ class GoalStateUser:
         lines: list[str] = getattr(self.profile, "behaviour_lines", list)()
         self._custom_style = bool(lines)
         self._plans: dict[int, _Plan] = {}
+        self._late: set[str] = set()
         self._rng = random.Random(seed)
 
     # -- the state ---------------------------------------------------------------------
@@ -227,6 +228,26 @@ class GoalStateUser:
                     acts.append(DialogueAct("inform", domain, slot, "given"))
         return acts
 
+    def _unsaid_constraints(self, view: View) -> _Plan | None:
+        """Before ending content, the constraints of the goal the user never said (the agenda
+        drops one when the other side happens to offer it): a person still says them once."""
+        own = [m.content for m in view.messages if m.role == "assistant"]
+        theirs = [m.content for m in view.messages if m.role == "user"]
+        missing = [
+            i
+            for i in self.checklist.pending(own, theirs)
+            if i.kind == "inform" and i.slot and i.id not in self._late
+        ][: self.options.disclosure]
+        if not missing:
+            return None
+        self._late.update(i.id for i in missing)
+        said = [f"{(i.slot or '').removeprefix('book ')}: {i.values[-1]}" for i in missing]
+        notes = " | ".join([missing[0].domain or "", *said])
+        template = "Just to be sure, " + ", ".join(s.replace(":", " is") for s in said) + "."
+        return _Plan(
+            notes, template, metadata={"late_constraints": ",".join(i.id for i in missing)}
+        )
+
     def _plan_agenda(self, view: View) -> _Plan:
         assert self._agenda is not None
         system = self._agenda.read_system(view)
@@ -245,6 +266,10 @@ class GoalStateUser:
             ]
         reply = self._agenda.step(system)
         meta = dict(reply.metadata)
+        if reply.stop and self._agenda.status == "success":
+            late = self._unsaid_constraints(view)
+            if late:
+                return late
         if reply.stop:
             met = self._agenda.status == "success"
             reason: StopReason = "goal_met" if met else "refused"
