@@ -378,3 +378,15 @@ async def test_constraints_lost_in_the_wording_are_said_before_ending() -> None:
     assert stop and metas[-1]["stop_reason"] == "goal_met"
     assert any(m.get("late_constraints") for m in metas[:-1])
     assert user.checklist.covered(own, [offer])  # the phone was given, not asked for
+
+
+async def test_an_unplanned_name_question_gets_a_name() -> None:
+    user = GoalStateUser(function_model(_echo_notes, role="user"), goal=GOAL, style=None)
+    chat = _Chat(user)
+    await chat.turn()
+    await chat.turn("Sure, which dates?")
+    chat.c.append(Turn(speaker="assistant", utterance="What is the guest's name?"))
+    reply = await user.regenerate(chat.view(), attempt=2, hint="")
+    assert reply.utterance == "It's Alex Morgan."  # the template wording, from template_after on
+    assert "What is the guest's name?" in str(reply.metadata["content"])
+    assert not reply.stop

@@ -55,6 +55,7 @@ def _found(text: str, *lines: tuple[str, str], stop: bool = False, **kw: object)
         ("How can I help you today?", "speaks_as_assistant"),
         ("I can't find any available rooms for less than 150 EUR a night.", "speaks_as_assistant"),
         ("Could you please provide your name and dates?", "speaks_as_assistant"),
+        ("oh, I see. what room are you interested in booking?", "speaks_as_assistant"),
         ("What dates would you like to stay?", "speaks_as_assistant"),
         ("My goal is to book a double room.", "instruction_leak"),
         ("As a customer, I want a room.", "instruction_leak"),

@@ -68,6 +68,8 @@ _PREAMBLE = re.compile(
     re.IGNORECASE,
 )
 
+_DEFAULT_NAME = "Alex Morgan"
+"""The name a general user gives when asked (its profile has none)."""
 _CLOSING = "thanks | that's all | bye"
 _GIVE_UP = "it doesn't work for you | thanks anyway | bye"
 
@@ -313,11 +315,12 @@ class GoalStateUser:
                 content, template = _phrase(matching[: self.options.disclosure], False)
                 return _Plan(content, template)
             if not pending or not self.checklist.items:
-                name = self.profile.name if self.profile.name != "User" else None
-                own_name = f" (your name is {name})" if name else ""
+                # a general user still has a name when asked for one
+                name = self.profile.name if self.profile.name != "User" else _DEFAULT_NAME
                 asked = " ".join(last.split())[:200]
-                content = f'answer their question "{asked}" with your own details{own_name}'
-                return _Plan(content, f"Sure, it's {name}." if name else "Yes, that's fine.")
+                content = f'answer their question "{asked}" with your own details (name: {name})'
+                named = re.search(r"\bname\b", question) is not None
+                return _Plan(content, f"It's {name}." if named else "Yes, that's fine.")
         if not pending:
             action = next((i.text for i in self.checklist.items if i.kind == "action"), None)
             if action:
