@@ -385,8 +385,8 @@ async def test_an_unplanned_name_question_gets_a_name() -> None:
     chat = _Chat(user)
     await chat.turn()
     await chat.turn("Sure, which dates?")
-    chat.c.append(Turn(speaker="assistant", utterance="What is the guest's name?"))
+    chat.c.append(Turn(speaker="assistant", utterance="Please provide the guest's name."))
     reply = await user.regenerate(chat.view(), attempt=2, hint="")
     assert reply.utterance == "It's Alex Morgan."  # the template wording, from template_after on
-    assert "What is the guest's name?" in str(reply.metadata["content"])
+    assert "Please provide the guest's name." in str(reply.metadata["content"])
     assert not reply.stop

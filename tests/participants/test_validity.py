@@ -56,6 +56,10 @@ def _found(text: str, *lines: tuple[str, str], stop: bool = False, **kw: object)
         ("I can't find any available rooms for less than 150 EUR a night.", "speaks_as_assistant"),
         ("Could you please provide your name and dates?", "speaks_as_assistant"),
         ("oh, I see. what room are you interested in booking?", "speaks_as_assistant"),
+        (
+            "I need more information about your reservation. Can you give details?",
+            "speaks_as_assistant",
+        ),
         ("What dates would you like to stay?", "speaks_as_assistant"),
         ("My goal is to book a double room.", "instruction_leak"),
         ("As a customer, I want a room.", "instruction_leak"),

@@ -68,6 +68,12 @@ _PREAMBLE = re.compile(
     re.IGNORECASE,
 )
 
+_REQUEST = re.compile(
+    r"\b(please (provide|give|tell|share|confirm|send)|may i (have|get|know)|can i (have|get)|"
+    r"could you (give|tell|provide|share|confirm)|i('ll| will) need your|let me know your)\b",
+    re.IGNORECASE,
+)
+"""A request for the user's details that is not phrased as a question."""
 _DEFAULT_NAME = "Alex Morgan"
 """The name a general user gives when asked (its profile has none)."""
 _CLOSING = "thanks | that's all | bye"
@@ -304,7 +310,7 @@ class GoalStateUser:
                 return _Plan(_CLOSING, template, True, "goal_met")
         if stale >= self.options.patience:
             return _Plan(_GIVE_UP, "Never mind, thanks anyway. Bye.", True, "patience")
-        if last.rstrip().endswith("?") or "?" in last:
+        if "?" in last or _REQUEST.search(last):
             question = last.lower()
             matching = [
                 i

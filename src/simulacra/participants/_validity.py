@@ -117,6 +117,8 @@ ASSISTANT_PATTERNS = (
     r"\byou('re| are) (interested in|looking for)\?",
     r"\bwhat (\w+ )?(are|were) you (interested in|looking for|hoping for)\b",
     r"\bare you (interested in|looking to)\b",
+    r"\byour (reservation|booking|stay|order) (is|has|will|details)\b",
+    r"\bi need more (information|details) about your\b",
     r"\bhow many (people|guests|nights|tickets)( will| would| are| do)\b[^.?!]*\byou\b",
     r"\b(please )?(provide|share|give me|tell me) (me )?(with )?your (full )?(name|dates?|email|"
     r"phone|contact|booking|check-in|order)",
