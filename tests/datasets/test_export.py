@@ -225,7 +225,8 @@ def test_read_judgments_picks_one_judge(tmp_path: Path) -> None:
 
 
 def test_hf_round_trip(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    import datasets  # the train extra: scripts/test.sh installs it, so a missing one fails
+
     convs = [
         _conv("a", [("user", "Hi."), ("assistant", "Hello."), ("user", "Bye.")]),
         _conv("b", [("assistant", "Welcome."), ("user", "Thanks.")]),
