@@ -153,14 +153,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, PlaySession]]:
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    for _ in range(750):
-        if server.started:
-            break
+    deadline = time.monotonic() + 300  # a hang guard, generous for a loaded machine
+    while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started
     yield url_of("127.0.0.1", sock), session
     server.should_exit = True
-    thread.join(timeout=30)
+    thread.join(timeout=300)
 
 
 @pytest.mark.browser

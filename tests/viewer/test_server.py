@@ -30,7 +30,7 @@ def _raw_get(url: str, path: str, host: str | None = None) -> tuple[int, bytes]:
     """GET with the request line written by hand, so ``..`` and ``%2e`` reach the server."""
     addr = url.split("//", 1)[1].rstrip("/")
     ip, port = addr.rsplit(":", 1)
-    with socket.create_connection((ip, int(port)), timeout=10) as s:
+    with socket.create_connection((ip, int(port)), timeout=300) as s:
         s.sendall(
             f"GET {path} HTTP/1.1\r\nHost: {host or addr}\r\nConnection: close\r\n\r\n".encode()
         )
@@ -44,7 +44,7 @@ def _raw_get(url: str, path: str, host: str | None = None) -> tuple[int, bytes]:
 def test_binds_loopback_on_a_free_port(server: RunningViewer) -> None:
     assert server.url.startswith("http://127.0.0.1:")
     assert not server.url.endswith(":0/")
-    with urllib.request.urlopen(server.url + "api/runs", timeout=10) as r:
+    with urllib.request.urlopen(server.url + "api/runs", timeout=300) as r:
         assert [x["name"] for x in json.load(r)] == ["hotel-a", "hotel-b"]
 
 
@@ -96,11 +96,11 @@ def test_view_command_serves_until_stopped(golden: Golden) -> None:
         assert lines[0].startswith("1 run(s), 4 conversations"), lines
         url = lines[1].split("viewer: ", 1)[1].split()[0]
         assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url + "api/runs/0", timeout=20) as r:
+        with urllib.request.urlopen(url + "api/runs/0", timeout=300) as r:
             assert json.load(r)["conversations"] == 4
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=300)
 
 
 def test_view_command_rejects_a_non_run(tmp_path: Path) -> None:
