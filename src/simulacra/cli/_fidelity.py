@@ -45,6 +45,17 @@ def _interval(e: Estimate) -> str:
     show_default=True,
     help="Also compare two samples of real dialogues (real against real).",
 )
+@click.option(
+    "--human-likeness/--no-human-likeness",
+    default=True,
+    show_default=True,
+    help="Also report lexical z-scores and the behavioural fingerprint (human-likeness).",
+)
+@click.option(
+    "--judge", "judge_spec", help="Model of the calibrated pairwise judge (off if unset)."
+)
+@click.option("--judge-pairs", default=12, show_default=True, type=click.IntRange(min=1))
+@click.option("--judge-samples", default=3, show_default=True, type=click.IntRange(min=3))
 @click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def fidelity_command(
     run_dir: Path,
@@ -53,19 +64,24 @@ def fidelity_command(
     user_id: str,
     seed: int,
     baseline: bool,
+    human_likeness: bool,
+    judge_spec: str | None,
+    judge_pairs: int,
+    judge_samples: int,
     output: Path | None,
 ) -> None:
     """Compare the simulated user turns of RUN_DIR with real user turns (Sim2Real)."""
     from simulacra.datasets._multiwoz import multiwoz_dialogues
     from simulacra.evaluation._fidelity import fidelity_report
+    from simulacra.evaluation._population import run_population
     from simulacra.runs import read_conversations, read_run
 
     if not run_dir.is_dir():
         raise ConfigError(f"run directory not found: {run_dir}")
     if not reference.exists():
         raise ConfigError(f"reference not found: {reference}")
-    read_run(run_dir)
-    convs = list(read_conversations(run_dir))
+    population = run_population(run_dir)
+    convs = population.conversations
     if limit is not None:
         convs = convs[:limit]
     real: list[Any]
@@ -74,7 +90,27 @@ def fidelity_command(
         real = list(read_conversations(reference))
     else:
         real = list(multiwoz_dialogues(reference, with_turns=True))
-    report = fidelity_report(convs, real, user_id=user_id, seed=seed, baseline=baseline)
+    judge = None
+    if judge_spec is not None:
+        from simulacra.evaluation._pairwise_judge import model_ask
+        from simulacra.models import get_model
+
+        judge = model_ask(get_model(judge_spec, role="judge"), seed=seed)
+    report = fidelity_report(
+        convs,
+        real,
+        user_id=user_id,
+        seed=seed,
+        baseline=baseline,
+        human_likeness=human_likeness,
+        tasks=population.tasks,
+        judge=judge,
+        judge_options={
+            "judge_pairs_n": judge_pairs,
+            "judge_samples": judge_samples,
+            "judge_model": judge_spec,
+        },
+    )
     how = f"{report.n_paired} paired by goal" if report.paired else "unpaired: whole reference"
     click.echo(
         f"{run_dir}: {report.n_simulated} simulated vs {report.n_reference} real dialogues ({how})"
@@ -110,6 +146,11 @@ def fidelity_command(
         )
     elif baseline:
         click.echo("  real vs real: skipped (too few real dialogues to split)")
+    if report.human_likeness is not None:
+        from simulacra.evaluation._human_likeness import table_lines
+
+        for line in table_lines(report.human_likeness):
+            click.echo(line)
     if output:
         data: dict[str, object] = {"run": str(run_dir), "reference": str(reference)}
         data.update(report.to_dict())

@@ -25,9 +25,9 @@ whole reference set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulacra.errors import ConfigError, MissingExtraError
 from simulacra.evaluation._fidelity_baseline import RealBaseline, _baseline, _halves
@@ -49,6 +49,7 @@ from simulacra.evaluation._fidelity_measures import _ks as _ks
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
     from simulacra.datasets._multiwoz import MultiWOZDialogue
+    from simulacra.evaluation._human_likeness import HumanLikeness
 
 # ``_auc``/``_ks`` are imported ``as`` themselves: re-exported, so that code importing them from
 # here (their home before this module was split into ``_fidelity_*``) keeps working.
@@ -75,6 +76,8 @@ class FidelityReport:
         skipped: Quantities not compared, with why.
         baseline: The same measures between two samples of real dialogues (``None`` when the
             reference is too small or it was not asked for).
+        human_likeness: Lexical z-scores, behavioural fingerprint and (optionally) the
+            calibrated pairwise judge (:mod:`simulacra.evaluation._human_likeness`).
     """
 
     n_simulated: int
@@ -85,6 +88,7 @@ class FidelityReport:
     distinguishability: Distinguishability
     skipped: dict[str, str] = field(default_factory=dict)
     baseline: RealBaseline | None = None
+    human_likeness: HumanLikeness | None = None
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary."""
@@ -97,6 +101,9 @@ class FidelityReport:
             "distinguishability": self.distinguishability.to_dict(),
             "skipped": self.skipped,
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            "human_likeness": None
+            if self.human_likeness is None
+            else self.human_likeness.to_dict(),
         }
 
 
@@ -137,6 +144,10 @@ def fidelity_report(
     seed: int = 0,
     resamples: int = 500,
     baseline: bool = True,
+    human_likeness: bool = True,
+    tasks: Mapping[str, object] | None = None,
+    judge: Any = None,
+    judge_options: Mapping[str, Any] | None = None,
 ) -> FidelityReport:
     """Compare simulated user turns with real ones.
 
@@ -152,6 +163,10 @@ def fidelity_report(
         resamples: Bootstrap resamples of the distributional comparisons.
         baseline: Also compare two disjoint samples of ``reference`` (real against real, as
             many dialogues each as the smaller side compared here) — see :class:`RealBaseline`.
+        human_likeness: Also compute the human-likeness section (lexical z-scores and the
+            behavioural fingerprint; ``tasks``: the run's structured goals by scenario id).
+        judge: An ``async (prompt) -> reply`` judge for the calibrated pairwise judge, with
+            ``judge_options`` (``judge_pairs_n``, ``judge_samples``, ``judge_model``).
 
     Returns:
         The report.
@@ -178,6 +193,14 @@ def fidelity_report(
     texts = [t for _, t in real_turns + sim_turns]
     texts += [t for side in halves or () for d in side for t in d.user_turns]
     features = _TextFeatures(texts)
+    human = None
+    if human_likeness:
+        from simulacra.evaluation._human_likeness import human_likeness as _human
+
+        options = dict(judge_options or {})
+        human = _human(
+            simulated, ref, user_id=user_id, tasks=tasks, seed=seed, judge=judge, **options
+        )
     return FidelityReport(
         n_simulated=len(simulated),
         n_reference=len(ref),
@@ -189,4 +212,5 @@ def fidelity_report(
         baseline=None
         if halves is None
         else _baseline(halves, seed=seed, resamples=resamples, features=features),
+        human_likeness=human,
     )
