@@ -78,6 +78,8 @@ class Verdict:
         error: Why there are no scores, if there are none.
         conversation_id: The conversation of the item.
         turn_index: The judged turn (turn level).
+        details: Numbers behind the scores (a probability-weighted judge's ``<dim>:entropy``
+            and ``<dim>:mass``; a calibrated judge's features).
     """
 
     item_id: str
@@ -89,6 +91,7 @@ class Verdict:
     error: str | None = None
     conversation_id: str | None = None
     turn_index: int | None = None
+    details: dict[str, float] = field(default_factory=dict)
 
     @property
     def overall(self) -> float | None:
