@@ -173,11 +173,25 @@ def run_command(
                 f"  {role}: {stats['model']}: {stats['calls']} calls{extra}, "
                 f"{stats['prompt_tokens']} prompt + {stats['completion_tokens']} completion tokens"
             )
+        if "cost" in s:
+            click.echo(f"cost:          {s['cost']} (every process of this run)")
         click.echo(f"read them with: simulacra show {result.directory}")
     if result.status == "interrupted":
         word = signal_word(signals[0]) if signals else "interrupted"
         click.echo(f"simulacra: {word}; resume with: {resume_cmd}", err=True)
         sys.exit(_exit_code(signals))
+    if result.status == "complete_with_errors":
+        failed = sum(
+            s["termination"].get(k, 0) for k in ("simulator_error", "infrastructure_error")
+        )
+        click.echo(
+            f"simulacra: WARNING: {failed} of {s['conversations']} conversations ended by "
+            "simulator/infrastructure errors (run.json status: complete_with_errors); see "
+            "their 'error' fields, fix the cause, and rerun; set execution.fail_on_error to "
+            "stop such runs early",
+            err=True,
+        )
+        sys.exit(1)
     if result.status == "failed":
         click.echo(
             f"simulacra: run stopped ({s.get('stopped_because')}); resume with: {resume_cmd}",

@@ -203,9 +203,12 @@ class Model:
             if hit is not None:
                 self.cache_hits += 1
                 hit = hit.model_copy(update={"call_id": call_id, "latency_s": 0.0, "attempts": 0})
-                self._record(call_id, messages, effective, templates, started, hit, None, 0, True)
+                self._record(
+                    call_id, messages, effective, templates, started, hit, None, 0, cached=True
+                )
                 return hit
         attempt = 0
+        retried: dict[str, int] = {}  # this call's retries by kind (recorded with the call)
         limiter = self.limiter()
         while True:
             attempt += 1
@@ -231,10 +234,13 @@ class Model:
                 if exc.retryable and attempt <= self.retry.max_retries and in_time:
                     self.retries += 1
                     self.retries_by_kind[exc.kind] = self.retries_by_kind.get(exc.kind, 0) + 1
+                    retried[exc.kind] = retried.get(exc.kind, 0) + 1
                     await asyncio.sleep(self.retry.delay(attempt, exc))
                     continue
                 self.errors += 1
-                self._record(call_id, messages, effective, templates, started, None, exc, attempt)
+                self._record(
+                    call_id, messages, effective, templates, started, None, exc, attempt, retried
+                )
                 raise
             except BaseException:
                 limiter.release()
@@ -250,7 +256,9 @@ class Model:
         self.latency_s += latency
         if self.cache is not None and cache_key is not None:
             self.cache.put(cache_key, self.name, output)
-        self._record(call_id, messages, effective, templates, started, output, None, attempt)
+        self._record(
+            call_id, messages, effective, templates, started, output, None, attempt, retried
+        )
         return output
 
     def _record(
@@ -263,6 +271,7 @@ class Model:
         output: ModelOutput | None,
         error: ModelError | None,
         attempts: int,
+        retried: dict[str, int] | None = None,
         cached: bool = False,
     ) -> None:
         log = _CALL_LOG.get()
@@ -279,6 +288,8 @@ class Model:
             "config": {k: v for k, v in config.__dict__.items() if v is not None},
             "messages": [_message_dict(m) for m in messages],
         }
+        if retried:
+            call["retried"] = dict(retried)
         if output is not None:
             call["output"] = output.text
             call["finish_reason"] = output.finish_reason

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 from simulacra.conversation import Conversation, TerminationReason
+from simulacra.runs._accounting import CallAccounting
 
 if TYPE_CHECKING:
     from simulacra.models import CallCache, Model
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from simulacra.runs._runner import RunControl, WorkItem
     from simulacra.runs._store import RunWriter
 
-__all__ = ["COUNTED_ERRORS", "RunStats", "run_work"]
+__all__ = ["COUNTED_ERRORS", "ERRORS_LOUD_SHARE", "RunStats", "run_work"]
 
 COUNTED_ERRORS = frozenset(
     {TerminationReason.SIMULATOR_ERROR, TerminationReason.INFRASTRUCTURE_ERROR}
@@ -25,6 +26,10 @@ COUNTED_ERRORS = frozenset(
 of the run)."""
 
 _FRACTION_MIN_DONE = 20
+
+ERRORS_LOUD_SHARE = 0.5
+"""Without ``fail_on_error``, a run that finishes with more than this share of its conversations
+ended by simulator/infrastructure errors is ``complete_with_errors`` (exit 1), not ``complete``."""
 
 
 class RunStats:
@@ -39,10 +44,12 @@ class RunStats:
         self.gated = 0
         self.simulator_invalid = 0
         self.regenerations = 0
+        self.accounting = CallAccounting()
 
     def add(self, conversation: Conversation) -> None:
         """Count one finished conversation."""
         self.conversations += 1
+        self.accounting.add(conversation)
         self.tokens += conversation.usage.get("prompt_tokens", 0)
         self.tokens += conversation.usage.get("completion_tokens", 0)
         self.turns += len(conversation.turns)
@@ -76,6 +83,15 @@ class RunStats:
                 return f"fail_on_error: {share:.0%} of conversations failed > {fail_on_error:.0%}"
         return None
 
+    def final_status(self, fail_on_error: float | None) -> str:
+        """The status of a run that ran to its end: ``complete``, or ``complete_with_errors``
+        when ``fail_on_error`` is unset and more than :data:`ERRORS_LOUD_SHARE` of the
+        conversations ended by simulator/infrastructure errors."""
+        failing = self.conversations and self.counted_errors / self.conversations
+        if fail_on_error is None and failing and failing > ERRORS_LOUD_SHARE:
+            return "complete_with_errors"
+        return "complete"
+
     def summary(
         self,
         models: dict[str, Model],
@@ -84,26 +100,31 @@ class RunStats:
         cache: CallCache | None,
         model_stats: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The run summary written to ``run.json``. ``model_stats`` replaces the local models'
-        statistics (the Ray executor's models live in the workers)."""
-        per_role: dict[str, Any] = {}
-        total_cost = 0.0
-        priced = False
+        """The run summary written to ``run.json``.
+
+        ``models`` (per role) and ``cost`` count every call recorded in the run's conversations,
+        whichever process made it (see :mod:`simulacra.runs._accounting`); ``this_process`` is
+        what this process's models counted (``model_stats`` replaces the local models'
+        statistics: the Ray executor's models live in the workers).
+        """
+        process: dict[str, Any] = {}
         for role, model in models.items():
             stats = model.stats()
             if model_stats is not None:
                 stats = {**stats, **model_stats.get(role, {}), "model": model.name, "role": role}
             price = prices.get(role) or prices.get(model.name)
             if price is not None:
-                cost = (
-                    stats["prompt_tokens"] * price.prompt
-                    + stats["completion_tokens"] * price.completion
-                ) / 1_000_000
-                stats["cost"] = round(cost, 6)
-                total_cost += cost
-                priced = True
-            per_role[role] = stats
-        tokens = sum(s["prompt_tokens"] + s["completion_tokens"] for s in per_role.values())
+                stats["cost"] = round(
+                    (
+                        stats["prompt_tokens"] * price.prompt
+                        + stats["completion_tokens"] * price.completion
+                    )
+                    / 1_000_000,
+                    6,
+                )
+            process[role] = stats
+        per_role, total_cost = self.accounting.summary(models, prices, process)
+        tokens = sum(s["prompt_tokens"] + s["completion_tokens"] for s in process.values())
         out: dict[str, Any] = {
             "conversations": self.conversations,
             "turns": self.turns,
@@ -113,6 +134,7 @@ class RunStats:
             "wall_s": round(wall, 3),
             "tokens_per_s": round(tokens / wall, 1) if wall > 0 else None,
             "models": per_role,
+            "this_process": process,
         }
         if self.gated:
             # the simulator's own faults, reported apart from the target's
@@ -121,8 +143,8 @@ class RunStats:
                 "invalid": self.simulator_invalid,
                 "regenerations": self.regenerations,
             }
-        if priced:
-            out["cost"] = round(total_cost, 6)
+        if total_cost is not None:
+            out["cost"] = total_cost
         if cache is not None:
             out["cache"] = {"hits": cache.hits, "misses": cache.misses, "path": str(cache.path)}
         return out

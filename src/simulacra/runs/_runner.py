@@ -202,7 +202,9 @@ class RunResult:
 
     Attributes:
         directory: The run directory.
-        status: ``complete``, ``interrupted`` or ``failed`` (``fail_on_error`` tripped).
+        status: ``complete``, ``complete_with_errors`` (more than half the conversations ended
+            by simulator/infrastructure errors, ``fail_on_error`` unset), ``interrupted`` or
+            ``failed`` (``fail_on_error`` tripped).
         summary: The summary also written to ``run.json``.
     """
 
@@ -319,7 +321,7 @@ async def execute_run(
         }
         if existing is not None:
             existing.repair()
-            writer = RunWriter.reopen(existing.directory)
+            writer = RunWriter.reopen(existing.directory, manifest)
             writer.update(status="running", resumed_at=time.time())
             stats, done_ids = existing.stats, existing.done_ids
         else:
@@ -382,6 +384,8 @@ async def execute_run(
                     if control.reason and control.reason != "interrupted"
                     else "interrupted"
                 )
+            else:
+                status = stats.final_status(config.execution.fail_on_error)
         except BaseException:
             status = "interrupted"
             raise

@@ -184,9 +184,17 @@ class RunWriter:
         _current_run.set(directory)
 
     @classmethod
-    def reopen(cls, directory: Path) -> RunWriter:
-        """Open an existing run directory for appending."""
-        return cls(directory, read_run(directory), _create=False)
+    def reopen(cls, directory: Path, manifest: dict[str, Any] | None = None) -> RunWriter:
+        """Open an existing run directory for appending.
+
+        ``manifest`` is what the resuming process would write for a new run; when its config
+        differs from the stored one (``--force``), ``run.json`` takes the new config and keeps
+        every config used, with the first record each produced, under ``configs``.
+        """
+        stored = read_run(directory)
+        if manifest is not None and manifest.get("config_sha256") != stored.get("config_sha256"):
+            _record_config_change(Path(directory), stored, manifest)
+        return cls(directory, stored, _create=False)
 
     def write(self, conversation: Conversation, *, sync: bool = True) -> None:
         """Append one finished conversation as one line; with ``sync``, make it durable now."""
@@ -210,6 +218,44 @@ class RunWriter:
             self._out.close()
         finally:
             self._release()
+
+
+_CONFIG_FIELDS = ("config_path", "config_sha256", "config", "work_items", "models", "templates")
+
+
+def _record_config_change(
+    directory: Path, stored: dict[str, Any], manifest: dict[str, Any]
+) -> None:
+    """Switch ``stored`` (a run's ``run.json``) to the config of ``manifest`` and append it to
+    ``configs``: records from line ``first_record`` on (until the next entry's) are its."""
+    configs = stored.get("configs")
+    if not isinstance(configs, list) or not configs:
+        configs = [
+            {
+                "config_sha256": stored.get("config_sha256"),
+                "config_path": stored.get("config_path"),
+                "config": stored.get("config"),
+                "started_at": stored.get("created_at"),
+                "first_record": 1,
+            }
+        ]
+    lines = 0
+    with (directory / "conversations.jsonl").open("rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+    configs.append(
+        {
+            "config_sha256": manifest.get("config_sha256"),
+            "config_path": manifest.get("config_path"),
+            "config": manifest.get("config"),
+            "started_at": time.time(),
+            "first_record": lines + 1,
+        }
+    )
+    stored["configs"] = configs
+    for key in _CONFIG_FIELDS:
+        if key in manifest:
+            stored[key] = manifest[key]
 
 
 @dataclass
@@ -310,7 +356,9 @@ def scan_run(directory: Path, *, config_sha: str, force: bool) -> ExistingRun:
         raise ConfigError(f"{directory}: not a run directory (no conversations.jsonl)")
     lock = _lock_directory(Path(directory))
     try:
-        return _scan_records(Path(directory), path, lock)
+        existing = _scan_records(Path(directory), path, lock)
+        existing.stats.accounting.carry_over(manifest.get("summary"))
+        return existing
     except BaseException:
         lock.release_unless_claimed()
         raise
