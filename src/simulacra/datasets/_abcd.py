@@ -7,7 +7,10 @@ human agent following the company guidelines; kind ``ai_system``, the side a sys
 play). ``action`` rows are the agent's button clicks with the system's reply, not utterances:
 they become events (``{"type": "action", "turn": i, "text": ...}``). The scenario: the
 customer's intent (``flow``/``subflow``, hidden from the agent) is the goal; personal, order and
-product details are the constraints (JSON).
+product details are the constraints (JSON). The goal is also given in words (``goal``: the
+intent and the details a customer would give) and structured (``goal.task``: service = flow,
+intent = subflow, the personal and order details as the slots the customer holds), with
+``service`` = flow, so an imported ABCD run is a source of scenarios.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def read_abcd(
         flow = str(scenario.get("flow", "")) if isinstance(scenario, Mapping) else ""
         subflow = str(scenario.get("subflow", "")) if isinstance(scenario, Mapping) else ""
         details = {k: v for k, v in scenario.items() if k not in ("flow", "subflow")}
+        slots = _slots(details)
         yield build_conversation(
             info=ABCD,
             file=file,
@@ -83,10 +87,43 @@ def read_abcd(
             system_role="agent",
             scenario_id=f"abcd:{subflow or flow}",
             metadata={
-                "goal": f"{flow.replace('_', ' ')}: {subflow.replace('_', ' ')}",
+                "goal": _goal_text(flow, subflow, slots),
+                "goal.task": json.dumps(
+                    {"service": flow, "intent": subflow, "inform": slots}, sort_keys=True
+                ),
+                "service": flow,
                 "constraints": json.dumps(details, ensure_ascii=False, sort_keys=True),
                 "flow": flow,
                 "subflow": subflow,
             },
             events=events,
         )
+
+
+_SLOTS = {
+    "personal": ("customer_name", "username", "email", "phone", "member_level", "account_id"),
+    "order": ("order_id", "purchase_date", "payment_method", "full_address", "zip_code"),
+}
+
+
+def _slots(details: Mapping[str, Any]) -> dict[str, str]:
+    """The scenario's details a customer may be asked for, as flat slots."""
+    out: dict[str, str] = {}
+    for part, keys in _SLOTS.items():
+        values = details.get(part)
+        if isinstance(values, Mapping):
+            out.update({k: str(values[k]) for k in keys if values.get(k) not in (None, "")})
+    product = details.get("product")
+    if isinstance(product, Mapping) and product.get("names"):
+        out["product"] = ", ".join(str(n).replace("_", " ") for n in product["names"])
+    return out
+
+
+def _goal_text(flow: str, subflow: str, slots: Mapping[str, str]) -> str:
+    about = f"{flow.replace('_', ' ')}: {subflow.replace('_', ' ')}"
+    if not slots:
+        return about
+    facts = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in slots.items())
+    return (
+        f"You contact an online clothing store's customer service ({about}). Your details: {facts}."
+    )

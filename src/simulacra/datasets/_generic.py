@@ -14,9 +14,19 @@ Which speaker is the user must be explicit: ``roles`` maps speaker labels to ``u
 ``system`` (a label not mapped is an error naming the row), or ``user`` names the user's label
 and every other label is the system side. Without either, a label ``user`` is the user.
 
+Goals (optional fields; in the one-turn-a-row layout the first row of a conversation that has a
+value gives it): ``fields.goal`` the user's goal in words (metadata ``goal``), ``fields.task``
+its structured form — a TaskGoal mapping, an SGD-style frame ``{service, intent, inform,
+requests}`` or a list of frames, as an object or a JSON string (metadata ``goal.task``),
+``fields.scenario_id`` an id shared by the dialogues of one goal (the conversation's
+``scenario_id``; used to pair simulated and real dialogues), ``fields.service`` the service(s)
+(metadata ``service``; a list is joined with ``,``). They make an imported corpus a source of
+scenarios (``scenarios_from: {run: DIR}``).
+
 Mapping (YAML, or a dict)::
 
-    fields: {conversation: dialog_id, speaker: role, text: utterance, order: turn}
+    fields: {conversation: dialog_id, speaker: role, text: utterance, order: turn,
+             goal: goal_text, task: goal_frames, scenario_id: goal_id, service: services}
     roles: {customer: user, agent: system}
     name: my-corpus            # conversation ids are <name>:<id>
     source: where it comes from
@@ -51,6 +61,10 @@ class FieldMap(BaseModel):
     text: str
     order: str | None = None
     messages: str | None = None
+    goal: str | None = None
+    task: str | None = None
+    scenario_id: str | None = None
+    service: str | None = None
 
 
 class GenericMapping(BaseModel):
@@ -147,9 +161,11 @@ def read_generic(
     f = m.fields
     dialogues: dict[str, list[tuple[float, RealTurn]]] = {}
     labels: dict[str, tuple[str, str]] = {}
+    goals: dict[str, dict[str, str]] = {}
     for number, row in _rows(file, fmt):
         if f.messages is not None:
             cid = str(row.get(f.conversation, number) if f.conversation else number)
+            _goal_fields(f, row, goals.setdefault(cid, {}), f"{file}:{number}", cid)
             messages = _get(row, f.messages, file, number, "messages")
             if not isinstance(messages, list):
                 raise ConfigError(f"{file}:{number}: fields.messages {f.messages!r} is not a list")
@@ -164,6 +180,7 @@ def read_generic(
             continue
         assert f.conversation is not None
         cid = str(_get(row, f.conversation, file, number, "conversation"))
+        _goal_fields(f, row, goals.setdefault(cid, {}), f"{file}:{number}", cid)
         speaker = str(_get(row, f.speaker, file, number, "speaker"))
         side = _side(m, speaker, file, str(number))
         labels.setdefault(side, (speaker, speaker))
@@ -184,6 +201,8 @@ def read_generic(
     for count, (cid, turns) in enumerate(dialogues.items()):
         if limit is not None and count >= limit:
             return
+        goal = goals.get(cid, {})
+        scenario_id = goal.pop("scenario_id", None)
         yield build_conversation(
             info=info,
             file=file,
@@ -194,4 +213,30 @@ def read_generic(
             system_kind=ParticipantKind(m.system_kind),
             user_role=user_label,
             system_role=system_label,
+            scenario_id=scenario_id,
+            metadata=goal or None,
         )
+
+
+def _goal_fields(
+    f: FieldMap, row: Mapping[str, Any], out: dict[str, str], where: str, cid: str
+) -> None:
+    """The goal fields of one row into ``out`` (a field already read is kept)."""
+    from simulacra.participants._agenda_goal import task_from_record
+
+    for key, name in (
+        ("goal", f.goal),
+        ("goal.task", f.task),
+        ("scenario_id", f.scenario_id),
+        ("service", f.service),
+    ):
+        if name is None or key in out or row.get(name) in (None, "", [], {}):
+            continue
+        value = row[name]
+        if key == "goal.task":
+            task_from_record(value, id=cid, where=f"{where}: fields.task {name!r}")
+            out[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        elif isinstance(value, list):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = str(value)

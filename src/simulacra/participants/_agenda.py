@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from simulacra._validation import summarise
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
@@ -23,7 +31,8 @@ from simulacra.errors import ConfigError
 from simulacra.participants._agenda_goal import DONTCARE, DomainGoal, TaskGoal
 from simulacra.participants._agenda_nlg import TEMPLATES_VERSION, verbalise
 from simulacra.participants._agenda_nlu import SystemNLU
-from simulacra.participants._agenda_ontology import DOMAINS, DialogueAct, format_acts
+from simulacra.participants._agenda_ontology import DialogueAct, format_acts
+from simulacra.participants._agenda_schema import Schema, load_schema, schema_from_goals
 from simulacra.participants._protocol import Reply
 
 __all__ = ["Agenda", "AgendaUser", "AgendaUserOptions", "SystemActs", "agenda_user_from_options"]
@@ -84,15 +93,28 @@ class AgendaUserOptions(BaseModel):
         max_relaxations: "No match" answers the user may meet by dropping a constraint (saying
             it does not mind), beyond the alternatives in its goal, before giving up.
         max_repeats: Times the user asks again for something the system did not give.
+        schema: A schema file (SGD shape: services, intents, slots, possible values; relative
+            to the config file) that every scenario's structured goal is checked against and
+            the user takes its ontology from; without one, MultiWOZ for MultiWOZ domains and the
+            goals themselves for any other service.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["agenda"] = "agenda"
     name: str = Field(default="User", min_length=1)
     acts_per_turn: tuple[int, int] = (1, 2)
     max_relaxations: int = Field(default=1, ge=0)
     max_repeats: int = Field(default=2, ge=0)
+    schema_file: str | None = Field(default=None, alias="schema")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _without_default_schema(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # runs without a schema keep the config hash they had before the option existed
+        data: dict[str, Any] = handler(self)
+        if data.get("schema_file") is None:
+            data.pop("schema_file", None)
+        return data
 
     @field_validator("acts_per_turn", mode="before")
     @classmethod
@@ -138,6 +160,7 @@ class AgendaUser:
         system_acts: SystemActs | None = None,
         id: str = "user",
         name: str = "User",
+        schema: Schema | None = None,
     ) -> None:
         options = _options(
             {
@@ -147,11 +170,12 @@ class AgendaUser:
                 "max_repeats": max_repeats,
             }
         )
-        self.goal = TaskGoal.parse(goal)
+        self.goal = TaskGoal.parse(goal, schema=schema)
+        self.schema = schema or schema_from_goals([self.goal])
         self.options = options
         self.system_acts = system_acts
         self.info = ParticipantInfo(id=id, name=name, kind=ParticipantKind.SIMULATED_HUMAN)
-        self.nlu = SystemNLU(self.goal)
+        self.nlu = SystemNLU(self.goal, schema=self.schema)
         self.rng = random.Random(seed)
         self.status: GoalStatus = "in_progress"
         self.history: list[list[DialogueAct]] = []
@@ -223,7 +247,7 @@ class AgendaUser:
         values = self._values[goal.domain]
         if slot in values:
             self.agenda.push(DialogueAct("inform", goal.domain, slot, values[slot]))
-        elif slot in DOMAINS[goal.domain]:
+        elif (service := self.schema.service(goal.domain)) and slot in service.informable:
             self.agenda.push(DialogueAct("inform", goal.domain, slot, DONTCARE))
 
     def _on_inform(self, goal: DomainGoal, act: DialogueAct, stated: bool) -> None:
@@ -328,7 +352,10 @@ class AgendaUser:
         if new is not None and any(a.intent == "inform" and a.slot == "name" for a in acts):
             new = None  # "I'm looking for X." says it already
         self._last = acts
-        return self._reply(verbalise(acts, self.rng, new_domain=new), acts, understood)
+        goal = self.goal.domain(self._domain)
+        wants = goal.intents[0] if new is not None and goal is not None and goal.intents else None
+        text = verbalise(acts, self.rng, new_domain=new, intent=wants)
+        return self._reply(text, acts, understood)
 
     def _reply(
         self,
@@ -398,6 +425,7 @@ def agenda_user_from_options(
         ConfigError: One line naming the bad option or goal field.
     """
     opts = options if isinstance(options, AgendaUserOptions) else _options(options)
+    schema = _schema(opts.schema_file) if opts.schema_file else None
     return AgendaUser(
         goal,
         seed=seed,
@@ -407,4 +435,12 @@ def agenda_user_from_options(
         system_acts=system_acts,
         id=id,
         name=opts.name,
+        schema=schema,
     )
+
+
+def _schema(path: str) -> Schema:
+    return _SCHEMAS[path] if path in _SCHEMAS else _SCHEMAS.setdefault(path, load_schema(path))
+
+
+_SCHEMAS: dict[str, Schema] = {}

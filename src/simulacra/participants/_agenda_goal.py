@@ -1,11 +1,27 @@
-"""Structured task goals in the MultiWOZ shape: per domain, constraints, requests, booking."""
+"""Structured task goals: per domain (service), intents, constraints, requests, booking.
+
+A goal is checked against a schema (:mod:`simulacra.participants._agenda_schema`): the MultiWOZ
+ontology by default; a schema file's services when the validation context holds ``schema``; and
+with ``open_goals`` in the context, a domain outside MultiWOZ is accepted as it is (the goals
+are their own ontology). MultiWOZ domains are always checked against MultiWOZ.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    model_serializer,
+    model_validator,
+)
 
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
@@ -16,8 +32,9 @@ from simulacra.participants._agenda_ontology import (
     did_you_mean,
     normalise_slot,
 )
+from simulacra.participants._agenda_schema import Schema
 
-__all__ = ["DONTCARE", "DomainGoal", "TaskGoal"]
+__all__ = ["DONTCARE", "DomainGoal", "TaskGoal", "task_from_record"]
 
 DONTCARE = "dontcare"
 _DONTCARE_SPELLINGS = {"dontcare", "don't care", "dont care", "do n't care", "any", "dontcare."}
@@ -28,18 +45,27 @@ def _value(value: object) -> str:
     return DONTCARE if text in _DONTCARE_SPELLINGS else text
 
 
+def _slot_name(domain: str, slot: str, *, book: bool = False) -> str:
+    # MultiWOZ spellings are mapped onto the unified names; other schemas keep their own names
+    if domain in DOMAINS:
+        return normalise_slot(domain, slot, book=book)
+    return slot.strip().lower()
+
+
 def _slots(domain: str, data: object, *, book: bool = False) -> object:
     if not isinstance(data, Mapping):
         return data
-    return {normalise_slot(domain, str(k), book=book): _value(v) for k, v in data.items()}
+    return {_slot_name(domain, str(k), book=book): _value(v) for k, v in data.items()}
 
 
 class DomainGoal(BaseModel):
     """What the user wants in one domain.
 
     Attributes:
-        domain: ``attraction``, ``hospital``, ``hotel``, ``police``, ``restaurant``, ``taxi`` or
-            ``train``.
+        domain: The service: a MultiWOZ domain (``attraction``, ``hospital``, ``hotel``,
+            ``police``, ``restaurant``, ``taxi``, ``train``) or one of a schema (lower case).
+        intents: What the user wants done in the service (SGD intents such as
+            ``reservecar``; empty for MultiWOZ goals).
         inform: Constraints the user holds, ``{slot: value}`` (``dontcare`` allowed).
         book: Booking constraints (``book people``, ``book day``, ``book stay``,
             ``book time``); non-empty means the user wants a booking and its reference number.
@@ -52,6 +78,7 @@ class DomainGoal(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     domain: str
+    intents: list[str] = Field(default_factory=list)
     inform: dict[str, str] = Field(default_factory=dict)
     book: dict[str, str] = Field(default_factory=dict)
     requests: list[str] = Field(default_factory=list)
@@ -72,23 +99,54 @@ class DomainGoal(BaseModel):
             out[key] = _slots(domain, out.get(key) or {}, book=True)
         requests = out.get("requests") or []
         if isinstance(requests, list | tuple):
-            out["requests"] = list(dict.fromkeys(normalise_slot(domain, str(r)) for r in requests))
+            out["requests"] = list(dict.fromkeys(_slot_name(domain, str(r)) for r in requests))
+        intents = out.get("intents")
+        if isinstance(intents, str):
+            intents = [intents]
+        if isinstance(intents, list | tuple):
+            out["intents"] = [str(i).strip() for i in intents]
         return out
 
+    @model_serializer(mode="wrap")
+    def _without_empty_intents(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # goals without intents (MultiWOZ) dump exactly as before intents existed
+        data: dict[str, Any] = handler(self)
+        if not data.get("intents"):
+            data.pop("intents", None)
+        return data
+
     @model_validator(mode="after")
-    def _known(self) -> DomainGoal:
-        if self.domain not in DOMAINS:
-            raise ValueError(f"unknown domain {self.domain!r}{did_you_mean(self.domain, DOMAINS)}")
-        checks = (
-            ("inform", list(self.inform) + list(self.fail_inform), DOMAINS[self.domain]),
-            ("book", list(self.book) + list(self.fail_book), BOOK_SLOTS.get(self.domain, ())),
-            ("requests", self.requests, REQUESTABLE[self.domain]),
-        )
+    def _known(self, info: ValidationInfo) -> DomainGoal:
+        context = info.context if isinstance(info.context, Mapping) else {}
+        schema = context.get("schema")
+        service = schema.service(self.domain) if isinstance(schema, Schema) else None
+        if service is not None:
+            checks: tuple[tuple[str, list[str], Any], ...] = (
+                ("inform", [*self.inform, *self.fail_inform], service.informable),
+                ("book", [*self.book, *self.fail_book], service.book | service.informable),
+                ("requests", self.requests, service.requestable),
+                ("intents", [i.lower() for i in self.intents], service.intents or ()),
+            )
+        elif self.domain in DOMAINS:
+            checks = (
+                ("inform", [*self.inform, *self.fail_inform], DOMAINS[self.domain]),
+                ("book", [*self.book, *self.fail_book], BOOK_SLOTS.get(self.domain, ())),
+                ("requests", self.requests, REQUESTABLE[self.domain]),
+            )
+        elif context.get("open_goals"):
+            return self  # the goals are their own ontology
+        else:
+            known = list(DOMAINS) + (list(schema.services) if isinstance(schema, Schema) else [])
+            where = f" in schema {schema.name!r}" if isinstance(schema, Schema) else ""
+            raise ValueError(
+                f"unknown domain {self.domain!r}{where}{did_you_mean(self.domain, known)}"
+            )
         for field, slots, known in checks:
             for slot in slots:
                 if slot not in known:
                     hint = did_you_mean(slot, known)
-                    raise ValueError(f"{field}: unknown {self.domain} slot {slot!r}{hint}")
+                    what = "intent" if field == "intents" else "slot"
+                    raise ValueError(f"{field}: unknown {self.domain} {what} {slot!r}{hint}")
         return self
 
     @property
@@ -141,16 +199,79 @@ class TaskGoal(BaseModel):
         return [d.domain for d in self.domains]
 
     @classmethod
-    def parse(cls, data: object, *, source: str = "goal") -> TaskGoal:
+    def parse(
+        cls,
+        data: object,
+        *,
+        source: str = "goal",
+        schema: Schema | None = None,
+        open_goals: bool = False,
+    ) -> TaskGoal:
         """Validate a mapping (e.g. from YAML) as a goal.
+
+        Args:
+            data: The goal (a :class:`TaskGoal` is checked again only with ``schema``).
+            source: Named in errors.
+            schema: Check services and slots against this schema (MultiWOZ otherwise).
+            open_goals: Accept a domain that no schema knows (the goal is its own ontology).
 
         Raises:
             ConfigError: One line naming ``source``, the field and the problem (with a
                 "did you mean ...?" for unknown domains and slots).
         """
         if isinstance(data, TaskGoal):
-            return data
+            if schema is None:
+                return data
+            data = data.model_dump()
+        context = {"schema": schema, "open_goals": open_goals}
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context=context)
         except ValidationError as exc:
             raise ConfigError(f"{source}: {summarise(exc, model=cls)}") from None
+
+
+def task_from_record(
+    data: object,
+    *,
+    id: str,
+    description: str = "",
+    source: str | None = None,
+    where: str = "task",
+    schema: Schema | None = None,
+) -> TaskGoal:
+    """A structured goal from a corpus record: a :class:`TaskGoal` mapping (``domains: [...]``),
+    one SGD-style frame ``{service, intent | intents, inform | slots, requests}`` or a list of
+    frames (one per service, in order). Any service is accepted (checked against ``schema``
+    when given).
+
+    Raises:
+        ConfigError: One line naming ``where`` and the field.
+    """
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise ConfigError(f"{where}: not a JSON object or list") from None
+    if isinstance(data, Mapping) and "domains" in data:
+        record = {"id": id, "description": description, "source": source, **data}
+        return TaskGoal.parse(record, source=where, schema=schema, open_goals=schema is None)
+    frames = data if isinstance(data, list) else [data]
+    domains = []
+    for i, frame in enumerate(frames):
+        if not isinstance(frame, Mapping):
+            raise ConfigError(f"{where}: frame {i} is not an object")
+        service = frame.get("service") or frame.get("domain") or frame.get("service_name")
+        if not service:
+            raise ConfigError(f"{where}: frame {i}: no 'service' (or 'domain')")
+        intents = frame.get("intents", frame.get("intent")) or []
+        domains.append(
+            {
+                "domain": str(service),
+                "intents": [intents] if isinstance(intents, str) else list(intents),
+                "inform": frame.get("inform", frame.get("slots")) or {},
+                "book": frame.get("book") or {},
+                "requests": frame.get("requests") or [],
+            }
+        )
+    record = {"id": id, "description": description, "source": source, "domains": domains}
+    return TaskGoal.parse(record, source=where, schema=schema, open_goals=schema is None)

@@ -4,6 +4,7 @@ random generator)."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 
 from simulacra.participants._agenda_goal import DONTCARE
@@ -122,8 +123,11 @@ _GIVE_UP = [
 ]
 
 
+_INTENT = ["Hi, I'd like to {intent}.", "I want to {intent}.", "Can you help me {intent}?"]
+
+
 def _inform(act: DialogueAct, rng: random.Random) -> str:
-    slot = _PHRASE.get(act.slot, act.slot)
+    slot = _PHRASE.get(act.slot, _words(act.slot))
     if act.value == DONTCARE:
         return rng.choice(_DONTCARE).format(slot=slot)
     key = f"{act.slot}:{act.value}" if act.slot in ("parking", "internet") else act.slot
@@ -131,8 +135,19 @@ def _inform(act: DialogueAct, rng: random.Random) -> str:
     return rng.choice(options).format(v=act.value, slot=slot)
 
 
+def _words(name: str) -> str:
+    """``GetCarsAvailable`` / ``rentalcars_1`` / ``pickup_location`` as lower-case words."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    spaced = re.sub(r"_\d+$", "", spaced)
+    return " ".join(spaced.replace("_", " ").replace("-", " ").split()).lower()
+
+
 def verbalise(
-    acts: Sequence[DialogueAct], rng: random.Random, *, new_domain: str | None = None
+    acts: Sequence[DialogueAct],
+    rng: random.Random,
+    *,
+    new_domain: str | None = None,
+    intent: str | None = None,
 ) -> str:
     """One user utterance for the acts.
 
@@ -141,11 +156,16 @@ def verbalise(
             ``giveup``).
         rng: The seeded random generator that picks the phrasings.
         new_domain: A domain the user starts talking about with this turn (adds an intro such
-            as "I'm looking for a place to stay.").
+            as "I'm looking for a place to stay."; a service outside MultiWOZ is named by its
+            words, "rentalcars_1" as "rentalcars").
+        intent: What the user wants done there (an SGD intent such as ``ReserveCar``, said as
+            "I'd like to reserve car." instead of the intro).
     """
     parts: list[str] = []
-    if new_domain is not None:
-        nouns = _NOUN.get(new_domain, [f"a {new_domain}"])
+    if new_domain is not None and intent:
+        parts.append(rng.choice(_INTENT).format(intent=_words(intent)))
+    elif new_domain is not None:
+        nouns = _NOUN.get(new_domain, [f"help with {_words(new_domain)}"])
         parts.append(rng.choice(_INTRO).format(noun=rng.choice(nouns)))
     for act in acts:
         if act.intent == "inform":
@@ -153,7 +173,7 @@ def verbalise(
         elif act.intent == "request" and act.slot == "ref":
             parts.append(rng.choice(_BOOK))
         elif act.intent == "request":
-            parts.append(rng.choice(_REQUEST).format(slot=_PHRASE.get(act.slot, act.slot)))
+            parts.append(rng.choice(_REQUEST).format(slot=_PHRASE.get(act.slot, _words(act.slot))))
         elif act.intent == "giveup":
             parts.append(rng.choice(_GIVE_UP))
         elif act.intent == "bye":

@@ -12,6 +12,10 @@ It turns what a system under test said into dialogue acts the agenda can react t
 - ``book(d-ref=X)``: a booking confirmation (with the reference when one is given);
 - ``reqmore()``, ``bye()``.
 
+In a service outside MultiWOZ (a schema's, or the goal's own), slots are found by their names:
+a question naming a slot the user may constrain ("Which pickup city?") is ``request(d-s)``, a
+statement naming a slot the user asked for ("The car name is ...") is ``inform(d-s)``.
+
 Limits (lexical): paraphrased values ("somewhere up north"), values outside the goal and the
 ontology, implicit refusals, and questions without a question mark or a cue word are missed;
 a sentence that mentions several domains is given the first one found.
@@ -24,6 +28,7 @@ from collections.abc import Iterable
 
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._agenda_ontology import BOOK_SLOTS, DOMAINS, DialogueAct
+from simulacra.participants._agenda_schema import Schema, slot_words
 
 __all__ = ["SystemNLU", "clean_text", "detect_slot_values", "domain_of", "value_pattern"]
 
@@ -253,8 +258,9 @@ class SystemNLU:
         goal: The user's goal (values to look for; default: only shapes and the ontology).
     """
 
-    def __init__(self, goal: TaskGoal | None = None) -> None:
+    def __init__(self, goal: TaskGoal | None = None, *, schema: Schema | None = None) -> None:
         self.goal = goal
+        self.schema = schema
         self._values: list[tuple[str, str, str, re.Pattern[str]]] = []
         for d in goal.domains if goal else ():
             seen: set[tuple[str, str]] = set()
@@ -316,8 +322,28 @@ class SystemNLU:
             yield from self._requests(sentence, domain, goal_values)
         for d, slot, value in goal_values:
             yield DialogueAct("inform", d, slot, value)
+        if domain not in DOMAINS:
+            yield from self._named_slots(sentence, domain, question and not negative)
+            return
         for slot, value in detect_slot_values(sentence, domain):
             yield DialogueAct("inform", domain, slot, value)
+        if _REQMORE.search(sentence):
+            yield DialogueAct("reqmore")
+        if _BYE.search(sentence):
+            yield DialogueAct("bye")
+
+    def _named_slots(self, sentence: str, domain: str, question: bool) -> Iterable[DialogueAct]:
+        """Slots of a non-MultiWOZ service named in a sentence (see the module docstring)."""
+        service = self.schema.service(domain) if self.schema is not None else None
+        goal = self.goal.domain(domain) if self.goal is not None else None
+        if question and service is not None and not _REQMORE.search(sentence):
+            for slot in sorted(service.informable | service.book):
+                if _names(sentence, slot):
+                    yield DialogueAct("request", domain, slot)
+        elif not question and goal is not None:
+            for slot in goal.requests:
+                if _names(sentence, slot):
+                    yield DialogueAct("inform", domain, slot, "")
         if _REQMORE.search(sentence):
             yield DialogueAct("reqmore")
         if _BYE.search(sentence):
@@ -338,6 +364,19 @@ class SystemNLU:
             asked = [s for s in asked if s != "leave at" or re.search(r"\b(when|time)\b", sentence)]
         for slot in asked:
             yield DialogueAct("request", domain, slot)
+
+
+def _names(sentence: str, slot: str) -> bool:
+    """Whether a sentence names a slot: all its words (``pickup_city``: "pickup" and "city"),
+    or its last word when that is specific (``car_name``: not "name" alone)."""
+    words = slot_words(slot).split()
+    present = [re.search(rf"\b{re.escape(w)}s?\b", sentence) is not None for w in words]
+    return all(present) or (
+        len(words) > 1 and present[-1] and words[-1] not in _VAGUE and len(words[-1]) > 3
+    )
+
+
+_VAGUE = frozenset({"name", "type", "time", "date", "number", "id", "city", "location", "count"})
 
 
 def _resolve(slot: str, domain: str, sentence: str) -> str | None:

@@ -12,10 +12,12 @@ from pydantic import (
     Discriminator,
     Field,
     PrivateAttr,
+    SerializerFunctionWrapHandler,
     Tag,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -33,6 +35,7 @@ from simulacra.participants import (
     prepare_techniques,
 )
 from simulacra.profiles import GeneralUser, Profile
+from simulacra.runs._scenarios import ScenarioSource, corpus_scenarios, render_template
 
 __all__ = [
     "CacheConfig",
@@ -51,6 +54,17 @@ __all__ = [
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ScenarioTarget(_Strict):
+    """What a scenario changes of the target (``scenarios[].target``)."""
+
+    system_prompt: str | None = None
+    """The system prompt for this scenario (itself templated like ``target.system_prompt``)."""
+    name: str | None = None
+
+
+_NEW_SCENARIO_FIELDS = ("service", "source", "fields", "target")
 
 
 class ScenarioConfig(_Strict):
@@ -72,22 +86,54 @@ class ScenarioConfig(_Strict):
     opening: str | None = None
     max_turns: int | None = Field(default=None, ge=1)
     task: TaskGoal | None = None
-    """A structured goal (domains, constraints, requests), e.g. from MultiWOZ: needed by the
-    agenda-based user and by ``stop.task_success``."""
+    """A structured goal (domains or services, intents, constraints, requests), e.g. from
+    MultiWOZ or an imported corpus: needed by the agenda-based user, the ``state`` technique
+    and ``stop.task_success``."""
+    service: str | None = None
+    """The service(s) of the goal (``scenarios_from`` fills it; a template field)."""
+    source: str | None = None
+    """The real conversation this scenario's goal comes from (``scenarios_from``)."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Values for ``{name}`` placeholders of the target's system prompt (``scenarios_from``
+    fills them from the structured goal: ``service``, ``intent``, its slots)."""
+    target: ScenarioTarget | None = None
+    """This scenario's own target system prompt / name."""
 
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # configs that do not use the per-scenario fields keep the hash they had before them
+        data: dict[str, Any] = handler(self)
+        for key in _NEW_SCENARIO_FIELDS:
+            if not data.get(key):
+                data.pop(key, None)
+        return data
 
-class ScenarioSource(_Strict):
-    """Scenarios read from a corpus (``scenarios_from:``), added to ``scenarios``.
+    def template_values(self) -> dict[str, str]:
+        """What ``{name}`` in a target prompt can use: ``id``, ``goal``, ``service``,
+        ``intent`` and the scenario's ``fields``."""
+        values = {"id": self.id, "goal": self.goal}
+        if self.task is not None:
+            values["service"] = ",".join(self.task.domain_names)
+            intents = [i for d in self.task.domains for i in d.intents]
+            if intents:
+                values["intent"] = intents[0]
+        if self.service:
+            values["service"] = self.service
+        return {**values, **self.fields}
 
-    Attributes:
-        multiwoz: A MultiWOZ 2.1 file (``val.json.zip`` etc.), relative to the config file.
-        limit: At most this many goals.
-        domains: Only goals that stay within these domains.
-    """
+    def system_prompt(self, default: str | None) -> str | None:
+        """The target's system prompt for this scenario: its own, else ``default``, with
+        ``{name}`` placeholders filled (:meth:`template_values`).
 
-    multiwoz: str
-    limit: int | None = Field(default=None, ge=1)
-    domains: list[str] | None = None
+        Raises:
+            ConfigError: A placeholder without a value (naming the scenario).
+        """
+        own = self.target.system_prompt if self.target is not None else None
+        template = own if own is not None else default
+        if template is None:
+            return None
+        field = "target.system_prompt" if own is not None else "(target.system_prompt)"
+        return render_template(template, self.template_values(), f"scenarios.{self.id}.{field}")
 
 
 class UserConfig(_Strict):
@@ -118,6 +164,8 @@ class TargetConfig(_Strict):
     model: str = "target"
     """For ``type: model``: the model role that plays the system."""
     system_prompt: str | None = "You are a helpful assistant."
+    """May name scenario fields, ``{service}``, ``{intent}``, ``{goal}``, ``{id}`` or a field of
+    ``scenarios[].fields`` (filled per scenario; one config covers many services)."""
     url: str | None = None
     request_template: dict[str, Any] | None = None
     response_path: str = "reply"
@@ -400,7 +448,9 @@ def parse_config(
         raise ConfigError(
             f"{source}: expected a mapping at the top level, got {type(data).__name__}"
         )
-    context = {"base_dir": str(base_dir)} if base_dir is not None else None
+    context: dict[str, Any] = {"open_goals": True}
+    if base_dir is not None:
+        context["base_dir"] = str(base_dir)
     try:
         return RunConfig.model_validate(data, context=context)
     except ValidationError as exc:
@@ -426,13 +476,7 @@ def load_config(path: str | Path) -> RunConfig:
         )
     if config.scenarios_from is not None:
         config = _add_corpus_scenarios(config, path)
-    if isinstance(config.user, AgendaUserOptions):
-        for scenario in config.scenarios:
-            if scenario.task is None:
-                raise ConfigError(
-                    f"{path}: scenarios.{scenario.id}: the agenda user needs a structured goal "
-                    "(task: or scenarios_from)"
-                )
+    config = check_scenarios(config, path)
     if config.profiles_file:
         from simulacra.profiles._io import load_profiles
 
@@ -462,17 +506,66 @@ def _unique_profile_ids(profiles: list[Profile], where: str) -> None:
 
 
 def _add_corpus_scenarios(config: RunConfig, path: Path) -> RunConfig:
-    from simulacra.datasets import multiwoz_scenarios
-
     source = config.scenarios_from
     assert source is not None
-    file = Path(source.multiwoz)
-    if not file.is_absolute():
-        file = path.parent / file
-    extra = [
-        ScenarioConfig(id=s.id, goal=s.goal, task=s.task)
-        for s in multiwoz_scenarios(file, limit=source.limit, domains=source.domains)
-    ]
-    if not extra:
-        raise ConfigError(f"{path}: scenarios_from: {file} holds no matching goals")
+    try:
+        found = corpus_scenarios(source, path.parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    extra = [ScenarioConfig(**s) for s in found]
+    ids = Counter(s.id for s in [*config.scenarios, *extra])
+    dupes = sorted(i for i, n in ids.items() if n > 1)
+    if dupes:
+        raise ConfigError(f"{path}: scenarios_from: duplicate scenario id(s) {', '.join(dupes)}")
     return config.model_copy(update={"scenarios": [*config.scenarios, *extra]})
+
+
+def check_scenarios(config: RunConfig, path: Path) -> RunConfig:
+    """What needs every scenario, checked before a run starts (one line naming the scenario):
+    a structured goal for the agenda user and the ``state`` technique (checked against the
+    agenda user's ``schema`` when it has one), and the target prompt's placeholders."""
+    from simulacra.participants._agenda_schema import load_schema
+    from simulacra.participants._techniques import StateTechnique
+
+    user = config.user
+    if isinstance(user, AgendaUserOptions):
+        schema = None
+        if user.schema_file:
+            file = Path(user.schema_file)
+            file = file if file.is_absolute() else path.parent / file
+            try:
+                schema = load_schema(file)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: user.schema: {exc}") from None
+            config = config.model_copy(
+                update={"user": user.model_copy(update={"schema_file": str(file)})}
+            )
+        for scenario in config.scenarios:
+            where = f"{path}: scenarios.{scenario.id}"
+            if scenario.task is None:
+                raise ConfigError(
+                    f"{where}: the agenda user needs a structured goal (task: or scenarios_from)"
+                )
+            if schema is not None:
+                try:
+                    TaskGoal.parse(scenario.task, source=f"{where}: task", schema=schema)
+                except ConfigError as exc:
+                    raise ConfigError(f"{exc} (schema {schema.name})") from None
+    if isinstance(user, UserConfig):
+        for n, t in enumerate(user.techniques):
+            if isinstance(t, StateTechnique) and not t.preferences:
+                for scenario in config.scenarios:
+                    if scenario.task is None:
+                        raise ConfigError(
+                            f"{path}: scenarios.{scenario.id}: technique 'state' "
+                            f"(user.techniques.{n}) needs a structured goal (task:, or "
+                            "scenarios_from a corpus with goals), or give the technique "
+                            "'preferences'"
+                        )
+    if config.paradigm_options is None and config.target.type == "model":
+        for scenario in config.scenarios:
+            try:
+                scenario.system_prompt(config.target.system_prompt)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+    return config
