@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from simulacra._secrets import redact_text, redact_url
 from simulacra.errors import (
     AuthenticationError,
     ContentFilterError,
@@ -67,6 +68,10 @@ class OpenAICompatibleAPI(ModelAPI):
         timeout: Per-request timeout, seconds.
         max_connections: Connection pool size (also the default concurrency limit).
         extra_body: Extra JSON fields sent with every request.
+        headers: Extra request headers (e.g. from ``headers_env``); never shown.
+
+    Credentials in ``base_url`` (``http://user:key@host/v1``) are sent, but :attr:`name` and
+    :meth:`describe` (what records, caches and run directories hold) show ``***`` instead.
     """
 
     def __init__(
@@ -78,10 +83,12 @@ class OpenAICompatibleAPI(ModelAPI):
         timeout: float = 120.0,
         max_connections: int = 16,
         extra_body: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url.rstrip("/")
-        self.name = f"openai:{model}@{self.base_url}"
+        self.shown_url = redact_url(self.base_url)
+        self.name = f"openai:{model}@{self.shown_url}"
         self.max_concurrency = max_connections
         key_hash = hashlib.sha256((api_key or "").encode()).hexdigest()[:12]
         self.connection_key = f"{self.base_url}#{key_hash}"
@@ -90,6 +97,7 @@ class OpenAICompatibleAPI(ModelAPI):
         self._headers = {"Content-Type": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
+        self._headers.update(headers or {})
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -112,7 +120,7 @@ class OpenAICompatibleAPI(ModelAPI):
             "name": self.name,
             "provider": "openai",
             "model": self.model,
-            "base_url": self.base_url,
+            "base_url": self.shown_url,
         }
 
     def build_request(
@@ -154,10 +162,10 @@ class OpenAICompatibleAPI(ModelAPI):
         except TimeoutError as exc:
             raise TransientError(f"{self.name}: timed out after {self.timeout}s") from exc
         except aiohttp.ClientError as exc:
-            raise TransientError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            raise TransientError(redact_text(f"{self.name}: {type(exc).__name__}: {exc}")) from exc
         if status >= 400:
             text = content.decode("utf-8", errors="replace")
-            raise classify_http_error(self.name, status, headers, text)
+            raise classify_http_error(self.name, status, headers, redact_text(text))
         return self.parse_response(content)
 
     def parse_response(self, content: bytes) -> ModelOutput:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
+from simulacra._secrets import env_headers
 from simulacra.errors import ConfigError, ModelNotAvailableError
 from simulacra.models._cache import CallCache
 from simulacra.models._catalogue import CATALOGUE, file_sha256, resolve_gguf
@@ -27,7 +28,9 @@ class ModelSpec(GenerateConfig):
     - ``embedded:<tier>`` — a catalogue model (``default``, ``small``, ``tiny``);
     - ``gguf:/path/to/file.gguf`` — any local GGUF file;
     - ``openai:<model-name>`` — an OpenAI-compatible server at ``base_url`` (key read from the
-      environment variable ``api_key_env``; ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` by default);
+      environment variable ``api_key_env``; ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` by default;
+      more headers from environment variables with ``headers_env``; credentials in
+      ``base_url`` are used but never shown);
     - ``transformers:ADAPTER_DIR`` or ``transformers:BASE?adapter=ADAPTER_DIR`` — a PyTorch
       model with a LoRA adapter from ``simulacra train`` (needs the ``train`` extra).
 
@@ -39,6 +42,9 @@ class ModelSpec(GenerateConfig):
     model: str
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
+    headers_env: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers of an ``openai:`` model: header name → environment variable
+    holding its value (read when the model is built, never stored)."""
     n_ctx: int | None = Field(default=None, gt=0)
     n_threads: int | None = Field(default=None, gt=0)
     reuse_prefix: bool = True
@@ -128,6 +134,7 @@ def build_api(spec: ModelSpec) -> ModelAPI:
         model=rest,
         base_url=base_url,
         api_key=os.environ.get(spec.api_key_env),
+        headers=env_headers(spec.headers_env, field="headers_env"),
         timeout=spec.timeout or 120.0,
         max_connections=spec.max_connections or 16,
     )

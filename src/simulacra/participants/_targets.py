@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from simulacra._secrets import env_headers, redact_text, redact_url
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.errors import ConfigError
 from simulacra.models import ChatMessage, GenerateConfig, Model
@@ -123,8 +124,13 @@ class HTTPTarget:
         request_template: Body template (default ``{"message": "{message}", "session_id":
             "{session_id}"}``).
         response_path: Where the reply text is in the response.
-        headers: Extra headers.
+        headers: Extra headers (stored with the config: put credentials in ``headers_env``).
+        headers_env: Header name → environment variable holding its value; read here, never
+            stored or shown.
         timeout: Request timeout, seconds.
+
+    Raises:
+        ConfigError: A bad URL, or a ``headers_env`` variable that is not set.
     """
 
     def __init__(
@@ -134,18 +140,25 @@ class HTTPTarget:
         request_template: Mapping[str, Any] | None = None,
         response_path: str = "reply",
         headers: Mapping[str, str] | None = None,
+        headers_env: Mapping[str, str] | None = None,
         timeout: float = 60.0,
         id: str = "assistant",
         name: str = "Assistant",
     ) -> None:
         if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"target url must start with http:// or https://, got {url!r}")
+            raise ConfigError(
+                f"target url must start with http:// or https://, got {redact_url(url)!r}"
+            )
         self.url = url
+        self.shown_url = redact_url(url)
         self.request_template = dict(
             request_template or {"message": "{message}", "session_id": "{session_id}"}
         )
         self.response_path = response_path
-        self.headers = dict(headers or {})
+        self.headers = {
+            **dict(headers or {}),
+            **env_headers(headers_env or {}, field="target.headers_env"),
+        }
         self.timeout = timeout
         self.info = _ai_info(id, name)
         self._sessions: dict[str, str] = {}
@@ -171,14 +184,19 @@ class HTTPTarget:
         try:
             response = await self._client.post(self.url, json=body, headers=self.headers)
         except httpx.HTTPError as exc:
-            raise TargetError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+            raise TargetError(
+                redact_text(f"{self.shown_url}: {type(exc).__name__}: {exc}")
+            ) from exc
         if response.status_code >= 400:
-            raise TargetError(f"{self.url}: HTTP {response.status_code}: {response.text[:200]}")
+            raise TargetError(
+                f"{self.shown_url}: HTTP {response.status_code}: {redact_text(response.text[:200])}"
+            )
         try:
             text = _lookup(response.json(), self.response_path)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise TargetError(
-                f"{self.url}: no {self.response_path!r} in response {response.text[:200]!r}"
+                f"{self.shown_url}: no {self.response_path!r} in response "
+                f"{redact_text(response.text[:200])!r}"
             ) from exc
         if not isinstance(text, str):
             text = json.dumps(text)

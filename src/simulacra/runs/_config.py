@@ -170,6 +170,8 @@ class TargetConfig(_Strict):
     request_template: dict[str, Any] | None = None
     response_path: str = "reply"
     headers: dict[str, str] = Field(default_factory=dict)
+    headers_env: dict[str, str] = Field(default_factory=dict)
+    """Header name → environment variable holding its value (read at start, never stored)."""
     timeout: float = Field(default=60.0, gt=0)
     callable: str | None = None
     """For ``type: callable``: ``"module:function"`` taking the view, returning a string."""

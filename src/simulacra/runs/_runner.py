@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from simulacra import __version__
+from simulacra._secrets import redact_url
 from simulacra.conversation import Conversation, Turn, View
 from simulacra.errors import ConfigError
 from simulacra.models import (
@@ -132,7 +133,7 @@ def _preflight_openai(role: str, api: OpenAICompatibleAPI) -> None:
         httpx.get(f"{api.base_url}/models", timeout=5.0)
     except httpx.HTTPError as exc:
         raise ConfigError(
-            f"models.{role}: cannot reach {api.base_url} ({type(exc).__name__}); "
+            f"models.{role}: cannot reach {redact_url(api.base_url)} ({type(exc).__name__}); "
             "start the server or fix base_url"
         ) from None
 
@@ -184,13 +185,16 @@ def _build_target(config: RunConfig, models: dict[str, Model]) -> Participant | 
             request_template=t.request_template,
             response_path=t.response_path,
             headers=t.headers,
+            headers_env=t.headers_env,
             timeout=t.timeout,
             name=t.name,
         )
         try:
             httpx.request("OPTIONS", t.url, timeout=5.0)
         except httpx.HTTPError as exc:
-            raise ConfigError(f"target.url: cannot reach {t.url} ({type(exc).__name__})") from None
+            raise ConfigError(
+                f"target.url: cannot reach {redact_url(t.url)} ({type(exc).__name__})"
+            ) from None
         return target
     assert t.callable is not None
     return CallableTarget(_load_callable(t.callable), name=t.name)
