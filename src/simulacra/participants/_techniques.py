@@ -1,19 +1,27 @@
 """User-simulator techniques declared in config, and the pipeline that stacks them (§5.5).
 
-``user: {techniques: [persona, {few_shot: {multiwoz: PATH, k: 3}}, {retrieval: {...}},
+``user: {techniques: [persona, {few_shot: {corpus: PATH, k: 3}}, {retrieval: {...}},
 {state: {}}, {verifier: {max_rejections: 2}}]}`` — see ``docs/techniques.md``.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import random
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from simulacra.errors import ConfigError
 from simulacra.memory import (
@@ -51,6 +59,7 @@ __all__ = [
     "Technique",
     "VerifierTechnique",
     "build_technique_user",
+    "few_shot_exemplars",
     "multiwoz_exemplars",
     "normalise_techniques",
     "prepare_techniques",
@@ -73,24 +82,75 @@ class ReasoningTechnique(_Strict):
     kind: Literal["reasoning"] = "reasoning"
 
 
-class FewShotTechnique(_Strict):
-    """Exemplars: real MultiWOZ user turns from dialogues in the scenario's domain(s).
+class _CorpusSource(_Strict):
+    """Where real conversations come from: ``corpus`` (a run directory from ``simulacra data
+    import``, a JSONL file of conversation records, or a corpus file with ``adapter`` or
+    ``mapping``)."""
+
+    adapter: str | None = None
+    """The adapter that reads ``corpus`` (``abcd``, ``taskmaster``, ...)."""
+    mapping: str | dict[str, Any] | None = None
+    """The generic adapter's field mapping for ``corpus`` (a YAML file, or inline)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # configs that name no corpus options keep the hash they had before them
+        data: dict[str, Any] = handler(self)
+        for key in ("adapter", "mapping", "corpus", "multiwoz"):
+            if key in data and data[key] is None:
+                del data[key]
+        return data
+
+    @model_validator(mode="after")
+    def _adapter_known(self) -> _CorpusSource:
+        if self.adapter is not None:
+            from simulacra.datasets import ADAPTERS
+
+            if self.adapter not in ADAPTERS:
+                known = ", ".join(ADAPTERS)
+                raise ValueError(f"adapter: unknown {self.adapter!r} (known: {known})")
+        if self.adapter is not None and self.mapping is not None:
+            raise ValueError("give 'adapter' or 'mapping', not both")
+        return self
+
+    def mapping_key(self) -> str | None:
+        """The mapping as a hashable cache key."""
+        if isinstance(self.mapping, dict):
+            return json.dumps(self.mapping, sort_keys=True)
+        return self.mapping
+
+
+class FewShotTechnique(_CorpusSource):
+    """Exemplars: real user turns from dialogues of the scenario's domain(s) / service(s).
 
     Attributes:
         multiwoz: A MultiWOZ file (relative to the config file).
+        corpus: Any other corpus: a run directory (``simulacra data import``), a JSONL file of
+            conversation records, or a corpus file with ``adapter`` / ``mapping``.
         k: Exemplars per conversation (seeded choice per work item).
     """
 
     kind: Literal["few_shot"] = "few_shot"
-    multiwoz: str
+    multiwoz: str | None = None
+    corpus: str | None = None
     k: int = Field(default=3, ge=1, le=20)
 
+    @model_validator(mode="after")
+    def _one_source(self) -> FewShotTechnique:
+        if (self.multiwoz is None) == (self.corpus is None):
+            raise ValueError("give one of 'multiwoz' (a MultiWOZ file) or 'corpus' (any corpus)")
+        if self.multiwoz is not None and (self.adapter or self.mapping):
+            raise ValueError("'adapter' and 'mapping' go with 'corpus'")
+        return self
 
-class RetrievalTechnique(_Strict):
+
+class RetrievalTechnique(_CorpusSource):
     """Retrieval-augmented user.
 
     Attributes:
-        corpus: ``.jsonl``/``.txt`` passages or a MultiWOZ file (real exchanges).
+        corpus: ``.jsonl``/``.txt`` passages, a MultiWOZ file (real exchanges), or real
+            exchanges of any corpus: a run directory (``simulacra data import``), a JSONL file
+            of conversation records, or a corpus file with ``adapter`` / ``mapping``.
         method: ``bm25`` or ``embedding``.
         k: Passages per turn.
         trigger: ``always`` (KAUCUS/SRAG), ``gate`` (trained classifier, ``gate_model``) or
@@ -168,9 +228,19 @@ def _resolve(path: str, base: Path | None) -> str:
     return str(p if p.is_absolute() or base is None else base / p)
 
 
+def _mapping(key: str | None) -> str | dict[str, Any] | None:
+    return json.loads(key) if key is not None and key.startswith("{") else key
+
+
 @functools.lru_cache(maxsize=8)
-def _retriever(corpus: str, method: str, limit: int | None) -> Retriever:
-    passages = load_corpus(corpus, limit=limit)
+def _retriever(
+    corpus: str,
+    method: str,
+    limit: int | None,
+    adapter: str | None = None,
+    mapping: str | None = None,
+) -> Retriever:
+    passages = load_corpus(corpus, limit=limit, adapter=adapter, mapping=_mapping(mapping))
     return make_retriever("embedding" if method == "embedding" else "bm25", passages)
 
 
@@ -189,6 +259,49 @@ def _user_turns(path: str) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _corpus_turns(
+    path: str, adapter: str | None, mapping: str | None
+) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
+    from simulacra.datasets._real_turns import real_conversations, real_user_turns
+
+    found = real_user_turns(real_conversations(path, adapter=adapter, mapping=_mapping(mapping)))
+    if not found:
+        raise ConfigError(f"{path}: holds no user turns to take exemplars from")
+    return tuple(found)
+
+
+def _exemplars(
+    data: Sequence[tuple[frozenset[str], tuple[str, ...]]],
+    domains: Sequence[str],
+    k: int,
+    seed: int,
+) -> list[str]:
+    wanted = {d.lower() for d in domains}
+    pool = [t for names, turns in data if not wanted or names & wanted for t in turns]
+    if not pool:
+        pool = [t for _, turns in data for t in turns]
+    rng = random.Random(seed)
+    return rng.sample(pool, min(k, len(pool)))
+
+
+def few_shot_exemplars(
+    technique: FewShotTechnique, *, domains: Sequence[str], seed: int = 0
+) -> list[str]:
+    """``technique.k`` real user turns (seeded choice) from dialogues of ``domains`` (services;
+    all dialogues when none is given or none matches), from its MultiWOZ file or corpus.
+
+    Raises:
+        ConfigError: If the corpus cannot be read.
+    """
+    if technique.multiwoz is not None:
+        data = _user_turns(technique.multiwoz)
+    else:
+        assert technique.corpus is not None
+        data = _corpus_turns(technique.corpus, technique.adapter, technique.mapping_key())
+    return _exemplars(data, domains, technique.k, seed)
+
+
 def multiwoz_exemplars(
     path: str | Path, *, domains: Sequence[str], k: int = 3, seed: int = 0
 ) -> list[str]:
@@ -198,13 +311,7 @@ def multiwoz_exemplars(
     Raises:
         ConfigError: If the file cannot be read.
     """
-    data = _user_turns(str(path))
-    wanted = set(domains)
-    pool = [t for names, turns in data if not wanted or names & wanted for t in turns]
-    if not pool:
-        pool = [t for _, turns in data for t in turns]
-    rng = random.Random(seed)
-    return rng.sample(pool, min(k, len(pool)))
+    return _exemplars(_user_turns(str(path)), domains, k, seed)
 
 
 def prepare_techniques(techniques: Sequence[Technique], *, base: Path | None) -> list[Technique]:
@@ -219,20 +326,49 @@ def prepare_techniques(techniques: Sequence[Technique], *, base: Path | None) ->
         where = f"user.techniques.{n}.{t.kind}"
         try:
             if isinstance(t, FewShotTechnique):
-                t = t.model_copy(update={"multiwoz": _resolve(t.multiwoz, base)})
-                _user_turns(t.multiwoz)
+                t = _resolved_source(t, base)
+                if t.multiwoz is not None:
+                    _multiwoz_file(t.multiwoz)
+                    _user_turns(t.multiwoz)
+                else:
+                    assert t.corpus is not None
+                    _corpus_turns(t.corpus, t.adapter, t.mapping_key())
             elif isinstance(t, RetrievalTechnique):
                 gate = _resolve(t.gate_model, base) if t.gate_model else None
-                t = t.model_copy(update={"corpus": _resolve(t.corpus, base), "gate_model": gate})
+                t = _resolved_source(t, base).model_copy(update={"gate_model": gate})
                 if t.trigger == "gate" and gate is None:
                     raise ConfigError("trigger 'gate' needs gate_model (simulacra gate train)")
-                _retriever(t.corpus, t.method, t.limit)
+                _retriever(t.corpus, t.method, t.limit, t.adapter, t.mapping_key())
                 if t.trigger == "gate" and gate is not None:
                     _gate(gate)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         out.append(t)
     return out
+
+
+_T = Any
+
+
+def _resolved_source(t: _T, base: Path | None) -> _T:
+    """``t`` with its corpus, MultiWOZ file and mapping file resolved against ``base``."""
+    update: dict[str, Any] = {}
+    for key in ("multiwoz", "corpus"):
+        value = getattr(t, key, None)
+        if value is not None:
+            update[key] = _resolve(value, base)
+    if isinstance(t.mapping, str):
+        update["mapping"] = _resolve(t.mapping, base)
+    return t.model_copy(update=update)
+
+
+def _multiwoz_file(path: str) -> None:
+    p = Path(path)
+    if p.is_dir() or p.suffix.lower() in (".jsonl", ".csv", ".tsv"):
+        raise ConfigError(
+            f"{p}: not a MultiWOZ file; for another corpus (an imported run directory, "
+            "or a file with 'adapter'/'mapping') use 'corpus:'"
+        )
 
 
 def _domains(goal: str, task: TaskGoal | None) -> list[str]:
@@ -270,9 +406,7 @@ def build_technique_user(
         if isinstance(t, ReasoningTechnique):
             reasoning = True
         elif isinstance(t, FewShotTechnique):
-            shots += multiwoz_exemplars(
-                t.multiwoz, domains=_domains(goal, task), k=t.k, seed=seed or 0
-            )
+            shots += few_shot_exemplars(t, domains=_domains(goal, task), seed=seed or 0)
         elif isinstance(t, RetrievalTechnique):
             gate: Gate | None = None
             if t.trigger == "gate":
@@ -283,7 +417,7 @@ def build_technique_user(
                 gate = ClassifierGate(trained)
             elif t.trigger == "llm_gate":
                 gate = LLMGate(model, name=profile.name, config=config)
-            retriever = _retriever(t.corpus, t.method, t.limit)
+            retriever = _retriever(t.corpus, t.method, t.limit, t.adapter, t.mapping_key())
             stages.append(RetrievalStage(retriever, k=t.k, gate=gate))
         elif isinstance(t, StateTechnique):
             if t.preferences:
