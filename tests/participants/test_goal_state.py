@@ -18,9 +18,12 @@ from simulacra.participants import (
     GoalStateUser,
     StyleBank,
     TaskGoal,
+    ValidityOptions,
     extract_checklist,
+    gate_user,
     rule_checklist,
 )
+from simulacra.participants._content import unsaid
 from simulacra.participants._style import StyleTurn, acts_to_notes
 from simulacra.testing import function_model
 
@@ -390,3 +393,34 @@ async def test_an_unplanned_name_question_gets_a_name() -> None:
     assert reply.utterance == "It's Alex Morgan."  # the template wording, from template_after on
     assert "Please provide the guest's name." in str(reply.metadata["content"])
     assert not reply.stop
+
+
+async def test_a_structured_turn_records_what_it_must_say_and_the_gate_holds_it_to_it() -> None:
+    """The plan's values go into ``content.says``; a wording that drops one is regenerated
+    and, from ``template_after`` on, the template (which states every value) is used."""
+    outputs = iter(["yes, please.", "sounds good!"])
+
+    def model(messages: list[ChatMessage], config: GenerateConfig) -> str:
+        return next(outputs, "ok")
+
+    user = GoalStateUser(function_model(model, role="user"), goal="", task=TASK, seed=3, style=None)
+    gated = gate_user(user, ValidityOptions(), goal="", task=TASK)
+    reply = await gated.respond(_Chat(user).view())
+    says = str(reply.metadata["content.says"]).split(" | ")
+    assert says and set(says) <= {"north", "parking", "2", "friday", "3"}
+    assert reply.metadata["validity.rejected"] == "drops_content"
+    assert reply.metadata["verbalised_by"] == "template"
+    assert reply.metadata["validity.invalid"] is False
+    assert unsaid(reply.utterance, says) == []
+
+
+async def test_an_assistant_style_opener_becomes_a_customer_s_yes() -> None:
+    user = GoalStateUser(
+        function_model(lambda m, c: "Sure, book it for friday please.", role="user"),
+        goal=GOAL,
+        style=None,
+    )
+    chat = _Chat(user)
+    await chat.turn()
+    said, _, _ = await chat.turn("Shall I book it?")
+    assert said == "yes, book it for friday please."

@@ -61,6 +61,11 @@ def _found(text: str, *lines: tuple[str, str], stop: bool = False, **kw: object)
             "speaks_as_assistant",
         ),
         ("What dates would you like to stay?", "speaks_as_assistant"),
+        # role slips seen in goal-state transcripts (0.5.1)
+        ("let me know if there's anything else i can help with. bye.", "speaks_as_assistant"),
+        ("ok, i've found it. please let me know if I can assist.", "speaks_as_assistant"),
+        ("yes, but do you have any other criteria for the hotel?", "speaks_as_assistant"),
+        ("of course! what's your price range you'd like?", "speaks_as_assistant"),
         ("My goal is to book a double room.", "instruction_leak"),
         ("As a customer, I want a room.", "instruction_leak"),
         ("Notes: double room | two nights", "instruction_leak"),
@@ -125,6 +130,24 @@ def test_premature_stop_reads_the_checklist_and_spares_refusals() -> None:
         ("assistant", "Booked."),
     )
     assert _found("great, thanks", *said, stop=True, covered=covered) == set()
+
+
+def test_drops_content_checks_the_values_the_turn_was_meant_to_say() -> None:
+    gate = ValidityGate(goal=GOAL)
+    says = {"content.says": "kirkwood house | 8 | thursday"}
+
+    def found(text: str) -> set[str]:
+        reply = Reply(utterance=text, metadata=says)
+        return {f.detector for f in gate.check(reply, _view())}
+
+    assert "drops_content" in found("yes, please.")
+    assert "drops_content" in found("hello, i'm looking for a hotel with 8 people on thursday.")
+    # values worded freely still count as said
+    assert "drops_content" not in found("the Kirkwood please, eight of us, arriving thursday")
+    # a turn with nothing to say is not checked
+    assert "drops_content" not in {
+        f.detector for f in gate.check(Reply(utterance="thanks, bye"), _view())
+    }
 
 
 def test_off_voice_uses_the_scorer() -> None:

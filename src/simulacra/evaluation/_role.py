@@ -30,6 +30,11 @@ _ASSISTANT_PATTERNS = [
     r"\blet me know if you (need|have)\b",
     r"\bhere (is|are) (a|an|the|some) ",
     r"\bi can help you\b",
+    r"\banything else (i|we) can (help|assist|do)\b",
+    r"\bif (i|we) can (help|assist|be of)\b",
+    r"\b(do|would) you have any (other |specific |particular )?(criteria|preferences|"
+    r"requirements)\b",
+    r"\bwhat\b[^.?!]*\byou('d| would) (like|prefer)\b",
     r"\bthank you for (reaching out|contacting|choosing)",
     r"^\s*(hello|hi)[!,.]? (how can|welcome)",
     r"```",

@@ -31,6 +31,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulacra.conversation import Conversation, ParticipantInfo, ParticipantKind, View
+from simulacra.participants._content import NUMBER_WORDS, SAYS_KEY, unsaid
 from simulacra.participants._protocol import Participant, Reply
 
 __all__ = [
@@ -63,6 +64,8 @@ DETECTORS: dict[str, str] = {
     "premature_stop": "ends before its goal is covered while the other side has not refused or "
     "failed",
     "off_voice": "the learned user-voice scorer says it does not sound like a real user",
+    "drops_content": "leaves out a value its turn was meant to state (the goal-state user's "
+    "chosen content: 'day: thursday' worded as 'yes, please')",
 }
 """Detector name → what it flags."""
 
@@ -81,6 +84,7 @@ HINTS: dict[str, str] = {
     "premature_stop": "you ended too early: you still need something, so keep going",
     "off_voice": "it did not sound like a customer typing in a chat box: write short and "
     "informal, as a customer",
+    "drops_content": "it left out what the notes say: mention every value in the notes",
 }
 
 # Lexical patterns (lower-cased text). Shared with evaluation's role-adherence metric.
@@ -97,6 +101,11 @@ ASSISTANT_PATTERNS = (
     r"\blet me know if you (need|have)\b",
     r"\bhere (is|are) (a|an|the|some) ",
     r"\bi can help you\b",
+    r"\banything else (i|we) can (help|assist|do)\b",
+    r"\bif (i|we) can (help|assist|be of)\b",
+    r"\b(do|would) you have any (other |specific |particular )?(criteria|preferences|"
+    r"requirements)\b",
+    r"\bwhat\b[^.?!]*\byou('d| would) (like|prefer)\b",
     r"\bi('m| am) sorry,? but i (can't|cannot|can not) (help|assist)",
     r"\bi (can't|cannot|can not) (help|assist) (you )?with (that|this)\b",
     r"\bthank you for (reaching out|contacting|choosing)",
@@ -151,34 +160,7 @@ _PLACEHOLDER = re.compile(
 )
 _WORD = re.compile(r"[a-z0-9']+")
 _COURTESY = re.compile(r"\b(thanks?|thank you|bye|goodbye|good day|that's all|that is all)\b")
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS)}
 _TOPICS = frozenset(
     [
         "hotel",
@@ -408,6 +390,11 @@ class ValidityGate:
                 score = self.voice(text)
                 if score < self.options.voice_threshold:
                     flag("off_voice", f"{score:.3f}")
+        says = reply.metadata.get(SAYS_KEY)
+        if text and isinstance(says, str) and says and "drops_content" in self.detectors:
+            left = unsaid(text, says.split(" | "))
+            if left:
+                flag("drops_content", ",".join(left))
         decided = reply.metadata.get("stop_reason") in ("refused", "patience")
         if (
             reply.stop
