@@ -268,3 +268,8 @@ def import_history_command(
     counts = result.redactions.counts
     summary = ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing found"
     click.echo(f"redactions: {summary}" if result.redactions.enabled else "redactions: off")
+
+
+personas_command.add_command(
+    __import__("simulacra.cli._personas_mine", fromlist=["_"]).mine_command
+)
