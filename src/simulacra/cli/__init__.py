@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import click
 
 from simulacra import __version__
+from simulacra._secrets import redact_text
 from simulacra._signals import EXIT_CODES, Terminated, install_cli_handlers, signal_word
 from simulacra.cli._cache import cache_command
 from simulacra.cli._gate import gate_command
@@ -67,7 +68,7 @@ def _main(argv: Sequence[str] | None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except (ConfigError, MissingExtraError) as exc:
-        click.echo(f"simulacra: error: {exc}", err=True)
+        click.echo(f"simulacra: error: {redact_text(str(exc))}", err=True)
         sys.exit(2)
     except click.ClickException as exc:
         exc.show()

@@ -26,6 +26,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, one writer is on the user
     fcntl = None  # type: ignore[assignment]
 
+from simulacra._secrets import redact_json, redact_text
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
 from simulacra.runs._engine import RunStats
@@ -143,9 +144,10 @@ def current_run_directory() -> Path | None:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write ``run.json`` durably, credentials in URLs and secret header values masked."""
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, default=str)
+        json.dump(redact_json(data), f, indent=2, default=str)
         f.write("\n")
         f.flush()
         os.fsync(f.fileno())
@@ -197,8 +199,9 @@ class RunWriter:
         return cls(directory, stored, _create=False)
 
     def write(self, conversation: Conversation, *, sync: bool = True) -> None:
-        """Append one finished conversation as one line; with ``sync``, make it durable now."""
-        self._out.write(conversation.model_dump_json() + "\n")
+        """Append one finished conversation as one line (credentials in URLs masked); with
+        ``sync``, make it durable now."""
+        self._out.write(redact_text(conversation.model_dump_json()) + "\n")
         if sync:
             self.sync()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulacra._secrets import redact_json
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
 from simulacra.runs import read_conversations, read_run
@@ -144,7 +145,7 @@ def load_run(directory: str | Path, index: int = 0) -> LoadedRun:
     d = Path(directory)
     if not d.is_dir():
         raise ConfigError(f"run directory not found: {d}")
-    manifest = read_run(d)
+    manifest = redact_json(read_run(d))  # runs written before secrets were masked
     conversations = list(read_conversations(d))
     notes: list[str] = []
     judgments = _read_judgments(d, notes)
