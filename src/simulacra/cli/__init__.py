@@ -50,6 +50,7 @@ cli.add_command(__import__("simulacra.cli._play", fromlist=["_"]).play_command)
 cli.add_command(__import__("simulacra.cli._annotate", fromlist=["_"]).annotate_command)
 cli.add_command(__import__("simulacra.cli._train", fromlist=["_"]).train_command)
 cli.add_command(__import__("simulacra.cli._recipe", fromlist=["_"]).recipe_command)
+cli.add_command(__import__("simulacra.cli._sensitivity", fromlist=["_"]).sensitivity_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -325,6 +325,9 @@ def build_report(
     )
     plots("Turn lengths", _length_plots(runs, reference))
     plots("Drift and other evaluation reports", _other_report_plots(runs))
+    from simulacra.viewer._sections import human_likeness_section, sensitivity_section
+
+    sections += [s for s in (human_likeness_section(runs), sensitivity_section(runs)) if s]
     notes = [f"{r.name}: {n}" for r in runs for n in r.notes]
     if notes:
         sections.append("<p class='muted small'>" + _e("; ".join(notes)) + "</p>")
