@@ -19,8 +19,10 @@ Two views:
   bootstraps the out-of-fold scores over dialogues.
 
 Pairing: simulated conversations whose scenario id is ``multiwoz:<dialogue id>`` are compared
-with the real dialogues of those ids (the real users who had the same goals); otherwise with the
-whole reference set.
+with the real dialogues of those ids (the real users who had the same goals); against a
+reference run (an imported corpus), a scenario id is matched with a real conversation's id,
+scenario id or corpus dialogue id (:func:`simulacra.evaluation._study.pair_conversations`);
+otherwise with the whole reference set.
 """
 
 from __future__ import annotations
@@ -121,7 +123,13 @@ def _pair(
     from simulacra.conversation import Conversation
 
     if any(isinstance(d, Conversation) for d in reference):
-        return list(reference), 0  # a reference run: compared whole, not paired by goal
+        from simulacra.evaluation._study import pair_conversations
+
+        # a reference run: paired by any scenario id (whole when none matches)
+        runs = [d for d in reference if isinstance(d, Conversation)]
+        paired_runs, n = pair_conversations(simulated, runs)
+        out: list[MultiWOZDialogue | Conversation] = list(paired_runs)
+        return out, n
     by_id = {d.id: d for d in reference}
     wanted: list[str] = []
     paired = 0

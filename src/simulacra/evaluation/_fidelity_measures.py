@@ -1,9 +1,9 @@
 """Fidelity's distributional view: simulated and real dialogues reduced to what is compared
-(user turns, their dialogue acts, who spoke last), and each quantity compared with a bootstrap
-interval that resamples whole dialogues — the Kolmogorov-Smirnov statistic for numbers, the
-Jensen-Shannon divergence for categories — or, for the distinct-n difference, a jackknife
-interval over dialogues. Split from :mod:`simulacra.evaluation._fidelity`, which assembles the
-report.
+(user turns, their dialogue acts, who ended the dialogue), and each quantity compared with a
+bootstrap interval that resamples whole dialogues — the Kolmogorov-Smirnov statistic for
+numbers, the Jensen-Shannon divergence for categories — or, for the distinct-n difference, a
+jackknife interval over dialogues. Split from :mod:`simulacra.evaluation._fidelity`, which
+assembles the report.
 
 Speed: each turn's words are split once (:class:`_Side`) and every measure reads them; the
 bootstrap draws are made once per report and shared by every quantity, and a quantity's
@@ -97,6 +97,11 @@ def _from_conversation(c: Conversation, user_id: str) -> _Dialogue:
     last = None
     if c.turns:
         last = "user" if c.turns[-1].speaker == user_id else "system"
+    # who ended it, not who spoke last: a user's stop sentinel ends without a turn
+    if c.ended_by == user_id:
+        last = "user"
+    elif c.termination is not None and c.termination.value == "target_stop":
+        last = "system"
     return _Dialogue(
         id=c.scenario_id or c.id,
         user_turns=tuple(t.utterance for t in user),

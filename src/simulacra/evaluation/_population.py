@@ -38,7 +38,10 @@ class Population:
         conversations: The conversations.
         goals: Scenario id → the goal in words.
         tasks: Scenario id → the structured goal, where there is one.
-        kind: ``run`` or ``corpus``.
+        kind: ``run``, ``corpus`` or ``study`` (several runs,
+            :func:`simulacra.evaluation._study.study_population`).
+        own: Per conversation (by object identity), its own run's goal in words and structured
+            goal, ahead of ``goals``/``tasks`` (a study whose runs reuse scenario ids).
     """
 
     source: str
@@ -46,13 +49,18 @@ class Population:
     goals: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskGoal] = field(default_factory=dict)
     kind: str = "run"
+    own: dict[int, tuple[str, TaskGoal | None]] = field(default_factory=dict)
 
     def goal_of(self, conversation: Conversation) -> str:
         """The goal in words of a conversation's scenario (``""`` when unknown)."""
+        if id(conversation) in self.own:
+            return self.own[id(conversation)][0]
         return self.goals.get(conversation.scenario_id or "", "")
 
     def task_of(self, conversation: Conversation) -> TaskGoal | None:
         """The structured goal of a conversation's scenario, if any."""
+        if id(conversation) in self.own:
+            return self.own[id(conversation)][1]
         return self.tasks.get(conversation.scenario_id or "")
 
 
@@ -80,7 +88,9 @@ def run_population(run_dir: str | Path) -> Population:
         if scenario.get("task"):
             try:
                 tasks[sid] = TaskGoal.parse(
-                    scenario["task"], source=f"{directory}/run.json: scenario {sid}: task"
+                    scenario["task"],
+                    source=f"{directory}/run.json: scenario {sid}: task",
+                    open_goals=True,
                 )
             except ConfigError:
                 continue  # an unreadable structured goal: the rules that need it skip it
