@@ -67,6 +67,32 @@ def test_two_halves_of_real_users_are_indistinguishable(shared_data: Path) -> No
     assert abs(report.comparisons["distinct_1"].value.value) < 0.02
 
 
+def test_a_corpus_tokeniser_s_spacing_does_not_tell_users_apart(shared_data: Path) -> None:
+    """MultiWOZ's user turns are tokenised ("4 stars ."); the same people typing "4 stars."
+    must not look like another population (the classifier compares texts as typed)."""
+    import dataclasses
+
+    from simulacra.evaluation._fidelity_classifier import surface_text
+
+    dialogues = _real(shared_data)
+    random.Random(3).shuffle(dialogues)
+    half = len(dialogues) // 2
+    typed = [
+        dataclasses.replace(
+            d, turns=tuple(dataclasses.replace(t, text=surface_text(t.text)) for t in d.turns)
+        )
+        for d in dialogues[:half]
+    ]
+    assert sum(" ." in t.text for d in dialogues[half:] for t in d.turns) > 100
+    assert not any(" ." in t.text for d in typed for t in d.turns)
+    simulated = [_as_simulated(d, f"other:{d.id}") for d in typed]
+    auc = fidelity_report(simulated, dialogues[half:], resamples=100).distinguishability.auc
+    assert 0.4 < auc.value < 0.6, auc
+    assert surface_text("i do n't need a 4 star hotel , thanks .") == (
+        "i don't need a 4 star hotel, thanks."
+    )
+
+
 def test_templated_users_are_told_apart(shared_data: Path) -> None:
     dialogues = _real(shared_data, limit=80)
     templates = ["I need a {} please.", "Can you book it for {}?", "Thanks, goodbye."]
@@ -410,7 +436,7 @@ def test_text_features_give_each_fold_the_tfidf_of_its_own_vectorisers(
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union
 
-    from simulacra.evaluation._fidelity_classifier import _TextFeatures
+    from simulacra.evaluation._fidelity_classifier import _TextFeatures, surface_text
 
     texts = [t.text for d in _real(shared_data, limit=30) for t in d.user_turns]
     features = _TextFeatures([*texts, "words that no fold trains on", "zebra quagga"])
@@ -422,7 +448,8 @@ def test_text_features_give_each_fold_the_tfidf_of_its_own_vectorisers(
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True),
         )
-        expected_train, expected_test = union.fit_transform(train), union.transform(test)
+        expected_train = union.fit_transform([surface_text(t) for t in train])
+        expected_test = union.transform([surface_text(t) for t in test])
         got_train, got_test = features.tfidf(train, test)
         assert got_train.shape == expected_train.shape
         assert np.abs(got_train - expected_train).max() < 1e-12

@@ -5,21 +5,38 @@ a bootstrap over dialogues. Split from :mod:`simulacra.evaluation._fidelity`.
 Speed: each text's n-grams are counted once per report (:class:`_TextFeatures`, shared with the
 real-vs-real baseline) and every fold takes its TF-IDF from those counts; the bootstrap AUCs
 are computed for all resamples at once (:func:`_bootstrap_aucs`). Both give exactly the numbers
-of refitting the vectorisers per fold and ranking each resample (tests compare them)."""
+of refitting the vectorisers per fold and ranking each resample (tests compare them).
+
+Texts are compared as typed: :func:`surface_text` undoes a corpus tokeniser's spacing on both
+sides before any feature is counted."""
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 
-__all__ = ["MIN_TURNS", "Distinguishability"]
+__all__ = ["MIN_TURNS", "Distinguishability", "surface_text"]
 
 MIN_TURNS = 10
 """The fewest user turns per side the classifier accepts."""
+
+
+_SPACED_PUNCT = re.compile(r"\s+([.,!?;:%)])")
+_SPACED_CLITIC = re.compile(r"\s+(n't|'s|'m|'re|'ll|'d|'ve)\b", re.IGNORECASE)
+
+
+def surface_text(text: str) -> str:
+    """``text`` with a corpus tokeniser's spacing undone ("4 stars ." → "4 stars.",
+    "i do n't" → "i don't"): 94% of MultiWOZ 2.1's user turns were tokenised by the dataset's
+    makers, which no person types; left in, a classifier tells any simulator from them by the
+    spacing alone (0.88 → 0.74 AUC on one probe). Case, spelling and words stay as written."""
+    text = _SPACED_PUNCT.sub(r"\1", " ".join(text.split()))
+    return _SPACED_CLITIC.sub(r"\1", text)
 
 
 @dataclass(frozen=True)
@@ -64,9 +81,10 @@ class _TextFeatures:
 
         unique = list(dict.fromkeys(texts))
         self.row = {t: i for i, t in enumerate(unique)}
+        analysed = [surface_text(t) for t in unique]
         self.blocks = [
             CountVectorizer(analyzer=analyzer, ngram_range=grams, dtype=np.float64).fit_transform(
-                unique
+                analysed
             )
             for analyzer, grams in (("word", (1, 2)), ("char_wb", (2, 4)))
         ]
