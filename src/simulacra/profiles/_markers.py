@@ -150,5 +150,6 @@ def goal_items(task: object) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for d in getattr(task, "domains", None) or ():
         out += [(str(k), str(v)) for k, v in getattr(d, "inform", {}).items()]
-        out += [(f"book {k}", str(v)) for k, v in getattr(d, "book", {}).items()]
+        book = getattr(d, "book", {}).items()
+        out += [(k if k.startswith("book ") else f"book {k}", str(v)) for k, v in book]
     return out
