@@ -94,13 +94,23 @@ def test_premature_stop_and_role_reversal() -> None:
     reached = conversation(["Bye."], id="c", scenario="h1", goal=True)
     assistant = conversation(["Hi!", "How can I help you today?"], id="d", scenario="h1")
     assistant.turns[1].speaker = "user"
+    stuck = "We have many hotels in Cambridge, all of them lovely."
+    ignored = conversation(  # the system said the same twice: it failed the user, who gave up
+        ["I need a hotel.", stuck, "Which one is cheap?", stuck, "Never mind, bye."],
+        id="e",
+        scenario="h1",
+        goal=False,
+    )
     population = Population(
-        "t", [stopped, done, reached, assistant], goals={"h1": ""}, tasks={"h1": HOTEL}
+        "t",
+        [stopped, done, reached, assistant, ignored],
+        goals={"h1": ""},
+        tasks={"h1": HOTEL},
     )
     report = audit_report(population)
     assert report.flagged("premature_stop") == ["a:2"]
     assert "hotel-area=north" in next(f for f in report.flags if f.rule == "premature_stop").detail
-    assert report.rates["premature_stop"].n == 3  # the three conversations the user closed
+    assert report.rates["premature_stop"].n == 4  # the four conversations the user closed
     assert report.flagged("role_reversal") == ["d:1"]
     assert set(report.to_dict()["flagged"]) == {  # type: ignore[arg-type]
         "invented_fact",

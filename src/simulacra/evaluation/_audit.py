@@ -18,8 +18,9 @@ Per user turn:
 Per conversation (flagged on its last user turn):
 
 - ``premature_stop``: the user closed the conversation (its stop signal, or a farewell as its
-  last turn) and it did not end with ``goal_reached``, while part of the goal was never
-  conveyed: constraint and booking values, requested slots and the wish to book of a
+  last turn) and it did not end with ``goal_reached``, the other side had not failed it
+  (refused in one of its last two turns, or said the same thing twice in a row: the user's
+  request went unanswered), while part of the goal was never conveyed: constraint and booking values, requested slots and the wish to book of a
   structured goal; the numbers, codes and names of a goal in words.
 
 Rates are flagged turns ÷ user turns with a percentile interval from resampling conversations
@@ -43,7 +44,7 @@ from simulacra.evaluation._role import role_violation
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, wilson
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._checklist import Checklist
-from simulacra.participants._validity import _CALENDAR, _NUMBER_WORDS, refused
+from simulacra.participants._validity import _CALENDAR, _NUMBER_WORDS, failed
 
 __all__ = ["AUDIT_RULES", "AuditFlag", "AuditReport", "audit_report", "stated_facts"]
 
@@ -314,7 +315,7 @@ def audit_report(
             closed += 1
             missing = (
                 []
-                if c.termination == TerminationReason.GOAL_REACHED or refused(others[-2:])
+                if c.termination == TerminationReason.GOAL_REACHED or failed(others)
                 else _unconveyed(task, goal, user_text, "\n".join(others))
             )
             if missing:

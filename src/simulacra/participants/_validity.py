@@ -46,6 +46,7 @@ __all__ = [
     "hint_for",
     "is_simulator_invalid",
     "mark_simulator_validity",
+    "failed",
     "refused",
     "simulator_validity",
 ]
@@ -401,7 +402,7 @@ class ValidityGate:
             and "premature_stop" in self.detectors
             and self.covered is not None
             and not decided
-            and not refused(others[-2:])
+            and not failed(others)
             and not self.covered([*own, text], others)
         ):
             flag("premature_stop")
@@ -412,6 +413,14 @@ def refused(other_turns: Sequence[str]) -> bool:
     """Whether one of these turns of the other side refuses or fails ("sorry, we are fully
     booked"): a user who ends then has not stopped early."""
     return any(_REFUSAL.search(t) for t in other_turns)
+
+
+def failed(other_turns: Sequence[str]) -> bool:
+    """Whether the other side's last turns refuse (:func:`refused`) or are stuck: its last two
+    turns say the same thing near-verbatim, so a request of the user went unanswered. A user
+    who gives up then has not stopped early: the system under test failed it."""
+    last = list(other_turns)[-2:]
+    return refused(last) or (len(last) == 2 and _near_copy(last[1], last[0]))
 
 
 def hint_for(findings: Sequence[Finding]) -> str:
