@@ -20,8 +20,9 @@ Per conversation (flagged on its last user turn):
 - ``premature_stop``: the user closed the conversation (its stop signal, or a farewell as its
   last turn) and it did not end with ``goal_reached``, the other side had not failed it
   (refused in one of its last two turns, or said the same thing twice in a row: the user's
-  request went unanswered), while part of the goal was never conveyed: constraint and booking values, requested slots and the wish to book of a
-  structured goal; the numbers, codes and names of a goal in words.
+  request went unanswered), while part of the goal was never conveyed: constraint and booking
+  values, requested slots and the wish to book of a structured goal; the numbers, codes and
+  names of a goal in words.
 
 Rates are flagged turns ÷ user turns with a percentile interval from resampling conversations
 (turns of one conversation are not independent); ``premature_stop`` is a share of the

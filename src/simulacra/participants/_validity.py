@@ -43,10 +43,10 @@ __all__ = [
     "ValidityGate",
     "ValidityOptions",
     "assistant_like",
+    "failed",
     "hint_for",
     "is_simulator_invalid",
     "mark_simulator_validity",
-    "failed",
     "refused",
     "simulator_validity",
 ]
