@@ -474,7 +474,7 @@ def _read_hidden(path: Path | None) -> dict[str, list[str]]:
 
 
 @eval_command.command("audit")
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--hidden",
     type=click.Path(path_type=Path),
@@ -486,7 +486,7 @@ def _read_hidden(path: Path | None) -> dict[str, list[str]]:
 @click.option("--seed", default=0, show_default=True)
 @click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def eval_audit_command(
-    source: Path,
+    sources: tuple[Path, ...],
     hidden: Path | None,
     limit: int | None,
     domains: str | None,
@@ -494,11 +494,18 @@ def eval_audit_command(
     seed: int,
     output: Path | None,
 ) -> None:
-    """Self-audit of the simulated user's turns (SOURCE: a run directory or a MultiWOZ file)."""
+    """Self-audit of the simulated user's turns (SOURCES: a run directory or a MultiWOZ file;
+    several run directories are one study, each conversation audited against its own run's
+    goals)."""
     from simulacra.evaluation._audit import AUDIT_RULES, audit_report
 
     facts = _read_hidden(hidden)
-    (population,) = _populations([source], limit, domains)
+    if len(sources) > 1:
+        from simulacra.evaluation._study import study_population
+
+        population = study_population(sources)
+    else:
+        (population,) = _populations(list(sources), limit, domains)
     report = audit_report(population, hidden=facts, seed=seed)
     click.echo(
         f"{report.source}: {report.n_conversations} conversations, {report.n_user_turns} user turns"

@@ -28,7 +28,7 @@ def _interval(e: Estimate) -> str:
 
 
 @click.command("fidelity")
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--reference",
     required=True,
@@ -46,6 +46,11 @@ def _interval(e: Estimate) -> str:
     help="Also compare two samples of real dialogues (real against real).",
 )
 @click.option(
+    "--large-baseline",
+    is_flag=True,
+    help="Also compare the two halves of the whole reference (real against real, large).",
+)
+@click.option(
     "--human-likeness/--no-human-likeness",
     default=True,
     show_default=True,
@@ -58,29 +63,33 @@ def _interval(e: Estimate) -> str:
 @click.option("--judge-samples", default=3, show_default=True, type=click.IntRange(min=3))
 @click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def fidelity_command(
-    run_dir: Path,
+    run_dirs: tuple[Path, ...],
     reference: Path,
     limit: int | None,
     user_id: str,
     seed: int,
     baseline: bool,
+    large_baseline: bool,
     human_likeness: bool,
     judge_spec: str | None,
     judge_pairs: int,
     judge_samples: int,
     output: Path | None,
 ) -> None:
-    """Compare the simulated user turns of RUN_DIR with real user turns (Sim2Real)."""
+    """Compare the simulated user turns of RUN_DIRS (one run, or the runs of a study, each
+    conversation with its own run's goals) with real user turns (Sim2Real)."""
     from simulacra.datasets._multiwoz import multiwoz_dialogues
     from simulacra.evaluation._fidelity import fidelity_report
-    from simulacra.evaluation._population import run_population
+    from simulacra.evaluation._study import max_turns_flags, study_population
     from simulacra.runs import read_conversations, read_run
 
-    if not run_dir.is_dir():
-        raise ConfigError(f"run directory not found: {run_dir}")
+    for run_dir in run_dirs:
+        if not run_dir.is_dir():
+            raise ConfigError(f"run directory not found: {run_dir}")
     if not reference.exists():
         raise ConfigError(f"reference not found: {reference}")
-    population = run_population(run_dir)
+    run_dir = Path(" + ".join(str(r) for r in run_dirs))
+    population = study_population(run_dirs)
     convs = population.conversations
     if limit is not None:
         convs = convs[:limit]
@@ -134,6 +143,9 @@ def fidelity_command(
         )
     for name, why in report.skipped.items():
         click.echo(f"  {name:<24} skipped: {why}")
+    flags = max_turns_flags(convs)
+    for name, why in flags.items():
+        click.echo(f"  {name:<24} flag: {why}")
     d = report.distinguishability
     click.echo(
         f"  distinguishability AUC  {d.auc.value:.3f} [{d.auc.low:.3f}, {d.auc.high:.3f}] "
@@ -146,6 +158,18 @@ def fidelity_command(
         )
     elif baseline:
         click.echo("  real vs real: skipped (too few real dialogues to split)")
+    large = None
+    if large_baseline:
+        from simulacra.evaluation._study import large_baseline as whole_reference
+
+        large = whole_reference(real, seed=seed)
+        if large is None:
+            click.echo("  real vs real (large): skipped (too few real dialogues to split)")
+        else:
+            click.echo(
+                f"  real vs real AUC, large {_interval(large.distinguishability.auc)} "
+                f"({large.per_half} + {large.per_half} dialogues)"
+            )
     if report.human_likeness is not None:
         from simulacra.evaluation._human_likeness import table_lines
 
@@ -153,6 +177,12 @@ def fidelity_command(
             click.echo(line)
     if output:
         data: dict[str, object] = {"run": str(run_dir), "reference": str(reference)}
+        if len(run_dirs) > 1:
+            data["runs"] = [str(r) for r in run_dirs]
         data.update(report.to_dict())
+        if flags:
+            data["flags"] = flags
+        if large is not None:
+            data["baseline_large"] = large.to_dict()
         _write_json(output, data)
         click.echo(f"report -> {output}")

@@ -144,6 +144,13 @@ def _pair(
     return [by_id[i] for i in wanted], paired
 
 
+def _folds(*sides: Sequence[tuple[str, str]]) -> int:
+    """Five folds, or fewer when fewer dialogues group the turns (a few paired goals: each
+    real dialogue shares its group with the simulated ones of its goal)."""
+    groups = {g for side in sides for g, _ in side}
+    return max(2, min(5, len(groups)))
+
+
 def fidelity_report(
     simulated: list[Conversation],
     reference: Sequence[MultiWOZDialogue | Conversation],
@@ -215,7 +222,9 @@ def fidelity_report(
         n_paired=n_paired,
         paired=n_paired > 0,
         comparisons=comparisons,
-        distinguishability=_distinguishability(real_turns, sim_turns, seed=seed, features=features),
+        distinguishability=_distinguishability(
+            real_turns, sim_turns, seed=seed, features=features, folds=_folds(real_turns, sim_turns)
+        ),
         skipped=skipped,
         baseline=None
         if halves is None

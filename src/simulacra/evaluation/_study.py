@@ -15,9 +15,10 @@ from simulacra.errors import ConfigError
 from simulacra.evaluation._population import Population, run_population
 
 if TYPE_CHECKING:
+    from simulacra.evaluation._fidelity_baseline import RealBaseline
     from simulacra.participants._agenda_goal import TaskGoal
 
-__all__ = ["max_turns_flags", "pair_conversations", "study_population"]
+__all__ = ["large_baseline", "max_turns_flags", "pair_conversations", "study_population"]
 
 MAX_TURNS_SHARE = 0.5
 """A distribution is flagged when more than this share of simulated dialogues hit max_turns."""
@@ -120,3 +121,17 @@ def max_turns_flags(
         "user, sets this distribution (raise stop.max_turns)"
     )
     return {"user_turns_per_dialogue": why, "ended_by": why}
+
+
+def large_baseline(
+    reference: Sequence[object], *, seed: int = 0, resamples: int = 500
+) -> RealBaseline | None:
+    """Real against real on the two halves of the whole reference (the large-sample view
+    beside the baseline sized like the simulated sample); ``None`` when too small."""
+    from simulacra.evaluation._fidelity import _require
+    from simulacra.evaluation._fidelity_baseline import _baseline, _halves
+
+    _require()
+    pool = list(reference)
+    halves = _halves(pool, pool, False, len(pool), seed=seed)  # type: ignore[arg-type]
+    return _baseline(halves, seed=seed, resamples=resamples)
