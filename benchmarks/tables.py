@@ -1,6 +1,11 @@
 """Markdown tables generated from result files, for the docs (so no figure is typed by hand).
 
 Run: python benchmarks/tables.py user_fidelity
+     python benchmarks/tables.py index [--write]   # the results index of docs/performance.md
+
+``index --write`` replaces the block between ``<!-- results-index:begin -->`` and
+``<!-- results-index:end -->`` in ``docs/performance.md``; ``python -m benchmarks check`` says
+when that block no longer matches the result files.
 """
 
 from __future__ import annotations
@@ -68,6 +73,76 @@ def _auc(d: dict[str, Any] | None) -> str:
     return _ci(d["auc"])
 
 
+PERFORMANCE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+BEGIN, END = "<!-- results-index:begin -->", "<!-- results-index:end -->"
+
+
+def _number(x: Any) -> str:
+    if isinstance(x, bool) or x is None:
+        return "—"
+    if isinstance(x, int | float):
+        if x != x:  # NaN
+            return "—"
+        return f"{x:,.4g}" if abs(x) < 1e6 else f"{x:,.0f}"
+    return str(x)
+
+
+def _cell(text: Any, limit: int = 140) -> str:
+    s = " ".join(str(text or "").split()).replace("|", "\\|")
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def index(results: Path = RESULTS) -> str:
+    """One row per top-level result file: value and unit, ratio, goal, whether it was met,
+    model, date and the commit it was measured at — straight from the JSON."""
+    mark = {True: "✔", False: "✘", None: "report"}
+    out = [
+        "| result | value | unit | ratio | goal | met | model | date | commit |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in sorted(results.glob("*.json")):
+        r = json.loads(path.read_text(encoding="utf-8"))
+        commit = r.get("commit")
+        out.append(
+            "| "
+            + " | ".join(
+                [
+                    f"`{r.get('name', path.stem)}`",
+                    _number(r.get("value")),
+                    _cell(r.get("unit"), 90),
+                    _number(r.get("ratio")),
+                    _cell(r.get("goal")),
+                    mark.get(r.get("goal_met"), "report") if "goal_met" in r else "—",
+                    _cell(r.get("model"), 60),
+                    str(r.get("date", "—")),
+                    f"`{commit[:7]}`" if isinstance(commit, str) else "—",
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(out)
+
+
+def index_block(doc: str) -> str | None:
+    """The generated block of ``doc`` (``None`` when the markers are missing)."""
+    if BEGIN not in doc or END not in doc:
+        return None
+    return doc.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n")
+
+
+def write_index(doc_path: Path = PERFORMANCE, results: Path = RESULTS) -> None:
+    doc = doc_path.read_text(encoding="utf-8")
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    doc_path.write_text(f"{head}{BEGIN}\n{index(results)}\n{END}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "user_fidelity"
-    print({"user_fidelity": user_fidelity}[which]())
+    if which == "index":
+        if "--write" in sys.argv:
+            write_index()
+        else:
+            print(index())
+    else:
+        print({"user_fidelity": user_fidelity}[which]())

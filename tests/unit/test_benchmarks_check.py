@@ -185,3 +185,44 @@ def test_exit_code_through_python_m_benchmarks(tmp_path: Path) -> None:
         timeout=900,
     )
     assert missing.returncode == 2 and "no results folder" in missing.stderr
+
+
+def test_results_index_is_generated_from_the_files(tmp_path: Path) -> None:
+    from benchmarks.tables import index, index_block, write_index
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "a.json").write_text(
+        json.dumps(
+            {
+                "name": "a",
+                "value": 0.25,
+                "unit": "AUC | lower is better",
+                "ratio": 1.5,
+                "goal": "<= 0.3",
+                "model": "m",
+                "date": "2026-12-07",
+                "commit": "0123456789abcdef",
+                "goal_met": True,
+            }
+        )
+    )
+    (results / "b.json").write_text(json.dumps({"name": "b", "value": 3, "unit": "s"}))
+    table = index(results)
+    rows = table.splitlines()
+    assert len(rows) == 4
+    assert rows[2].startswith("| `a` | 0.25 | AUC \\| lower is better | 1.5 | <= 0.3 | ✔ |")
+    assert "`0123456`" in rows[2]
+    assert rows[3].startswith("| `b` | 3 | s | — | ")
+    doc = tmp_path / "performance.md"
+    doc.write_text("intro\n<!-- results-index:begin -->\nold\n<!-- results-index:end -->\nmore\n")
+    write_index(doc, results)
+    text = doc.read_text()
+    assert index_block(text) == table and text.startswith("intro\n") and text.endswith("more\n")
+
+
+def test_the_committed_results_index_matches_the_result_files() -> None:
+    from benchmarks.tables import PERFORMANCE, index, index_block
+
+    block = index_block(PERFORMANCE.read_text(encoding="utf-8"))
+    assert block == index(), "run: python benchmarks/tables.py index --write"
