@@ -143,22 +143,31 @@ def _pairs(
     real: Sequence[Sequence[str]],
     sim: Sequence[Sequence[str]],
     n: int,
-    rng: random.Random,
+    seed: int,
     matched: Sequence[int] | None,
 ) -> dict[str, list[tuple[Sequence[str], Sequence[str]]]]:
-    def two(pool: Sequence[Sequence[str]]) -> tuple[Sequence[str], Sequence[str]]:
+    """The pairs of each kind, each kind from its own seeded draws (so the HH pairs are the same
+    for every simulator compared with the same real dialogues)."""
+
+    def two(
+        pool: Sequence[Sequence[str]], rng: random.Random
+    ) -> tuple[Sequence[str], Sequence[str]]:
         i, j = rng.sample(range(len(pool)), 2)
         return pool[i], pool[j]
 
+    rng_test = random.Random(f"pairwise-test:{seed}")
+    rng_hh = random.Random(f"pairwise-hh:{seed}")
+    rng_pp = random.Random(f"pairwise-pp:{seed}")
     test = []
     for k in range(n):
         si = k % len(sim)
-        ri = matched[si] if matched is not None and matched[si] >= 0 else rng.randrange(len(real))
+        has_match = matched is not None and matched[si] >= 0
+        ri = matched[si] if has_match and matched is not None else rng_test.randrange(len(real))
         test.append((real[ri], sim[si]))
     return {
         "test": test,
-        "hh": [two(real) for _ in range(n)],
-        "pp": [two(sim) for _ in range(n)],
+        "hh": [two(real, rng_hh) for _ in range(n)],
+        "pp": [two(sim, rng_pp) for _ in range(n)],
     }
 
 
@@ -208,8 +217,8 @@ async def judge_pairs(
         raise ValueError("the pairwise judge needs at least 2 real and 2 simulated dialogues")
     if samples < 3:
         raise ValueError("the pairwise judge needs at least 3 samples per pair")
-    rng = random.Random(f"pairwise:{seed}")
-    kinds = _pairs(real, simulated, pairs, rng, matched)
+    rng = random.Random(f"pairwise:{seed}")  # the A/B orders
+    kinds = _pairs(real, simulated, pairs, seed, matched)
     template = get_template(TEMPLATE)
     gate = asyncio.Semaphore(concurrency)
     unparsed = 0
