@@ -17,6 +17,11 @@ user stated or asked for), user turns per dialogue and words per user turn again
 dialogues of the same goals (KS), the distinguishability AUC of ``simulacra fidelity`` with its
 real-vs-real baseline, the gate's regenerations per user turn, and seconds per conversation.
 
+Since 0.5.1 the distinguishability classifier compares texts as typed (MultiWOZ's tokenised
+spacing undone on both sides), role reversal also catches "anything else I can help with" and
+asking the other side for *its* preferences, and a stop after the system said the same thing
+twice in a row is not premature (the system failed the user) — for every variant alike.
+
 Goals are a seeded sample of single-domain MultiWOZ 2.1 *test* goals (single-domain so that a
 conversation fits the CPU budget); nothing here was tuned on test.
 
@@ -218,6 +223,10 @@ def _measure(
             "run_wall_s": wall,
             "per_user_turn": round(sum(conv_seconds) / max(1, sum(r[1] for r in role)), 2),
         },
+        "simulator_invalid": {
+            "conversations": sum(1 for c in convs if c.metadata.get("simulator_invalid") is True),
+            "of": sum(1 for c in convs if "simulator_invalid" in c.metadata),
+        },
         "terminations": {
             str(k): sum(1 for c in convs if c.termination == k)
             for k in {c.termination for c in convs}
@@ -349,7 +358,31 @@ def _write(
             "profile/general",
         ],
         code_paths=[
-            "src/simulacra/participants",
+            # the users measured, their gate and style data, and the measures
+            *(
+                f"src/simulacra/participants/{m}.py"
+                for m in (
+                    "_goal_state",
+                    "_validity",
+                    "_gated",
+                    "_checklist",
+                    "_content",
+                    "_style",
+                    "_voice",
+                    "_simulated_user",
+                    "_noise",
+                    "_render",
+                    "_agenda",
+                    "_agenda_goal",
+                    "_agenda_nlg",
+                    "_agenda_nlu",
+                    "_agenda_ontology",
+                )
+            ),
+            "src/simulacra/participants/data",
+            "src/simulacra/evaluation/_role.py",
+            "src/simulacra/evaluation/_audit.py",
+            "src/simulacra/evaluation/_fidelity_classifier.py",
             "src/simulacra/runs/_runner.py",
             "benchmarks/user_fidelity.py",
         ],
