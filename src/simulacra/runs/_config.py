@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -121,18 +122,30 @@ class ScenarioConfig(_Strict):
             values["service"] = self.service
         return {**values, **self.fields}
 
-    def system_prompt(self, default: str | None) -> str | None:
-        """The target's system prompt for this scenario: its own, else ``default``, with
-        ``{name}`` placeholders filled (:meth:`template_values`).
+    def system_prompt(
+        self, default: str | None, by_service: Mapping[str, str] | None = None
+    ) -> str | None:
+        """The target's system prompt for this scenario: its own, else its service's (from
+        ``by_service``, matched case-insensitively), else ``default``, with ``{name}``
+        placeholders filled (:meth:`template_values`).
 
         Raises:
             ConfigError: A placeholder without a value (naming the scenario).
         """
         own = self.target.system_prompt if self.target is not None else None
-        template = own if own is not None else default
+        services = {k.lower(): v for k, v in (by_service or {}).items()}
+        mine = [s.strip().lower() for s in (self.template_values().get("service") or "").split(",")]
+        service = next((services[s] for s in mine if s in services), None)
+        template = own if own is not None else service if service is not None else default
         if template is None:
             return None
-        field = "target.system_prompt" if own is not None else "(target.system_prompt)"
+        field = (
+            "target.system_prompt"
+            if own is not None
+            else "(target.service_prompts)"
+            if service is not None
+            else "(target.system_prompt)"
+        )
         return render_template(template, self.template_values(), f"scenarios.{self.id}.{field}")
 
 
@@ -166,6 +179,9 @@ class TargetConfig(_Strict):
     system_prompt: str | None = "You are a helpful assistant."
     """May name scenario fields, ``{service}``, ``{intent}``, ``{goal}``, ``{id}`` or a field of
     ``scenarios[].fields`` (filled per scenario; one config covers many services)."""
+    service_prompts: dict[str, str] = Field(default_factory=dict)
+    """Service → system prompt (templated the same way), for scenarios of that service; one
+    config covers many services (``scenarios[].target.system_prompt`` still comes first)."""
     url: str | None = None
     request_template: dict[str, Any] | None = None
     response_path: str = "reply"
@@ -175,6 +191,14 @@ class TargetConfig(_Strict):
     timeout: float = Field(default=60.0, gt=0)
     callable: str | None = None
     """For ``type: callable``: ``"module:function"`` taking the view, returning a string."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # configs without per-service prompts keep the hash they had before them
+        data: dict[str, Any] = handler(self)
+        if not data.get("service_prompts"):
+            data.pop("service_prompts", None)
+        return data
 
     @model_validator(mode="after")
     def _required_per_type(self) -> TargetConfig:
@@ -567,7 +591,7 @@ def check_scenarios(config: RunConfig, path: Path) -> RunConfig:
     if config.paradigm_options is None and config.target.type == "model":
         for scenario in config.scenarios:
             try:
-                scenario.system_prompt(config.target.system_prompt)
+                scenario.system_prompt(config.target.system_prompt, config.target.service_prompts)
             except ConfigError as exc:
                 raise ConfigError(f"{path}: {exc}") from None
     return config
