@@ -36,7 +36,7 @@ from simulacra.participants import (
     prepare_techniques,
 )
 from simulacra.profiles import GeneralUser, Profile
-from simulacra.runs._scenarios import ScenarioSource, corpus_scenarios, render_template
+from simulacra.runs._scenarios import ScenarioSource, render_template
 
 __all__ = [
     "CacheConfig",
@@ -500,8 +500,10 @@ def load_config(path: str | Path) -> RunConfig:
         config = config.model_copy(
             update={"user": config.user.model_copy(update={"techniques": ready})}
         )
+    from simulacra.runs._scenarios import add_corpus_scenarios, check_scenarios
+
     if config.scenarios_from is not None:
-        config = _add_corpus_scenarios(config, path)
+        config = add_corpus_scenarios(config, path)
     config = check_scenarios(config, path)
     if config.profiles_file:
         from simulacra.profiles._io import load_profiles
@@ -529,69 +531,3 @@ def _unique_profile_ids(profiles: list[Profile], where: str) -> None:
                 "give each profile a unique 'id'"
             )
         seen[pid] = number
-
-
-def _add_corpus_scenarios(config: RunConfig, path: Path) -> RunConfig:
-    source = config.scenarios_from
-    assert source is not None
-    try:
-        found = corpus_scenarios(source, path.parent)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    extra = [ScenarioConfig(**s) for s in found]
-    ids = Counter(s.id for s in [*config.scenarios, *extra])
-    dupes = sorted(i for i, n in ids.items() if n > 1)
-    if dupes:
-        raise ConfigError(f"{path}: scenarios_from: duplicate scenario id(s) {', '.join(dupes)}")
-    return config.model_copy(update={"scenarios": [*config.scenarios, *extra]})
-
-
-def check_scenarios(config: RunConfig, path: Path) -> RunConfig:
-    """What needs every scenario, checked before a run starts (one line naming the scenario):
-    a structured goal for the agenda user and the ``state`` technique (checked against the
-    agenda user's ``schema`` when it has one), and the target prompt's placeholders."""
-    from simulacra.participants._agenda_schema import load_schema
-    from simulacra.participants._techniques import StateTechnique
-
-    user = config.user
-    if isinstance(user, AgendaUserOptions):
-        schema = None
-        if user.schema_file:
-            file = Path(user.schema_file)
-            file = file if file.is_absolute() else path.parent / file
-            try:
-                schema = load_schema(file)
-            except ConfigError as exc:
-                raise ConfigError(f"{path}: user.schema: {exc}") from None
-            config = config.model_copy(
-                update={"user": user.model_copy(update={"schema_file": str(file)})}
-            )
-        for scenario in config.scenarios:
-            where = f"{path}: scenarios.{scenario.id}"
-            if scenario.task is None:
-                raise ConfigError(
-                    f"{where}: the agenda user needs a structured goal (task: or scenarios_from)"
-                )
-            if schema is not None:
-                try:
-                    TaskGoal.parse(scenario.task, source=f"{where}: task", schema=schema)
-                except ConfigError as exc:
-                    raise ConfigError(f"{exc} (schema {schema.name})") from None
-    if isinstance(user, UserConfig):
-        for n, t in enumerate(user.techniques):
-            if isinstance(t, StateTechnique) and not t.preferences:
-                for scenario in config.scenarios:
-                    if scenario.task is None:
-                        raise ConfigError(
-                            f"{path}: scenarios.{scenario.id}: technique 'state' "
-                            f"(user.techniques.{n}) needs a structured goal (task:, or "
-                            "scenarios_from a corpus with goals), or give the technique "
-                            "'preferences'"
-                        )
-    if config.paradigm_options is None and config.target.type == "model":
-        for scenario in config.scenarios:
-            try:
-                scenario.system_prompt(config.target.system_prompt, config.target.service_prompts)
-            except ConfigError as exc:
-                raise ConfigError(f"{path}: {exc}") from None
-    return config

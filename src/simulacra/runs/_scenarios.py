@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import random
 import string
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
@@ -38,9 +39,21 @@ from pydantic import (
 
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
+from simulacra.participants import ModelTarget, Participant
 from simulacra.participants._agenda_goal import TaskGoal, task_from_record
 
-__all__ = ["ScenarioSource", "corpus_scenarios", "prompt_fields", "render_template"]
+if TYPE_CHECKING:
+    from simulacra.runs._config import RunConfig, ScenarioConfig
+
+__all__ = [
+    "ScenarioSource",
+    "add_corpus_scenarios",
+    "check_scenarios",
+    "corpus_scenarios",
+    "prompt_fields",
+    "render_template",
+    "scenario_target",
+]
 
 
 class ScenarioSource(BaseModel):
@@ -256,3 +269,97 @@ def render_template(template: str, values: Mapping[str, str], where: str) -> str
             have = ", ".join(sorted(values)) or "none"
             raise ConfigError(f"{where}: no value for {{{name}}} (this scenario has: {have})")
     return template.format_map(dict(values))
+
+
+def scenario_target(
+    config: RunConfig, scenario: ScenarioConfig, target: Participant
+) -> Participant:
+    """The run's model target with this scenario's system prompt and name (its own, its
+    service's, or the templated ``target.system_prompt``); ``target`` itself when nothing
+    changes or the target is not a model (one model load serves every scenario)."""
+    if config.target.type != "model" or not isinstance(target, ModelTarget):
+        return target
+    t = config.target
+    prompt = scenario.system_prompt(t.system_prompt, t.service_prompts)
+    own = scenario.target.name if scenario.target is not None else None
+    name = own or target.info.name
+    if prompt == target.system_prompt and name == target.info.name:
+        return target
+    return ModelTarget(
+        target.model, system_prompt=prompt, id=target.info.id, name=name, config=target.config
+    )
+
+
+def add_corpus_scenarios(config: RunConfig, path: Path) -> RunConfig:
+    """``config`` with the scenarios of its ``scenarios_from`` added (ids unique).
+
+    Raises:
+        ConfigError: One line naming the config file and the source.
+    """
+    from simulacra.runs._config import ScenarioConfig
+
+    source = config.scenarios_from
+    assert source is not None
+    try:
+        found = corpus_scenarios(source, path.parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    extra = [ScenarioConfig(**s) for s in found]
+    ids = Counter(s.id for s in [*config.scenarios, *extra])
+    dupes = sorted(i for i, n in ids.items() if n > 1)
+    if dupes:
+        raise ConfigError(f"{path}: scenarios_from: duplicate scenario id(s) {', '.join(dupes)}")
+    return config.model_copy(update={"scenarios": [*config.scenarios, *extra]})
+
+
+def check_scenarios(config: RunConfig, path: Path) -> RunConfig:
+    """What needs every scenario, checked before a run starts (one line naming the scenario):
+    a structured goal for the agenda user and the ``state`` technique (checked against the
+    agenda user's ``schema`` when it has one), and the target prompt's placeholders."""
+    from simulacra.participants import AgendaUserOptions
+    from simulacra.participants._agenda_schema import load_schema
+    from simulacra.participants._techniques import StateTechnique
+    from simulacra.runs._config import UserConfig
+
+    user = config.user
+    if isinstance(user, AgendaUserOptions):
+        schema = None
+        if user.schema_file:
+            file = Path(user.schema_file)
+            file = file if file.is_absolute() else path.parent / file
+            try:
+                schema = load_schema(file)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: user.schema: {exc}") from None
+            config = config.model_copy(
+                update={"user": user.model_copy(update={"schema_file": str(file)})}
+            )
+        for scenario in config.scenarios:
+            where = f"{path}: scenarios.{scenario.id}"
+            if scenario.task is None:
+                raise ConfigError(
+                    f"{where}: the agenda user needs a structured goal (task: or scenarios_from)"
+                )
+            if schema is not None:
+                try:
+                    TaskGoal.parse(scenario.task, source=f"{where}: task", schema=schema)
+                except ConfigError as exc:
+                    raise ConfigError(f"{exc} (schema {schema.name})") from None
+    if isinstance(user, UserConfig):
+        for n, t in enumerate(user.techniques):
+            if isinstance(t, StateTechnique) and not t.preferences:
+                for scenario in config.scenarios:
+                    if scenario.task is None:
+                        raise ConfigError(
+                            f"{path}: scenarios.{scenario.id}: technique 'state' "
+                            f"(user.techniques.{n}) needs a structured goal (task:, or "
+                            "scenarios_from a corpus with goals), or give the technique "
+                            "'preferences'"
+                        )
+    if config.paradigm_options is None and config.target.type == "model":
+        for scenario in config.scenarios:
+            try:
+                scenario.system_prompt(config.target.system_prompt, config.target.service_prompts)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+    return config
