@@ -5,8 +5,9 @@ Reads the dialogue files as distributed: TM-1/TM-2/TM-3/TM-4 ``data`` files (a J
 ``sample.json`` (one dialogue). Speakers ``USER``/``user`` → ``user``, ``ASSISTANT``/``assistant``
 → ``system``. TM-4's ``instructions`` (the scenario the worker was given) become
 ``metadata.instructions`` and its ``scenario`` the goal; TM-1's ``instruction_id`` names the
-scenario. Taskmaster-4 dialogues are *self-dialogues*: one crowd worker wrote both sides
-(``metadata.collection``). API calls annotated on a turn are kept as its ``api_calls`` count.
+scenario. ``metadata.service`` is TM-4's vertical (``coffee``) or TM-1's task
+(``restaurant-table``). Taskmaster-4 dialogues are *self-dialogues*: one crowd worker wrote both
+sides (``metadata.collection``). API calls annotated on a turn are kept as its ``api_calls`` count.
 The reward files (context/generation/reward rows) are not dialogues: pointing at one is an error.
 """
 
@@ -66,6 +67,9 @@ def read_taskmaster(path: str | Path, *, limit: int | None = None) -> Iterator[C
             "goal": str(scenario) if scenario else None,
             "instructions": d.get("instructions"),
             "vertical": d.get("vertical"),
+            # the service, for scenarios_from's services filter (TM-4 vertical, TM-1 task)
+            "service": str(d.get("vertical") or "").lower()
+            or (str(d["instruction_id"]).rsplit("-", 1)[0] if d.get("instruction_id") else None),
             "collection": "self-dialogue" if d.get("instructions") else "Taskmaster",
         }
         yield build_conversation(
