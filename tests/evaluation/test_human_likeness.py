@@ -205,7 +205,7 @@ def test_cli_prints_the_human_likeness_table_with_a_real_judge(
         tmp_path,
     )
     assert imported.returncode == 0, imported.stderr
-    out = tmp_path / "fid.json"
+    out = run / "fidelity.json"  # beside the run: the HTML report shows it
     result = run_cli(
         [
             "fidelity", str(run), "--reference", str(mw / "test.json.zip"), "--no-baseline",
@@ -226,6 +226,11 @@ def test_cli_prints_the_human_likeness_table_with_a_real_judge(
     judge = data["judge"]
     assert judge["pairs"] == {"test": 2, "hh": 2, "pp": 2} and judge["samples"] == 3
     assert judge["model"] == "embedded:tiny" and judge["template"] == "judge/pairwise_human"
+    html = tmp_path / "report.html"
+    report = run_cli(["report", str(run), "-o", str(html)], tmp_path)
+    assert report.returncode == 0, report.stderr
+    text = html.read_text()
+    assert "<h2>Human-likeness</h2>" in text and "hdd_42" in text and "judge detection" in text
     bad = run_cli(
         ["fidelity", str(run), "--reference", str(mw / "test.json.zip"), "--judge-samples", "2"],
         tmp_path,
