@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import ROOT, write_result
+from _common import ROOT, write_result
 
 DATA = ROOT.parent / "shared/data"
 CASINO = DATA / "casino/data/split"
