@@ -151,7 +151,8 @@ def test_redaction_of_realistic_strings_and_report_counts() -> None:
     out = [r.redact(line, source=f"f.jsonl:{i}") for i, line in enumerate(lines, start=1)]
     assert out[0] == "Hi, I'm [NAME_1], from the assistant team. [NAME_2] has my number."
     assert out[1] == "Write to [EMAIL] or call [PHONE] / [PHONE]."
-    assert out[2] == "Ship it to [ADDRESS], London, or to [ADDRESS], Porto."
+    # the city beside an address goes with it (issue #21)
+    assert out[2] == "Ship it to [ADDRESS], or to [ADDRESS]."
     assert out[3] == "Card [CARD] exp 2027-03-01; see [URL]."
     assert (
         out[4] == "[NAME_3] said [NAME_3] will call [NAME_1] at 10:30 on 2024-03-12, order 123456."
