@@ -155,7 +155,9 @@ def _with_and_without(
     mined: list[Conversation] = []
     for i, (scenario, persona) in enumerate(zip(scenarios, personas, strict=False)):
         config = _tiny_config(f"{tag}-mined-{i}", [scenario], seed)
-        config["profiles"] = [persona.model_dump(mode="json", exclude_defaults=True)]
+        config["profiles"] = [
+            {"kind": "persona", **persona.model_dump(mode="json", exclude_defaults=True)}
+        ]
         mined += _run(config, work / f"{tag}-mined" / str(i))
     return plain, mined
 
