@@ -276,11 +276,13 @@ async def item_features(
     followups: FollowUps | None = None,
     max_turns: int = 8,
     rubric: str | None = None,
+    rubric_scorer: EmbeddedScorer | None = None,
 ) -> list[dict[str, float]]:
     """Every feature of :data:`FEATURES` for each item (rubric first for all items, then the
-    likelihoods: each pass keeps its own prompt prefix in the model's cache)."""
+    likelihoods: each pass keeps its own prompt prefix in the model's cache; a second
+    ``rubric_scorer`` of the same model keeps the rubric's prefix warm across calls)."""
     judge = WeightedRubricJudge(
-        scorer, load_rubric(rubric or RUBRICS[level]), max_context=max_turns
+        rubric_scorer or scorer, load_rubric(rubric or RUBRICS[level]), max_context=max_turns
     )
     verdicts = await judge.judge(items)
     rows: list[dict[str, float]] = []
