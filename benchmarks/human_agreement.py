@@ -89,7 +89,7 @@ def main() -> None:
         _cli("eval", "meta", str(pe / "human.jsonl"), "--level", "turn", "--judge",
              "baseline:lexical", "--seed", "0", "-o", str(meta))  # fmt: skip
         worked = {
-            "from_corpus": converted.strip().splitlines()[0],
+            "from_corpus": converted.strip().splitlines()[0].split(":")[0],
             "agreement": _report(work / "study.json"),
             "meta_lexical_baseline": json.loads(meta.read_text()),
         }
