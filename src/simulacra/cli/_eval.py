@@ -10,14 +10,14 @@ import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
-_ADAPTERS = ("predictive-engagement", "ab-redial", "generic")
+_ADAPTERS = ("predictive-engagement", "ab-redial", "topical-chat", "generic")
 
 
 class _EvalGroup(click.Group):
@@ -49,8 +49,10 @@ _BASELINES = ("baseline", "baseline:minilm", "baseline:lexical")
 _MODEL_PREFIXES = ("embedded", "gguf", "openai", "transformers")
 JUDGE_HELP = (
     "'baseline' (= 'baseline:minilm', MiniLM features), 'baseline:lexical' (no model "
-    "download), or a model spec such as 'embedded:default', 'gguf:PATH' or 'openai:NAME' "
-    "together with --rubric."
+    "download), 'calibrated' (the shipped calibrated judge on embedded:default) or "
+    "'calibrated:FILE.json' (from eval calibrate), a model spec such as 'embedded:default', "
+    "'gguf:PATH' or 'openai:NAME' with --rubric (explain-then-score), 'weighted:MODEL' with "
+    "--rubric (probability-weighted score), or 'likelihood:MODEL' (FED follow-ups)."
 )
 
 
@@ -60,22 +62,24 @@ def _check_judge_spec(spec: str, rubric_id: str | None) -> None:
     from pydantic import ValidationError
 
     from simulacra._validation import summarise
+    from simulacra.cli._eval_judges import check_judge_spec
     from simulacra.models import parse_model_spec
     from simulacra.models._catalogue import CATALOGUE
 
-    if spec in _BASELINES:
+    if spec in _BASELINES or check_judge_spec(spec, rubric_id):
         return
     prefix, sep, _ = spec.partition(":")
     if not sep or prefix not in _MODEL_PREFIXES:
-        known = [*_BASELINES, *(f"embedded:{tier}" for tier in CATALOGUE)]
+        known = [*_BASELINES, "calibrated", *(f"embedded:{tier}" for tier in CATALOGUE)]
         close = [k for k in known if k.endswith(f":{spec}")] or difflib.get_close_matches(
             spec, known, n=1
         )
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(
             f"unknown judge {spec!r}{hint}; --judge takes baseline, baseline:minilm, "
-            "baseline:lexical, or a model spec (embedded:default, gguf:PATH, openai:NAME, "
-            "transformers:PATH) with --rubric"
+            "baseline:lexical, calibrated[:FILE], a model spec (embedded:default, gguf:PATH, "
+            "openai:NAME, transformers:PATH) with --rubric, weighted:MODEL with --rubric, or "
+            "likelihood:MODEL"
         )
     try:
         parse_model_spec(spec)
@@ -88,11 +92,15 @@ def _check_judge_spec(spec: str, rubric_id: str | None) -> None:
 
 
 def _make_judge(spec: str, rubric_id: str | None, *, max_tokens: int) -> Any:
+    from simulacra.cli._eval_judges import make_judge
     from simulacra.evaluation._judge import BaselineJudge, RubricJudge
     from simulacra.evaluation._rubric import load_rubric
     from simulacra.models import GenerateConfig, get_model
 
     _check_judge_spec(spec, rubric_id)
+    judge = make_judge(spec, rubric_id)
+    if judge is not None:
+        return judge
     if spec in ("baseline", "baseline:minilm"):
         return BaselineJudge(embeddings=True)
     if spec == "baseline:lexical":
@@ -223,11 +231,49 @@ def eval_run_command(
         click.echo(f"report -> {output}")
 
 
+def read_rated(
+    ratings: Path, adapter: str, subset: str | None, mapping: Sequence[str], level: str
+) -> list[Any]:
+    """The rated items of a ratings file or an adapter's folder (one-line errors)."""
+    from simulacra.evaluation._ratings import (
+        read_ab_redial,
+        read_predictive_engagement,
+        read_ratings,
+    )
+    from simulacra.evaluation._ratings_topical import read_topical_chat_ratings
+
+    if not ratings.exists():
+        raise ConfigError(f"ratings not found: {ratings}")
+    if adapter == "predictive-engagement":
+        if subset not in (None, "dailydialog", "convai"):
+            raise ConfigError(
+                f"--subset for predictive-engagement: dailydialog or convai, not {subset!r}"
+            )
+        return read_predictive_engagement(
+            ratings, subset="convai" if subset == "convai" else "dailydialog"
+        )
+    if adapter in ("ab-redial", "topical-chat"):
+        if subset not in (None, "turn", "dialogue"):
+            raise ConfigError(f"--subset for {adapter}: turn or dialogue, not {subset!r}")
+        lv: Literal["turn", "dialogue"] = "dialogue" if subset == "dialogue" else "turn"
+        if adapter == "ab-redial":
+            return read_ab_redial(ratings, level=lv)
+        return read_topical_chat_ratings(ratings, level=lv)
+    cols: dict[str, str] = {}
+    for m in mapping:
+        field, sep, column = m.partition("=")
+        if not sep or not field or not column:
+            raise ConfigError(f"--map expects FIELD=COLUMN, got {m!r}")
+        cols[field] = column
+    return read_ratings(ratings, mapping=cols, level="dialogue" if level == "dialogue" else "turn")
+
+
 @eval_command.command("meta")
 @click.argument("ratings", type=click.Path(path_type=Path))
 @click.option("--adapter", type=click.Choice(_ADAPTERS), default="generic", show_default=True)
 @click.option(
-    "--subset", help="predictive-engagement: dailydialog|convai; ab-redial: turn|dialogue."
+    "--subset",
+    help="predictive-engagement: dailydialog|convai; ab-redial, topical-chat: turn|dialogue.",
 )
 @click.option("--map", "mapping", multiple=True, help="generic: FIELD=COLUMN (score, response...).")
 @click.option("--level", type=click.Choice(["turn", "dialogue"]), default="turn", show_default=True)
@@ -241,7 +287,14 @@ def eval_run_command(
 @click.option("--limit", type=int, help="Judge a seeded random sample of this many items.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--max-tokens", default=120, show_default=True, help="Judge answer budget.")
-@click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
+@click.option(
+    "--debias",
+    type=click.Choice(["none", "length"]),
+    default="none",
+    show_default=True,
+    help="length: correlate the judge's scores with the length trend removed.",
+)
+@click.option("-o", "--output", type=OutputPath(), help="Write the report and per-item scores.")
 def eval_meta_command(
     ratings: Path,
     adapter: str,
@@ -253,6 +306,7 @@ def eval_meta_command(
     limit: int | None,
     seed: int,
     max_tokens: int,
+    debias: str,
     output: Path | None,
 ) -> None:
     """Correlate a judge with the human ratings in RATINGS (a file, or an adapter's folder).
@@ -260,39 +314,13 @@ def eval_meta_command(
     Every row of a generic file is checked before the judge runs; a bad row, an unknown judge or
     a rubric of the wrong level is a one-line error and nothing is written. An interval over
     fewer than 8 systems (or items) is reported as too few for an interval."""
+    from simulacra.cli._eval_judges import length_section
+    from simulacra.evaluation._length_bias import debias_length, item_length
     from simulacra.evaluation._meta import MIN_INTERVAL_N, meta_evaluate
-    from simulacra.evaluation._ratings import (
-        read_ab_redial,
-        read_predictive_engagement,
-        read_ratings,
-    )
     from simulacra.evaluation._rubric import load_rubric
 
     _check_judge_spec(judge_spec, rubric_id)
-    if not ratings.exists():
-        raise ConfigError(f"ratings not found: {ratings}")
-    if adapter == "predictive-engagement":
-        if subset not in (None, "dailydialog", "convai"):
-            raise ConfigError(
-                f"--subset for predictive-engagement: dailydialog or convai, not {subset!r}"
-            )
-        rated = read_predictive_engagement(
-            ratings, subset="convai" if subset == "convai" else "dailydialog"
-        )
-    elif adapter == "ab-redial":
-        if subset not in (None, "turn", "dialogue"):
-            raise ConfigError(f"--subset for ab-redial: turn or dialogue, not {subset!r}")
-        rated = read_ab_redial(ratings, level="dialogue" if subset == "dialogue" else "turn")
-    else:
-        cols: dict[str, str] = {}
-        for m in mapping:
-            field, sep, column = m.partition("=")
-            if not sep or not field or not column:
-                raise ConfigError(f"--map expects FIELD=COLUMN, got {m!r}")
-            cols[field] = column
-        rated = read_ratings(
-            ratings, mapping=cols, level="dialogue" if level == "dialogue" else "turn"
-        )
+    rated = read_rated(ratings, adapter, subset, mapping, level)
     if rubric_id is not None and not judge_spec.startswith("baseline"):
         rubric_level = load_rubric(rubric_id).level
         levels = sorted({r.level for r in rated})
@@ -306,7 +334,9 @@ def eval_meta_command(
     if limit and limit < len(rated):
         rated = random.Random(seed).sample(rated, limit)
     verdicts = asyncio.run(judge.judge([r.item for r in rated]))
-    scores = [v.overall for v in verdicts]
+    scores: list[float | None] = [v.overall for v in verdicts]
+    if debias == "length":
+        scores = debias_length(scores, [item_length(r.item) for r in rated])
     rubric = getattr(getattr(judge, "rubric", None), "ref", None)
     report = meta_evaluate(
         rated, scores, judge=judge.name, rubric=rubric, dataset=f"{adapter}:{subset or level}"
@@ -324,8 +354,11 @@ def eval_meta_command(
             else:
                 text = _estimate(e)
             click.echo(f"  {lv:<24} {method:<9} {text}")
+    lines, extra = length_section(rated, scores, verdicts)
+    for line in lines:
+        click.echo(line)
     if output:
-        _write_json(output, report.to_dict())
+        _write_json(output, {**report.to_dict(), "debias": debias, **extra})
         click.echo(f"report -> {output}")
 
 
@@ -523,3 +556,4 @@ def eval_audit_command(
 
 # bias, arena and perplexity live in their own module (simulacra.cli._eval_extra)
 __import__("simulacra.cli._eval_extra", fromlist=["_"]).register(eval_command)
+__import__("simulacra.cli._eval_judges", fromlist=["_"]).register(eval_command)
