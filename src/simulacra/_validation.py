@@ -12,6 +12,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simulacra._yaml_strict import strict_load
 from simulacra.errors import ConfigError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -56,16 +57,21 @@ def _field_names(tp: object, seen: set[object] | None = None) -> set[str]:
 
 
 def read_yaml(path: Path) -> object:
-    """Read a YAML file; any problem is a one-line :class:`~simulacra.errors.ConfigError`
-    naming the file (and line and column for malformed YAML)."""
+    """Read a YAML file strictly (YAML 1.2 numbers, no duplicate keys, bounded depth and
+    aliases: :mod:`simulacra._yaml_strict`); any problem is a one-line
+    :class:`~simulacra.errors.ConfigError` naming the file (and line and column)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
-        return yaml.safe_load(text)
+        return strict_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""

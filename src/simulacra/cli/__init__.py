@@ -1,10 +1,14 @@
-"""The ``simulacra`` command line. One module per command; this module wires them up and turns
-Simulacra's own errors into a one-line message and exit code 2, Ctrl-C into exit code 130 and
-SIGTERM into 143 (one line each)."""
+"""The ``simulacra`` command line. One module per command; this module wires them up and is the
+error boundary of every command: Simulacra's own errors, usage errors and any other exception
+(a file that is not what it should be) become one line of at most 300 characters and exit code
+2, with the command's outputs rolled back; Ctrl-C becomes exit code 130 and SIGTERM 143 (one line
+each). ``SIMULACRA_DEBUG=1`` shows the traceback of an unexpected exception instead."""
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +20,7 @@ from simulacra._signals import EXIT_CODES, Terminated, install_cli_handlers, sig
 from simulacra.cli._cache import cache_command
 from simulacra.cli._gate import gate_command
 from simulacra.cli._models import models_command
-from simulacra.cli._paths import discard_created_folders
+from simulacra.cli._paths import discard_created_folders, roll_back_outputs
 from simulacra.cli._personas import personas_command
 from simulacra.cli._roleplay import roleplay_command
 from simulacra.cli._run import run_command
@@ -53,31 +57,81 @@ cli.add_command(__import__("simulacra.cli._recipe", fromlist=["_"]).recipe_comma
 cli.add_command(__import__("simulacra.cli._sensitivity", fromlist=["_"]).sensitivity_command)
 
 
+MAX_ERROR_LINE = 300
+"""Longest error line printed (longer messages are cut, ending with "...")."""
+
+
+def error_line(message: str) -> str:
+    """``simulacra: error: MESSAGE`` on one line of at most :data:`MAX_ERROR_LINE` characters,
+    with credentials in URLs masked."""
+    text = f"simulacra: error: {' '.join(redact_text(message).split())}"
+    return text if len(text) <= MAX_ERROR_LINE else text[: MAX_ERROR_LINE - 3] + "..."
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``simulacra`` script."""
     ok = False
     try:
         with install_cli_handlers():
-            _main(argv)
+            _main(list(argv) if argv is not None else sys.argv[1:])
         ok = True
+    except SystemExit as exc:
+        ok = exc.code in (0, None)
+        # a run stopped by fail_on_error or a signal keeps what it wrote; bad input keeps nothing
+        roll_back_outputs(keep=exc.code != 2)
+        raise
     finally:
+        roll_back_outputs(keep=ok)
         # folders made for -o stay only if the command succeeded (or wrote into them)
         discard_created_folders(keep=ok)
 
 
-def _main(argv: Sequence[str] | None) -> None:
+def _fail(message: str) -> None:
+    click.echo(error_line(message), err=True)
+    sys.exit(2)
+
+
+def _special_files(args: list[str]) -> None:
+    """Refuse arguments naming a FIFO, socket or device: reading one would hang or never end."""
+    for arg in args:
+        candidate = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
+        if not candidate or candidate == "-" or "\0" in candidate:
+            continue
+        try:
+            mode = os.stat(candidate).st_mode
+        except (OSError, ValueError):
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            _fail(f"{candidate}: not a regular file or folder (a pipe, socket or device)")
+
+
+def _inputs(args: list[str]) -> str:
+    """The files among the arguments, to name in an error line."""
+    files = [a for a in args if not a.startswith("-") and os.path.isfile(a)]
+    return ", ".join(files[:2]) + (" ..." if len(files) > 2 else "") if files else "input"
+
+
+def _main(args: list[str]) -> None:
     try:
-        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        _special_files(args)
+        cli.main(args=args, standalone_mode=False)
     except (ConfigError, MissingExtraError) as exc:
-        click.echo(f"simulacra: error: {redact_text(str(exc))}", err=True)
-        sys.exit(2)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
+        _fail(str(exc))
     except click.exceptions.Abort as exc:
         _interrupted(exc.__cause__)
+    except click.ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+        _fail(f"{exc.format_message()}{hint}")
     except KeyboardInterrupt as exc:
         _interrupted(exc)
+    except RecursionError:
+        _fail(f"{_inputs(args)}: nested too deeply to read")
+    except Exception as exc:
+        if os.environ.get("SIMULACRA_DEBUG"):
+            raise
+        detail = str(exc) or type(exc).__name__
+        _fail(f"{_inputs(args)}: cannot be read ({type(exc).__name__}: {detail})")
 
 
 def _interrupted(exc: BaseException | None) -> None:

@@ -11,15 +11,61 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 
-__all__ = ["OutputPath", "discard_created_folders", "make_parents"]
+__all__ = [
+    "OutputPath",
+    "discard_created_folders",
+    "make_parents",
+    "remember_output",
+    "roll_back_outputs",
+]
 
 _created: list[Path] = []
 """Folders made by :func:`make_parents` in this command, outermost first."""
+
+_outputs: list[tuple[Path, int | None]] = []
+"""Each output path of this command and its size before (``None``: it did not exist)."""
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size if path.is_file() else (-1 if path.exists() else None)
+    except OSError:
+        return -1
+
+
+def remember_output(path: Path) -> None:
+    """Note an output path (and the temporary names writers use for it) as it is now, so that
+    :func:`roll_back_outputs` can undo what a failed command wrote there."""
+    for candidate in (
+        path,
+        path.with_name(f".{path.name}.tmp"),
+        path.with_name(f"{path.name}.tmp"),
+    ):
+        _outputs.append((candidate, _size(candidate)))
+
+
+def roll_back_outputs(*, keep: bool) -> None:
+    """Unless ``keep``: remove the output files and folders the command created, and cut files
+    it appended to back to their old size (a failed command leaves nothing half-written)."""
+    outputs = list(reversed(_outputs))
+    _outputs.clear()
+    if keep:
+        return
+    for path, before in outputs:
+        with contextlib.suppress(OSError):
+            if before is None and path.is_file():
+                path.unlink()
+            elif before is None and path.is_dir():
+                shutil.rmtree(path)
+            elif before is not None and 0 <= before < path.stat().st_size and path.is_file():
+                with path.open("r+b") as f:
+                    f.truncate(before)
 
 
 def make_parents(path: Path) -> None:
@@ -65,6 +111,7 @@ class OutputPath(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
+        remember_output(Path(os.fsdecode(path)))
         try:
             make_parents(Path(os.fsdecode(path)))
         except OSError as exc:

@@ -85,7 +85,7 @@ class ScenarioConfig(_Strict):
     instructions: str | None = None
     first_speaker: Literal["user", "target"] = "user"
     opening: str | None = None
-    max_turns: int | None = Field(default=None, ge=1)
+    max_turns: int | None = Field(default=None, ge=1, le=100_000)
     task: TaskGoal | None = None
     """A structured goal (domains or services, intents, constraints, requests), e.g. from
     MultiWOZ or an imported corpus: needed by the agenda-based user, the ``state`` technique
@@ -249,7 +249,7 @@ class Price(_Strict):
 class StopConfig(_Strict):
     """Stop conditions shared by all conversations."""
 
-    max_turns: int = Field(default=8, ge=1)
+    max_turns: int = Field(default=8, ge=1, le=100_000)
     task_success: bool = False
     """End with ``goal_reached`` once a scenario's structured ``task`` is fulfilled (lexical
     check: :func:`~simulacra.participants.task_success`)."""
@@ -352,7 +352,7 @@ class RunConfig(_Strict):
     """The run directory's prefix (``NAME-YYYYmmdd-HHMMSS`` under ``output_dir``): a plain
     directory name, no path separators, not starting with a dot."""
     seed: int = 0
-    epochs: int = Field(default=1, ge=1)
+    epochs: int = Field(default=1, ge=1, le=1_000_000)
     output_dir: str = "runs"
     models: dict[str, ModelSpec]
     user: Annotated[
