@@ -51,6 +51,7 @@ from simulacra.profiles import GeneralUser, Profile
 from simulacra.prompts import get_template, list_templates
 from simulacra.runs._config import RunConfig, ScenarioConfig, UserConfig
 from simulacra.runs._engine import RunStats, run_work
+from simulacra.runs._scenarios import scenario_target
 from simulacra.runs._store import ExistingRun, RunWriter, read_conversations, scan_run
 
 if TYPE_CHECKING:
@@ -485,6 +486,7 @@ async def _run_item(
         return await _run_paradigm(config, item, models, config.paradigm_options)
     assert target is not None
     scenario = item.scenario
+    target = scenario_target(config, scenario, target)  # its own / its service's prompt
     user: Participant
     if isinstance(config.user, AgendaUserOptions):
         assert scenario.task is not None  # checked by load_config
