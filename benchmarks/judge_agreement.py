@@ -17,9 +17,12 @@ Per set and variant: Spearman and Kendall with 95% bootstrap intervals, n, the j
 with response length beside the humans', and the partial judge-human Spearman with length held
 fixed; seconds per item of the embedded variants. The embedded variants run on a seeded sample
 (``--items`` per turn set, ``--dialogue-items`` per dialogue set, the last ``--max-turns`` turns
-of a dialogue; ``--sampled-items`` of them for the slow sampled rubric judge) so that the run
-fits in about 25 minutes on a shared 2-core machine; the baselines also run on a larger sample
-(``--baseline-items``). The sample sizes are recorded in the result.
+of a dialogue), taken in the sample's order until the set's share of ``--budget-s`` is spent, so
+that the run fits in about 25 minutes on a shared 2-core machine; the baselines also run on a
+larger sample (``--baseline-items``). The sample sizes are recorded in the result. The sampled
+rubric judge generates an explanation per item, far slower than the rest: it runs only with
+``--sampled-items N``; by default its earlier 50-item measurements
+(``benchmarks/results/judge_meta/``) are attached, labelled as such.
 
 Unless ``--no-package``, the calibrated judge shipped as package data
 (``src/simulacra/evaluation/data/calibrated_judge.json``, with its data card) is refit on every
@@ -82,6 +85,11 @@ SETS: dict[str, tuple[str, Callable[[], list[RatedItem]]]] = {
         "dialogue",
         lambda: read_topical_chat_ratings(DATA / "topical-chat", level="dialogue"),
     ),
+}
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+PRIOR_SAMPLED = {
+    "pe-dailydialog": "judge_meta/pe_dd_embedded.json",
+    "ab-redial-turn": "judge_meta/ab_turn_embedded.json",
 }
 CODE = [
     "benchmarks/judge_agreement.py",
@@ -149,9 +157,9 @@ async def main() -> None:
     parser.add_argument("--model", default="embedded:default")
     parser.add_argument("--items", type=int, default=50, help="embedded sample per turn set")
     parser.add_argument("--dialogue-items", type=int, default=20)
-    parser.add_argument("--sampled-items", type=int, default=3)
-    parser.add_argument("--baseline-items", type=int, default=600)
-    parser.add_argument("--max-turns", type=int, default=6)
+    parser.add_argument("--sampled-items", type=int, default=0)
+    parser.add_argument("--baseline-items", type=int, default=200)
+    parser.add_argument("--max-turns", type=int, default=4)
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sets", default=",".join(SETS))
@@ -159,18 +167,18 @@ async def main() -> None:
     parser.add_argument(
         "--budget-s",
         type=float,
-        default=1000.0,
+        default=1500.0,
         help="wall seconds for the embedded features, shared equally by the sets: a set stops "
         "taking items (in its seeded order) once its share is spent",
     )
-    parser.add_argument("--min-items", type=int, default=6)
+    parser.add_argument("--min-items", type=int, default=5)
     args = parser.parse_args()
     started = time.perf_counter()
     scorer = EmbeddedScorer.from_spec(args.model, n_ctx=1024)
     rubric_scorer = EmbeddedScorer.from_spec(args.model, n_ctx=1024)
     names = args.sets.split(",")
     set_budget = args.budget_s / len(names)
-    sampler = get_model(args.model, role="judge")
+    sampler = get_model(args.model, role="judge") if args.sampled_items else None
     minilm, lexical = BaselineJudge(embeddings=True), BaselineJudge(embeddings=False)
     per_set: dict[str, dict[str, Any]] = {}
     rows: dict[str, list[dict[str, float]]] = {}
@@ -218,7 +226,7 @@ async def main() -> None:
         ):
             variants[var] = {"scores": [f[feat] for f in feats]}
         sub = emb[: args.sampled_items]
-        if sub:
+        if sub and sampler is not None:
             judge = RubricJudge(
                 sampler, load_rubric(RUBRICS[level]), config=GenerateConfig(max_tokens=80)
             )
@@ -237,6 +245,17 @@ async def main() -> None:
                 "scores": [v.overall for v in verdicts],
                 "seconds_per_item": round((time.perf_counter() - t1) / len(sub), 2),
                 "note": f"first {len(sub)} items of the embedded sample only",
+            }
+        prior = PRIOR_SAMPLED.get(name)
+        if prior is not None and (RESULTS_DIR / prior).is_file():
+            import json
+
+            turn = json.loads((RESULTS_DIR / prior).read_text())["levels"]["turn"]["spearman"]
+            entry["rubric_sampled_prior"] = {
+                "spearman": turn,
+                "source": f"benchmarks/results/{prior}",
+                "note": "explain-then-score embedded:default on a 50-item sample (--limit 50 "
+                "--seed 0), measured at an earlier commit; not the items of this sample",
             }
         per_set[name] = entry
         log(f"{name}: features {seconds:.1f} s/item; elapsed {time.perf_counter() - started:.0f} s")
