@@ -38,6 +38,13 @@ from simulacra.evaluation._bias import (
     swap_profiles,
     swapped_configs,
 )
+from simulacra.evaluation._calibrate import (
+    CalibratedJudge,
+    Calibration,
+    fit_calibration,
+    leave_one_group_out,
+    load_calibrations,
+)
 from simulacra.evaluation._consistency import ConsistencyReport, Flag, TurnCheck, check_consistency
 from simulacra.evaluation._consistency_judge import judge_consistency
 from simulacra.evaluation._correlation import bootstrap_correlation
@@ -78,6 +85,14 @@ from simulacra.evaluation._judge import (
     conversation_items,
     judge_run,
 )
+from simulacra.evaluation._length_bias import (
+    LengthBias,
+    debias_length,
+    length_bias,
+    partial_spearman,
+)
+from simulacra.evaluation._likelihood import LikelihoodJudge, likelihood_features
+from simulacra.evaluation._logprob import EmbeddedScorer, OpenAIScorer, TokenScorer
 from simulacra.evaluation._meta import MetaReport, correlate, meta_evaluate
 from simulacra.evaluation._metrics import (
     METRICS,
@@ -101,6 +116,7 @@ from simulacra.evaluation._ratings import (
     read_predictive_engagement,
     read_ratings,
 )
+from simulacra.evaluation._ratings_topical import read_topical_chat_ratings
 from simulacra.evaluation._reliability import (
     cohen_kappa,
     compare_pair,
@@ -124,6 +140,11 @@ from simulacra.evaluation._role import (
 from simulacra.evaluation._rubric import Rubric, list_rubrics, load_rubric
 from simulacra.evaluation._stats import Estimate, bootstrap_mean, bootstrap_mean_difference, wilson
 from simulacra.evaluation._text_measures import TurnMeasures, bias_lexicon, measure_turn
+from simulacra.evaluation._weighted import (
+    WeightedPair,
+    WeightedRubricJudge,
+    compare_weighted,
+)
 
 __all__ = [
     "AUDIT_RULES",
@@ -137,6 +158,8 @@ __all__ = [
     "Battle",
     "BiasReport",
     "BiasTest",
+    "CalibratedJudge",
+    "Calibration",
     "Comparison",
     "ConsistencyReport",
     "ConversationSimulator",
@@ -145,6 +168,7 @@ __all__ = [
     "Distinguishability",
     "DiversityReport",
     "DriftReport",
+    "EmbeddedScorer",
     "Estimate",
     "FidelityReport",
     "Flag",
@@ -152,12 +176,15 @@ __all__ = [
     "InlineJudging",
     "Interviewer",
     "JudgeItem",
+    "LengthBias",
+    "LikelihoodJudge",
     "LinearRewardModel",
     "LoggedDecision",
     "MetaReport",
     "MetricShift",
     "MetricsReport",
     "OffPolicyEstimate",
+    "OpenAIScorer",
     "PerplexityComparison",
     "PerplexityReport",
     "PolicyRule",
@@ -180,9 +207,12 @@ __all__ = [
     "SyntheticBandit",
     "SystemRating",
     "TablePolicy",
+    "TokenScorer",
     "TurnCheck",
     "TurnMeasures",
     "Verdict",
+    "WeightedPair",
+    "WeightedRubricJudge",
     "WinRates",
     "agreement",
     "arena",
@@ -201,10 +231,12 @@ __all__ = [
     "compare_pair",
     "compare_perplexity",
     "compare_runs",
+    "compare_weighted",
     "compute_metrics",
     "conversation_items",
     "corpus_population",
     "correlate",
+    "debias_length",
     "decisions_from_run",
     "distinct_n",
     "diversity_report",
@@ -214,6 +246,7 @@ __all__ = [
     "ensemble",
     "export_csv",
     "fidelity_report",
+    "fit_calibration",
     "fit_reward_model",
     "fleiss_kappa",
     "holm",
@@ -223,8 +256,12 @@ __all__ = [
     "judge_run",
     "knowledge_probes",
     "krippendorff_alpha",
+    "leave_one_group_out",
+    "length_bias",
+    "likelihood_features",
     "likert_study",
     "list_rubrics",
+    "load_calibrations",
     "load_policy",
     "load_population",
     "load_rubric",
@@ -232,6 +269,7 @@ __all__ = [
     "meta_evaluate",
     "off_policy_evaluate",
     "pairwise_study",
+    "partial_spearman",
     "pass_hat_k",
     "perplexity",
     "position_bias",
@@ -242,6 +280,7 @@ __all__ = [
     "read_predictive_engagement",
     "read_ratings",
     "read_study",
+    "read_topical_chat_ratings",
     "role_adherence",
     "role_violation",
     "run_probes",
