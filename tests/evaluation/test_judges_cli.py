@@ -50,8 +50,17 @@ def test_meta_prints_length_bias_and_writes_per_item_scores(tmp_path: Path) -> N
     # the lexical baseline is mostly length: debiased, its length correlation is gone
     out2 = tmp_path / "d.json"
     r2 = run_cli(
-        ["eval", "meta", str(ratings), "--judge", "baseline:lexical", "--debias", "length"]
-        + ["-o", str(out2)],
+        [
+            "eval",
+            "meta",
+            str(ratings),
+            "--judge",
+            "baseline:lexical",
+            "--debias",
+            "length",
+            "-o",
+            str(out2),
+        ],
         tmp_path,
     )
     assert r2.returncode == 0, r2.stderr
@@ -66,8 +75,17 @@ def test_weighted_judge_and_calibrate_round_trip_on_the_tiny_model(tmp_path: Pat
     b = _csv(tmp_path / "set_b.csv", [(c, r, 6 - s) for c, r, s in ROWS[:4]])
     out = tmp_path / "w.json"
     r = run_cli(
-        ["eval", "meta", str(a), "--judge", "weighted:embedded:tiny", "--rubric", "engagement"]
-        + ["-o", str(out)],
+        [
+            "eval",
+            "meta",
+            str(a),
+            "--judge",
+            "weighted:embedded:tiny",
+            "--rubric",
+            "engagement",
+            "-o",
+            str(out),
+        ],
         tmp_path,
     )
     assert r.returncode == 0, r.stderr
@@ -85,9 +103,7 @@ def test_weighted_judge_and_calibrate_round_trip_on_the_tiny_model(tmp_path: Pat
     assert model == "embedded:tiny" and set(levels) == {"turn"}
     assert levels["turn"].groups == {"set_a": 6, "set_b": 4}
     out3 = tmp_path / "c.json"
-    r = run_cli(
-        ["eval", "meta", str(a), "--judge", f"calibrated:{cal}", "-o", str(out3)], tmp_path
-    )
+    r = run_cli(["eval", "meta", str(a), "--judge", f"calibrated:{cal}", "-o", str(out3)], tmp_path)
     assert r.returncode == 0, r.stderr
     data = json.loads(out3.read_text())
     assert data["judge"].startswith("calibrated:mine.json@embedded:tiny")

@@ -57,9 +57,11 @@ def test_debias_length_removes_the_rank_trend() -> None:
     kept = [v for v in out if v is not None]
     # residuals of rank(judge) on rank(length): slope 0.8 on ranks centred at 3
     rl = [1, 3, 2, 5, 4]
-    assert kept == pytest.approx([(j - 3) - 0.8 * (r - 3) for j, r in zip(range(1, 6), rl)])
+    assert kept == pytest.approx(
+        [(j - 3) - 0.8 * (r - 3) for j, r in zip(range(1, 6), rl, strict=True)]
+    )
     # no linear rank trend left
-    assert sum(k * (r - 3) for k, r in zip(kept, rl)) == pytest.approx(0.0)
+    assert sum(k * (r - 3) for k, r in zip(kept, rl, strict=True)) == pytest.approx(0.0)
 
 
 def test_item_length_counts_the_response_or_the_whole_dialogue() -> None:

@@ -99,7 +99,11 @@ def test_likelihood_features_on_the_tiny_model(scorer: EmbeddedScorer) -> None:
 
 def test_cheap_features() -> None:
     feats = cheap_features(JudgeItem(id="x", context=("A: do you like chess",), response="chess?"))
-    assert feats == {"log_words": pytest.approx(math.log(2)), "overlap": pytest.approx(1 / 3), "asks_back": 1.0}
+    assert feats == {
+        "log_words": pytest.approx(math.log(2)),
+        "overlap": pytest.approx(1 / 3),
+        "asks_back": 1.0,
+    }
     # content words of more than 2 letters: {you, like, chess} and {chess}
 
 
