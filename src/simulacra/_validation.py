@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import types
 import typing
 from collections.abc import Sequence
@@ -56,10 +58,22 @@ def _field_names(tp: object, seen: set[object] | None = None) -> set[str]:
     return names
 
 
+def check_regular_file(path: Path) -> None:
+    """Refuse a path that exists but is not a regular file (a FIFO, socket or device: reading
+    one would block or never end) with a one-line :class:`~simulacra.errors.ConfigError`."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing or unreadable: the reader's own error says so
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise ConfigError(f"{path}: not a regular file (a pipe, socket or device)")
+
+
 def read_yaml(path: Path) -> object:
     """Read a YAML file strictly (YAML 1.2 numbers, no duplicate keys, bounded depth and
     aliases: :mod:`simulacra._yaml_strict`); any problem is a one-line
     :class:`~simulacra.errors.ConfigError` naming the file (and line and column)."""
+    check_regular_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulacra._validation import check_regular_file
 from simulacra.conversation import (
     Conversation,
     ParticipantInfo,
@@ -80,6 +81,7 @@ def read_json(path: Path) -> Any:
         raise ConfigError(f"{path}: file not found")
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; name the corpus file")
+    check_regular_file(path)
     try:
         if path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
