@@ -136,6 +136,8 @@ def test_calibration_formula() -> None:
     assert calibrated_score(0.9, hh=0.7, pp=0.1) == 1.0  # clipped
     assert calibrated_score(0.0, hh=0.7, pp=0.1) == 0.0
     assert calibrated_score(0.5, hh=0.5, pp=0.5) is None  # anchors do not separate
+    assert calibrated_score(0.5, hh=0.5, pp=0.5, min_gap=0.0) is None  # tied, not 0/0
+    assert calibrated_score(0.5, hh=0.4, pp=0.6, min_gap=0.0) is None  # reversed anchors
     assert parse_verdict('{"real": "both"}') == (True, True)
     assert parse_verdict("B") == (False, True)
     assert parse_verdict("I cannot say") is None

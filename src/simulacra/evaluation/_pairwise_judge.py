@@ -49,8 +49,9 @@ MAX_WORDS = 60
 
 
 def calibrated_score(s: float, hh: float, pp: float, *, min_gap: float = 0.05) -> float | None:
-    """``clip((s − pp) / (hh − pp), 0, 1)``; ``None`` when ``hh − pp < min_gap``."""
-    if hh - pp < min_gap:
+    """``clip((s − pp) / (hh − pp), 0, 1)``; ``None`` when ``hh − pp < min_gap`` or ``hh <= pp``
+    (a bootstrap resample may tie the anchors: it then has no score)."""
+    if hh - pp < min_gap or hh <= pp:
         return None
     return min(1.0, max(0.0, (s - pp) / (hh - pp)))
 
