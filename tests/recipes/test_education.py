@@ -106,3 +106,25 @@ def test_the_cli_on_the_tiny_model(tiny_gguf: str, tmp_path: Path) -> None:
     assert c["metadata"]["corrected_rule"] == any(
         k in c["turns"][1]["utterance"].lower() for k in ("tilt", "axis")
     )
+
+
+async def test_a_student_who_talks_like_the_tutor_is_the_simulator_s_fault() -> None:
+    """Behind the validity gate: a student that answers as the tutor is flagged
+    ``simulator_invalid`` and left out of the tutor's rates, counted apart."""
+    data = load_misconceptions(RECIPES / "misconceptions.yaml")
+
+    def student(messages, config):  # always speaks as the assistant
+        return "How can I help you today? Feel free to ask me anything."
+
+    conversations, report = await run_education(
+        data,
+        student_model=function_model(student),
+        tutor_model=function_model(lambda m, c: "Tell me more."),
+        students=1,
+        max_turns=2,
+    )
+    assert all(c.metadata["simulator_invalid"] is True for c in conversations)
+    first = conversations[0].turns[0].metadata
+    assert first["validity.invalid"] is True and "speaks_as_assistant" in first["validity.reasons"]
+    assert report["simulator_invalid"] == 3
+    assert report["corrected_rule"]["n"] == 0

@@ -124,7 +124,9 @@ async def test_a_grounded_judge_ranks_the_full_captions_system_first() -> None:
     def user(messages: list[ChatMessage], config: GenerateConfig) -> str:
         seen.append(messages[0].content)
         seeds.setdefault(messages[0].content, set()).add(config.seed)
-        return "How long do I wait after the glue?"
+        # a different question each turn: a repeated one would fail the validity gate
+        later = any("after the glue" in m.content for m in messages[1:])
+        return "And then I just pump it up?" if later else "How long do I wait after the glue?"
 
     def target(messages: list[ChatMessage], config: GenerateConfig) -> str:
         system = messages[0].content
@@ -185,6 +187,11 @@ def test_the_cli_on_the_tiny_model(tiny_gguf: str, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["recipe"] == "video-qa" and report["users"] == 1
+    if report["simulator_invalid_users"] == [0]:
+        # the tiny user failed the validity gate: the simulator's fault, judged against no one
+        assert report["n_battles"] == report["unanswered"] == 0
+        assert out.output.startswith("no ranking: every simulated user (1) failed the validity")
+        return
     # A 24-token tiny judge rarely finishes its JSON: an unanswered pair is data, not a crash.
     assert report["n_battles"] + report["unanswered"] == 1
     if report["n_battles"]:

@@ -22,7 +22,15 @@ from simulacra.evaluation import Rubric, RubricJudge, conversation_items
 from simulacra.evaluation._rubric import Dimension, Scale
 from simulacra.models import Model
 from simulacra.orchestration import StopConditions, run_conversation
-from simulacra.participants import ModelTarget, Participant, PromptedUser
+from simulacra.participants import (
+    ModelTarget,
+    Participant,
+    PromptedUser,
+    ValidityOptions,
+    gate_user,
+    is_simulator_invalid,
+    mark_simulator_validity,
+)
 from simulacra.profiles import Persona
 from simulacra.recipes._common import estimate
 
@@ -124,15 +132,19 @@ async def run_education(
     for m in data.misconceptions:
         for s in range(students):
             name = _STUDENTS[s % len(_STUDENTS)]
-            student = PromptedUser(
-                student_model,
+            profile = Persona(
+                id=f"student-{name.lower()}",
+                name=name,
+                description="A 14-year-old secondary school student.",
+                demographics={"age": 14, "occupation": "student"},
+            )
+            # behind the validity gate: a student who lectures like the tutor is the simulator's
+            # fault, flagged (``simulator_invalid``) and left out of the report
+            student = gate_user(
+                PromptedUser(student_model, goal=student_goal(m), profile=profile),
+                ValidityOptions(),
                 goal=student_goal(m),
-                profile=Persona(
-                    id=f"student-{name.lower()}",
-                    name=name,
-                    description="A 14-year-old secondary school student.",
-                    demographics={"age": 14, "occupation": "student"},
-                ),
+                profile=profile,
             )
             teacher = tutor
             if teacher is None:
@@ -144,6 +156,7 @@ async def run_education(
                 conversation_id=f"{m.id}-{s}",
                 scenario_id=m.id,
             )
+            mark_simulator_validity(c)
             c.metadata.update(misconception=m.id, corrected_rule=corrected_by_rule(c, m))
             if judge_model is not None:
                 [verdict] = await RubricJudge(judge_model, correction_rubric(m)).judge(
@@ -160,7 +173,11 @@ async def run_education(
 def education_report(
     conversations: Sequence[Conversation], misconceptions: Sequence[Misconception]
 ) -> dict[str, Any]:
-    """Per misconception: corrected counts by rule and by judge, with Wilson intervals."""
+    """Per misconception: corrected counts by rule and by judge, with Wilson intervals.
+    Conversations whose student failed the validity gate (``simulator_invalid``) are the
+    simulator's fault, not the tutor's: they are counted apart and left out of the rates."""
+    invalid = [c for c in conversations if is_simulator_invalid(c)]
+    conversations = [c for c in conversations if not is_simulator_invalid(c)]
     rows = []
     for m in misconceptions:
         mine = [c for c in conversations if c.metadata.get("misconception") == m.id]
@@ -183,6 +200,7 @@ def education_report(
     rule_all = sum(bool(c.metadata.get("corrected_rule")) for c in conversations)
     return {
         "recipe": "education",
+        "simulator_invalid": len(invalid),
         "corrected_rule": estimate(rule_all, len(conversations)),
         "rule_judge_agreement": estimate(agree, len(both)) if both else None,
         "misconceptions": rows,

@@ -28,7 +28,14 @@ from simulacra.errors import ConfigError
 from simulacra.evaluation import arena
 from simulacra.models import GenerateConfig, Model
 from simulacra.orchestration import StopConditions, run_conversation
-from simulacra.participants import ModelTarget, PromptedUser
+from simulacra.participants import (
+    ModelTarget,
+    PromptedUser,
+    ValidityOptions,
+    gate_user,
+    is_simulator_invalid,
+    mark_simulator_validity,
+)
 from simulacra.profiles import Persona
 
 __all__ = [
@@ -290,8 +297,13 @@ async def run_video_qa(
         for system in spec.systems:
             # One sampling seed per user, the same for every system: otherwise each call draws
             # from the model's running RNG and the "same" user opens differently per system.
-            user = PromptedUser(
-                user_model, goal=goal, profile=persona, config=GenerateConfig(seed=seed + i)
+            user = gate_user(
+                PromptedUser(
+                    user_model, goal=goal, profile=persona, config=GenerateConfig(seed=seed + i)
+                ),
+                ValidityOptions(),
+                goal=goal,
+                profile=persona,
             )
             target = ModelTarget(
                 models.get(system.name, target_model),
@@ -303,13 +315,32 @@ async def run_video_qa(
                 stop=StopConditions(max_turns=2 * turns),
                 conversation_id=f"{system.name}-{persona.id}",
                 scenario_id=f"q{q + 1}",
-                metadata={"system": system.name, "sees": system.sees, "question": q + 1},
+                metadata={
+                    "system": system.name,
+                    "sees": system.sees,
+                    "question": q + 1,
+                    "user": i,
+                },
             )
-            by_system[system.name].append(c)
+            by_system[system.name].append(mark_simulator_validity(c))
+    # A user who failed the validity gate with any system is the simulator's fault: that user
+    # leaves every system's side of the arena (the battles stay paired).
+    invalid_users = {
+        c.metadata["user"] for cs in by_system.values() for c in cs if is_simulator_invalid(c)
+    }
+    judged = {
+        name: [c for c in cs if c.metadata["user"] not in invalid_users]
+        for name, cs in by_system.items()
+    }
     try:
+        if len(invalid_users) == users:
+            raise ConfigError(
+                f"every simulated user ({users}) failed the validity gate, so no pair was "
+                "judged (simulator_invalid in the transcripts)"
+            )
         result = (
             await arena(
-                by_system, judge, criterion=criterion(spec, cues), resamples=resamples, seed=seed
+                judged, judge, criterion=criterion(spec, cues), resamples=resamples, seed=seed
             )
         ).to_dict()
     except ConfigError as exc:  # the judge answered nothing: the conversations are still data
@@ -318,7 +349,7 @@ async def run_video_qa(
             "judge": judge.name,
             "n_keys": users,
             "n_battles": 0,
-            "unanswered": users * k * (k - 1) // 2,
+            "unanswered": (users - len(invalid_users)) * k * (k - 1) // 2,
             "ties": 0,
             "bradley_terry": None,
             "elo": None,
@@ -331,6 +362,7 @@ async def run_video_qa(
         "duration_s": max(c.end for c in cues),
         "users": users,
         "turns": turns,
+        "simulator_invalid_users": sorted(invalid_users),
         "systems": [
             {
                 "name": s.name,
