@@ -408,6 +408,8 @@ def read_run(directory: str | Path) -> dict[str, Any]:
         ConfigError: If it is not a run directory.
     """
     path = Path(directory) / "run.json"
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"{path}: not a regular file")
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

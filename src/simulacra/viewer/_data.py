@@ -123,6 +123,9 @@ def _read_reports(directory: Path, notes: list[str]) -> dict[str, dict[str, Any]
     for path in sorted(directory.glob("*.json")):
         if path.name in _SKIP_JSON or path.name.startswith("."):
             continue
+        if not path.is_file():  # a FIFO or device would block start-up
+            notes.append(f"{path.name}: not a regular file, skipped")
+            continue
         if path.stat().st_size > _MAX_REPORT_BYTES:
             notes.append(f"{path.name}: larger than 20 MB, not read")
             continue

@@ -11,7 +11,8 @@ Security model (every page shows untrusted text written by models or people):
 - Static files are an allow-list of three names read from the package; any other path is a
   JSON 404 (405 too, so a wrong method says nothing more).
 - Writes are same-origin JSON POSTs only: a cross-origin JSON POST needs a CORS preflight that
-  these servers never grant.
+  these servers never grant. Bodies are limited to :data:`MAX_BODY_BYTES` while they stream in
+  (HTTP 413) and to :data:`MAX_JSON_DEPTH` levels of nesting (HTTP 400).
 
 Serving: uvicorn on a socket bound here (so ``--port 0`` can report the port the system picked),
 in the foreground for the CLI or in a daemon thread for tests and notebooks.
@@ -23,6 +24,7 @@ this module imports without them.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import threading
 import time
@@ -64,6 +66,12 @@ CSP = (
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 """The pages' Content-Security-Policy: nothing inline, nothing from elsewhere."""
+
+MAX_BODY_BYTES = 1_000_000
+"""Largest request body read (the pages post ratings and chat lines: a few KB at most); a larger
+one is refused with HTTP 413 while it streams in, before the rest is read."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of a posted JSON body (HTTP 400 beyond, never a 500)."""
 
 _SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
@@ -148,11 +156,39 @@ async def same_origin_json(request: Request, what: str) -> object:
     origin = request.headers.get("origin")
     if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host"):
         return json_error("cross-origin request refused", 403)
+    too_large = json_error(f"the body is larger than {MAX_BODY_BYTES:,} bytes", 413)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return too_large  # refused before reading a byte of it
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return too_large  # chunked or lying about its length: stop reading here
+        chunks.append(chunk)
     try:
-        body: object = await request.json()
+        body: object = json.loads(b"".join(chunks))
+    except RecursionError:
+        return json_error(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")
     except ValueError:
         return json_error("the body is not JSON")
+    if _depth_exceeds(body, MAX_JSON_DEPTH):
+        return json_error(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")
     return body
+
+
+def _depth_exceeds(value: object, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects more than ``limit`` deep (iterative)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth >= limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def local_app(
