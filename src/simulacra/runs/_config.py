@@ -216,7 +216,9 @@ class ExecutionConfig(_Strict):
         max_conversations: Conversations in flight at once (default: 1 when an embedded model
             is used — one llama.cpp context per role keeps its prompt prefix warm — else 16).
         fail_on_error: Stop the run when simulator/infrastructure errors pass this: a fraction
-            of finished conversations (< 1, checked after 20) or a count (>= 1).
+            of finished conversations (< 1, checked after 20) or a count (>= 1). Unset, the run
+            goes to the end, and more than half of its conversations failing makes it
+            ``complete_with_errors`` (exit 1) instead of ``complete``.
         executor: ``local`` (one process, async) or ``ray`` (shards over Ray workers).
         ray_workers: Number of Ray workers for ``executor: ray``.
         ray_address: Cluster address (default: ``RAY_ADDRESS`` or a new local cluster).
