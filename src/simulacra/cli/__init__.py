@@ -71,6 +71,7 @@ def error_line(message: str) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``simulacra`` script."""
     ok = False
+    roll_back_outputs(keep=True)  # forget outputs noted by earlier commands of this process
     try:
         with install_cli_handlers():
             _main(list(argv) if argv is not None else sys.argv[1:])
