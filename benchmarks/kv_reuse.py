@@ -215,8 +215,18 @@ def main(tier: str, turns: int, max_tokens: int, repeats: int) -> None:
             "with_reuse": on,
             "without_reuse": off,
             "note": "latency = median over repeats; new_tokens = prompt_tokens minus the previous "
-            "turn's; evaluated = llama.cpp n_p_eval (prompt tokens actually computed)",
+            "turn's; evaluated = llama.cpp n_p_eval (prompt tokens actually computed); text = "
+            "the first 60 characters the user wrote (a real message, not a stop signal)",
+            "stop_answers": sum(1 for r in on if "###STOP###" in r["text"]),
         },
+        goal_met=ratio >= 3,
+        templates=["user/transcript_system", "user/transcript_turn", "profile/general"],
+        model_files=[path],
+        code_paths=[
+            "src/simulacra/models/_embedded.py",
+            "src/simulacra/participants/_simulated_user.py",
+            "benchmarks/kv_reuse.py",
+        ],
     )
 
 
