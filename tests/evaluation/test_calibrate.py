@@ -94,3 +94,22 @@ def test_fit_needs_matching_lengths_and_enough_rows() -> None:
         fit_calibration(rows, humans[:-1], groups, level="turn")
     with pytest.raises(ValueError, match="too few"):
         fit_calibration(rows[:2], humans[:2], groups[:2], level="turn")
+
+
+def test_the_shipped_calibration_loads_with_its_data_card() -> None:
+    from simulacra.evaluation._calibrate import _package_file
+
+    model, levels = load_calibrations()
+    assert model == "embedded:default"
+    assert set(levels) == {"turn", "dialogue"}
+    assert levels["turn"].features == FEATURES and levels["turn"].rubric == "engagement"
+    assert levels["dialogue"].rubric == "satisfaction"
+    card = json.loads(_package_file().read_text())["card"]
+    for key in ("training_sets", "licences", "leave_one_dataset_out_spearman", "caveats"):
+        assert card[key]
+    assert set(levels["turn"].groups) == {
+        "pe-dailydialog",
+        "pe-convai",
+        "ab-redial-turn",
+        "topical-chat-turn",
+    }
