@@ -55,6 +55,15 @@ def _current_template_version(template_id: str) -> int | None:
     from simulacra.prompts import get_template
 
     try:
+        # judge rubrics and the FED follow-up set are versioned prompt texts too
+        if template_id.startswith("rubric/"):
+            from simulacra.evaluation import load_rubric
+
+            return load_rubric(template_id.removeprefix("rubric/")).version
+        if template_id == "followups/fed":
+            from simulacra.evaluation._likelihood import load_followups
+
+            return load_followups().version
         return get_template(template_id).version
     except ConfigError:
         return None
