@@ -193,3 +193,15 @@ def write_result(
     if goal_met is False:
         print(f"{name}: goal missed ({goal})", file=sys.stderr)
     return path
+
+
+def simulacra_cli(*args: str) -> str:
+    """Run ``python -m simulacra ARGS`` from the repository root; its stdout (fails loudly)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulacra", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout

@@ -14,14 +14,12 @@ Report only (``goal_met`` None). Run: python benchmarks/corpus_stats.py
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, write_result
+from _common import ROOT, simulacra_cli, write_result
 
 DATA = ROOT.parent / "shared/data"
 CORPORA = {  # name: (adapter, path under ../shared/data)
@@ -43,19 +41,8 @@ CODE_PATHS = [
 ]
 
 
-def _cli(*args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout
-
-
 def _stats(run: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_cli("data", "stats", str(run), "--json"))
+    data: dict[str, Any] = json.loads(simulacra_cli("data", "stats", str(run), "--json"))
     return data
 
 
@@ -66,13 +53,13 @@ def main() -> None:
         work = Path(tmp)
         for name, (kind, rel) in CORPORA.items():
             run = work / name
-            _cli("data", "import", kind, str(DATA / rel), "-o", str(run))
+            simulacra_cli("data", "import", kind, str(DATA / rel), "-o", str(run))
             corpora[name] = {"adapter": kind, "path": rel, **_stats(run)}
         first50 = work / "multiwoz21_val_50"
-        _cli("data", "import", "multiwoz21", str(DATA / CORPORA["multiwoz21_val"][1]), "--limit",
+        simulacra_cli("data", "import", "multiwoz21", str(DATA / CORPORA["multiwoz21_val"][1]), "--limit",
              "50", "-o", str(first50))  # fmt: skip
         report = work / "eval.json"
-        _cli("eval", "run", str(first50), "--side", "user", "--metrics", "lengths", "-o",
+        simulacra_cli("eval", "run", str(first50), "--side", "user", "--metrics", "lengths", "-o",
              str(report))  # fmt: skip
         values = json.loads(report.read_text())["metrics"]["values"]
         stats50 = _stats(first50)

@@ -16,14 +16,12 @@ Report only (``goal_met`` None). Run: python benchmarks/human_agreement.py
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, write_result
+from _common import ROOT, simulacra_cli, write_result
 
 DATA = ROOT.parent / "shared/data"
 PE = DATA / "predictive-engagement"
@@ -54,17 +52,6 @@ CODE_PATHS = [
 ]
 
 
-def _cli(*args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout
-
-
 def _report(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     data.pop("ratings", None)  # a local path
@@ -78,15 +65,21 @@ def main() -> None:
         work = Path(tmp)
         for name, args in AGREEMENT.items():
             out = work / f"{name}.json"
-            _cli("annotate", "agreement", *args, "--seed", "0", "-o", str(out))
+            simulacra_cli("annotate", "agreement", *args, "--seed", "0", "-o", str(out))
             reports[name] = _report(out)
         pe = work / "pe"
-        converted = _cli("annotate", "from-corpus", "predictive-engagement", str(PE), "-o", str(pe))
+        converted = simulacra_cli(
+            "annotate", "from-corpus", "predictive-engagement", str(PE), "-o", str(pe)
+        )
         tasks, ratings = str(pe / "tasks.jsonl"), str(pe / "ratings.jsonl")
-        _cli("annotate", "agreement", ratings, "--tasks", tasks, "-o", str(work / "study.json"))
-        _cli("annotate", "scores", ratings, "--tasks", tasks, "-o", str(pe / "human.jsonl"))
+        simulacra_cli(
+            "annotate", "agreement", ratings, "--tasks", tasks, "-o", str(work / "study.json")
+        )
+        simulacra_cli(
+            "annotate", "scores", ratings, "--tasks", tasks, "-o", str(pe / "human.jsonl")
+        )
         meta = work / "meta.json"
-        _cli("eval", "meta", str(pe / "human.jsonl"), "--level", "turn", "--judge",
+        simulacra_cli("eval", "meta", str(pe / "human.jsonl"), "--level", "turn", "--judge",
              "baseline:lexical", "--seed", "0", "-o", str(meta))  # fmt: skip
         worked = {
             "from_corpus": converted.strip().splitlines()[0].split(":")[0],

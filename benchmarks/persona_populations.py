@@ -13,14 +13,12 @@ Report only (``goal_met`` None). Run: python benchmarks/persona_populations.py
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, write_result
+from _common import ROOT, simulacra_cli, write_result
 
 DATA = ROOT.parent / "shared/data"
 CASINO = DATA / "casino/data/split"
@@ -50,17 +48,6 @@ CODE_PATHS = [
 ]
 
 
-def _cli(*args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "simulacra", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout
-
-
 def _sampled() -> dict[str, Any]:
     from simulacra.profiles import PopulationSpec, population_stats, sample_population
 
@@ -84,7 +71,7 @@ def _casino(work: Path) -> dict[str, Any]:
     from simulacra.profiles._io import load_personas
 
     out = work / "casino.jsonl"
-    _cli("personas", "import", "casino", str(CASINO), "-o", str(out))
+    simulacra_cli("personas", "import", "casino", str(CASINO), "-o", str(out))
     stats = population_stats(load_personas(out))
     attrs = stats["attributes"]
     return {
@@ -99,7 +86,7 @@ def _casino(work: Path) -> dict[str, Any]:
 
 def _mined(source: Path, work: Path, tag: str) -> dict[str, Any]:
     stats_file = work / f"{tag}_mined.json"
-    _cli(
+    simulacra_cli(
         "personas",
         "mine",
         str(source),
@@ -123,7 +110,7 @@ def main() -> None:
         sampled = _sampled()
         casino = _casino(work)
         multiwoz = _mined(MULTIWOZ_TEST, work, "multiwoz_test")
-        _cli("data", "import", "taskmaster", str(TM4), "-o", str(work / "tm4"))
+        simulacra_cli("data", "import", "taskmaster", str(TM4), "-o", str(work / "tm4"))
         taskmaster = _mined(work / "tm4", work, "tm4")
     details = {
         "sampled_spec": sampled,
