@@ -248,3 +248,32 @@ def test_fidelity_over_a_study_pairs_and_sizes_its_baselines(tmp_path: Path) -> 
     )
     assert few.returncode == 2  # one dialogue: too few user turns to compare
     assert "fidelity needs at least 10 user turns per side" in few.stderr
+
+
+def test_eval_run_over_a_study_keeps_each_run_s_conversations_apart(tmp_path: Path) -> None:
+    """Two runs that reuse conversation id "c" and scenario id "s1": one reached its goal, one
+    did not. As a study both count (ids become RUN/ID), so success is 1 of 2, not one record
+    overwriting the other; a judge over a study is refused in one line."""
+    done = _conversation("c", "s1", STUDY[0][1], termination=TerminationReason.GOAL_REACHED)
+    not_done = _conversation("c", "s1", STUDY[1][1])
+    runs = [_run(tmp_path / "a", STUDY[0][0], [done]), _run(tmp_path / "b", STUDY[1][0], [not_done])]
+    out = tmp_path / "metrics.json"
+    args = ["eval", "run", *map(str, runs), "--metrics", "success", "-o", str(out)]
+    result = run_cli(args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "study of 2 runs: 2 conversations" in result.stdout
+    data = json.loads(out.read_text())
+    assert data["runs"] == [str(r) for r in runs]
+    metrics = data["metrics"]
+    assert metrics["n_conversations"] == 2
+    assert set(metrics["per_conversation"]) == {"a/c", "b/c"}
+    assert metrics["values"]["success"]["value"] == 0.5
+    # one run alone is unchanged
+    single = run_cli(["eval", "run", str(runs[0]), "--metrics", "success"], cwd=tmp_path)
+    assert single.returncode == 0 and f"{runs[0]}: 1 conversations" in single.stdout
+    judged = run_cli(["eval", "run", *map(str, runs), "--judge", "baseline:lexical"], cwd=tmp_path)
+    assert judged.returncode == 2
+    [line] = judged.stderr.strip().splitlines()
+    assert "--judge takes one run directory" in line
+    twice = run_cli(["eval", "run", str(runs[0]), str(runs[0])], cwd=tmp_path)
+    assert twice.returncode == 2 and "given twice" in twice.stderr

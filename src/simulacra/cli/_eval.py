@@ -135,7 +135,7 @@ def _read_references(path: Path | None) -> tuple[dict[str, str], dict[str, list[
 
 
 @eval_command.command("run")
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--metrics", "metrics", multiple=True, help="Metric names, comma-separated; 'all'.")
 @click.option("--references", type=click.Path(path_type=Path), help="JSONL: id, reference, facts.")
 @click.option("--judge", "judge_spec", help=f"The judge: {JUDGE_HELP}")
@@ -150,7 +150,7 @@ def _read_references(path: Path | None) -> tuple[dict[str, str], dict[str, list[
 )
 @click.option("-o", "--output", type=OutputPath(), help="Write the report as JSON.")
 def eval_run_command(
-    run_dir: Path,
+    run_dirs: Sequence[Path],
     metrics: Sequence[str],
     references: Path | None,
     judge_spec: str | None,
@@ -161,23 +161,27 @@ def eval_run_command(
     include_invalid: bool,
     output: Path | None,
 ) -> None:
-    """Metrics (and optionally a judge) over the conversations of RUN_DIR.
+    """Metrics (and optionally a judge) over the conversations of RUN_DIR (or of a study: several
+    run directories, each conversation kept apart by its run — ids and scenario ids become
+    ``RUN/ID``, so tasks of different runs never pool; references are keyed the same way).
 
     Conversations the simulator validity gate flagged ``simulator_invalid`` are reported apart
     and left out of the target metrics (``--include-invalid`` keeps them)."""
     from simulacra.evaluation._judge import conversation_items, judge_run
     from simulacra.evaluation._metrics import DEFAULT_METRICS, compute_metrics, resolve_metrics
     from simulacra.evaluation._rubric import load_rubric
-    from simulacra.runs import read_conversations, read_run
 
-    if not run_dir.is_dir():
-        raise ConfigError(f"run directory not found: {run_dir}")
-    read_run(run_dir)
+    convs = _study_conversations(run_dirs)
+    run_dir = run_dirs[0]
+    if len(run_dirs) > 1 and judge_spec:
+        raise ConfigError(
+            "--judge takes one run directory (its verdicts are written into it); judge each run "
+            "of the study on its own"
+        )
     names = resolve_metrics(metrics or DEFAULT_METRICS)
     refs, facts = _read_references(references)
     rubric = load_rubric(rubric_id) if rubric_id else None
     judge = _make_judge(judge_spec, rubric_id, max_tokens=max_tokens) if judge_spec else None
-    convs = list(read_conversations(run_dir))
     report = compute_metrics(
         convs,
         metrics=names,
@@ -186,7 +190,10 @@ def eval_run_command(
         side="user" if side == "user" else "target",
         exclude_invalid=not include_invalid,
     )
-    click.echo(f"{run_dir}: {len(convs)} conversations")
+    if len(run_dirs) == 1:
+        click.echo(f"{run_dir}: {len(convs)} conversations")
+    else:
+        click.echo(f"study of {len(run_dirs)} runs: {len(convs)} conversations")
     sim = report.simulator
     if sim is not None:
         rate = sim["invalid_rate"]
@@ -205,7 +212,10 @@ def eval_run_command(
         click.echo(f"  {name:<24} {value:.3f}")
     for name, why in report.skipped.items():
         click.echo(f"  {name:<24} skipped: {why}")
-    data: dict[str, Any] = {"run": str(run_dir), "metrics": report.to_dict()}
+    data: dict[str, Any] = (
+        {"run": str(run_dir)} if len(run_dirs) == 1 else {"runs": [str(r) for r in run_dirs]}
+    )
+    data["metrics"] = report.to_dict()
     if judge is not None:
         level = rubric.level if rubric else "turn"
         items = conversation_items(convs, level=level, side="user" if side == "user" else "target")
@@ -229,6 +239,32 @@ def eval_run_command(
     if output:
         _write_json(output, data)
         click.echo(f"report -> {output}")
+
+
+def _study_conversations(run_dirs: Sequence[Path]) -> list[Any]:
+    """The conversations of one run, or of several with ids and scenario ids made ``RUN/ID``
+    (``RUN``: the run directory's name; one-line errors for a missing or repeated run)."""
+    from simulacra.runs import read_conversations, read_run
+
+    seen: set[Path] = set()
+    for run in run_dirs:
+        if not run.is_dir():
+            raise ConfigError(f"run directory not found: {run}")
+        if run.resolve() in seen:
+            raise ConfigError(f"{run}: given twice")
+        seen.add(run.resolve())
+        read_run(run)
+    if len(run_dirs) == 1:
+        return list(read_conversations(run_dirs[0]))
+    names = [r.resolve().name for r in run_dirs]
+    if len(set(names)) < len(names):  # same folder name under different parents
+        names = [f"{i}:{n}" for i, n in enumerate(names)]
+    out = []
+    for name, run in zip(names, run_dirs, strict=True):
+        for c in read_conversations(run):
+            scenario = f"{name}/{c.scenario_id}" if c.scenario_id else None
+            out.append(c.model_copy(update={"id": f"{name}/{c.id}", "scenario_id": scenario}))
+    return out
 
 
 def read_rated(
