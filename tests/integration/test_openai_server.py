@@ -50,7 +50,7 @@ def llama_server(tiny_gguf: str, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
@@ -60,11 +60,11 @@ def llama_server(tiny_gguf: str, tmp_path_factory: pytest.TempPathFactory) -> It
             except httpx.HTTPError:
                 time.sleep(0.5)
         else:
-            raise RuntimeError("llama_cpp.server did not start in 120 s")
+            raise RuntimeError("llama_cpp.server did not start in 300 s")
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=300)
         log.close()
 
 

@@ -30,7 +30,7 @@ def scorer() -> UserVoiceScorer:
 
 
 @pytest.fixture(scope="module")
-def test_sample(shared_data: Path, scorer: UserVoiceScorer) -> list[VoiceExample]:
+def held_out_sample(shared_data: Path, scorer: UserVoiceScorer) -> list[VoiceExample]:
     """The fixed seeded sample of MultiWOZ 2.1 *test* turns recorded in the card."""
     recorded = scorer.card["multiwoz21_test_sample"]
     return voice_examples(
@@ -83,28 +83,28 @@ def test_card_describes_the_shipped_weights(scorer: UserVoiceScorer) -> None:
 
 
 def test_multiwoz_test_sample_accuracy_is_the_one_recorded(
-    scorer: UserVoiceScorer, test_sample: list[VoiceExample]
+    scorer: UserVoiceScorer, held_out_sample: list[VoiceExample]
 ) -> None:
     recorded = scorer.card["multiwoz21_test_sample"]
-    correct = sum(scorer.is_user(e.text) == e.user for e in test_sample)
-    assert len(test_sample) == recorded["n"] == 2000
+    correct = sum(scorer.is_user(e.text) == e.user for e in held_out_sample)
+    assert len(held_out_sample) == recorded["n"] == 2000
     assert correct == recorded["correct"]
-    assert round(correct / len(test_sample), 4) == recorded["accuracy"]
+    assert round(correct / len(held_out_sample), 4) == recorded["accuracy"]
     assert recorded["accuracy"] > 0.85
 
 
-def test_sample_is_labelled_by_side(test_sample: list[VoiceExample]) -> None:
-    users = [e for e in test_sample if e.user]
-    assert 0.4 < len(users) / len(test_sample) < 0.6
-    assert {e.corpus for e in test_sample} == {"multiwoz21"}
-    assert all(e.conversation and e.conversation.startswith("multiwoz21:") for e in test_sample)
+def test_sample_is_labelled_by_side(held_out_sample: list[VoiceExample]) -> None:
+    users = [e for e in held_out_sample if e.user]
+    assert 0.4 < len(users) / len(held_out_sample) < 0.6
+    assert {e.corpus for e in held_out_sample} == {"multiwoz21"}
+    assert all(e.conversation and e.conversation.startswith("multiwoz21:") for e in held_out_sample)
 
 
 def test_real_user_turns_sound_more_like_users_than_assistant_style(
-    scorer: UserVoiceScorer, test_sample: list[VoiceExample]
+    scorer: UserVoiceScorer, held_out_sample: list[VoiceExample]
 ) -> None:
-    real_user = statistics.fmean(scorer.scores([e.text for e in test_sample if e.user]))
-    real_system = statistics.fmean(scorer.scores([e.text for e in test_sample if not e.user]))
+    real_user = statistics.fmean(scorer.scores([e.text for e in held_out_sample if e.user]))
+    real_system = statistics.fmean(scorer.scores([e.text for e in held_out_sample if not e.user]))
     assistant = scorer.scores(ASSISTANT_STYLE)
     user = scorer.scores(USER_STYLE)
     assert real_user > max(assistant)
