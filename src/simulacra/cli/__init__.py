@@ -17,14 +17,26 @@ import click
 from simulacra import __version__
 from simulacra._secrets import redact_text
 from simulacra._signals import EXIT_CODES, Terminated, install_cli_handlers, signal_word
+from simulacra.cli._annotate import annotate_command
 from simulacra.cli._cache import cache_command
+from simulacra.cli._counterfactual import counterfactual_command
+from simulacra.cli._data import data_command
+from simulacra.cli._eval import eval_command
+from simulacra.cli._fidelity import fidelity_command
 from simulacra.cli._gate import gate_command
 from simulacra.cli._models import models_command
 from simulacra.cli._paths import discard_created_folders, roll_back_outputs
 from simulacra.cli._personas import personas_command
+from simulacra.cli._play import play_command
+from simulacra.cli._recipe import recipe_command
+from simulacra.cli._report import report_command
+from simulacra.cli._robustness import robustness_command
 from simulacra.cli._roleplay import roleplay_command
 from simulacra.cli._run import run_command
+from simulacra.cli._sensitivity import sensitivity_command
 from simulacra.cli._show import show_command
+from simulacra.cli._train import train_command
+from simulacra.cli._view import view_command
 from simulacra.errors import ConfigError, MissingExtraError
 
 __all__ = ["cli", "main"]
@@ -43,18 +55,18 @@ cli.add_command(cache_command)
 cli.add_command(personas_command)
 cli.add_command(roleplay_command)
 cli.add_command(gate_command)
-cli.add_command(__import__("simulacra.cli._eval", fromlist=["_"]).eval_command)
-cli.add_command(__import__("simulacra.cli._fidelity", fromlist=["_"]).fidelity_command)
-cli.add_command(__import__("simulacra.cli._data", fromlist=["_"]).data_command)
-cli.add_command(__import__("simulacra.cli._view", fromlist=["_"]).view_command)
-cli.add_command(__import__("simulacra.cli._report", fromlist=["_"]).report_command)
-cli.add_command(__import__("simulacra.cli._counterfactual", fromlist=["_"]).counterfactual_command)
-cli.add_command(__import__("simulacra.cli._robustness", fromlist=["_"]).robustness_command)
-cli.add_command(__import__("simulacra.cli._play", fromlist=["_"]).play_command)
-cli.add_command(__import__("simulacra.cli._annotate", fromlist=["_"]).annotate_command)
-cli.add_command(__import__("simulacra.cli._train", fromlist=["_"]).train_command)
-cli.add_command(__import__("simulacra.cli._recipe", fromlist=["_"]).recipe_command)
-cli.add_command(__import__("simulacra.cli._sensitivity", fromlist=["_"]).sensitivity_command)
+cli.add_command(eval_command)
+cli.add_command(fidelity_command)
+cli.add_command(data_command)
+cli.add_command(view_command)
+cli.add_command(report_command)
+cli.add_command(counterfactual_command)
+cli.add_command(robustness_command)
+cli.add_command(play_command)
+cli.add_command(annotate_command)
+cli.add_command(train_command)
+cli.add_command(recipe_command)
+cli.add_command(sensitivity_command)
 
 
 MAX_ERROR_LINE = 300

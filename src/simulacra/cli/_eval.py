@@ -46,7 +46,6 @@ def _estimate(e: Any) -> str:
 
 
 _BASELINES = ("baseline", "baseline:minilm", "baseline:lexical")
-_MODEL_PREFIXES = ("embedded", "gguf", "openai", "transformers")
 JUDGE_HELP = (
     "'baseline' (= 'baseline:minilm', MiniLM features), 'baseline:lexical' (no model "
     "download), 'calibrated' (the shipped calibrated judge on embedded:default) or "
@@ -63,13 +62,13 @@ def _check_judge_spec(spec: str, rubric_id: str | None) -> None:
 
     from simulacra._validation import summarise
     from simulacra.cli._eval_judges import check_judge_spec
-    from simulacra.models import parse_model_spec
+    from simulacra.models import parse_model_spec, provider_schemes
     from simulacra.models._catalogue import CATALOGUE
 
     if spec in _BASELINES or check_judge_spec(spec, rubric_id):
         return
     prefix, sep, _ = spec.partition(":")
-    if not sep or prefix not in _MODEL_PREFIXES:
+    if not sep or prefix not in provider_schemes():
         known = [*_BASELINES, "calibrated", *(f"embedded:{tier}" for tier in CATALOGUE)]
         close = [k for k in known if k.endswith(f":{spec}")] or difflib.get_close_matches(
             spec, known, n=1

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from simulacra.models import CATALOGUE
+from simulacra.models import CATALOGUE, provider_schemes
 from simulacra.models._catalogue import cache_dir, is_installed
 
 
@@ -30,3 +30,7 @@ def models_command() -> None:
     click.echo(
         "also: gguf:/path/to/model.gguf, openai:<model> with base_url (any compatible server)"
     )
+    builtin = ("embedded", "gguf", "openai", "transformers")
+    others = [s for s in provider_schemes() if s not in builtin]
+    if others:
+        click.echo(f"plug-in providers: {', '.join(f'{s}:<target>' for s in others)}")

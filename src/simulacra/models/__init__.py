@@ -3,7 +3,8 @@
 Providers: :class:`EmbeddedAPI` (llama.cpp in-process, the offline default),
 :class:`OpenAICompatibleAPI` (any OpenAI-compatible server), and the test doubles in
 :mod:`simulacra.testing`. Run configs name models with :class:`ModelSpec` strings such as
-``embedded:default``, ``gguf:/path.gguf`` or ``openai:<model>``.
+``embedded:default``, ``gguf:/path.gguf`` or ``openai:<model>``; :func:`register_provider` (or a
+package's ``simulacra.providers`` entry point) adds a scheme.
 """
 
 from simulacra.models._cache import CallCache, rollout_index
@@ -12,6 +13,12 @@ from simulacra.models._embedded import EmbeddedAPI
 from simulacra.models._limits import AdaptiveLimiter, shared_limiter
 from simulacra.models._model import CallLog, Model, ModelAPI, RetryPolicy, record_calls
 from simulacra.models._openai import OpenAICompatibleAPI
+from simulacra.models._providers import (
+    ProviderFactory,
+    provider_schemes,
+    register_provider,
+    unregister_provider,
+)
 from simulacra.models._resolve import ModelSpec, build_api, get_model, parse_model_spec
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
@@ -29,14 +36,18 @@ __all__ = [
     "ModelOutput",
     "ModelSpec",
     "OpenAICompatibleAPI",
+    "ProviderFactory",
     "RetryPolicy",
     "Usage",
     "build_api",
     "cache_dir",
     "get_model",
     "parse_model_spec",
+    "provider_schemes",
     "record_calls",
+    "register_provider",
     "resolve_gguf",
     "rollout_index",
     "shared_limiter",
+    "unregister_provider",
 ]

@@ -13,11 +13,17 @@ from simulacra.errors import ConfigError, ModelNotAvailableError
 from simulacra.models._cache import CallCache
 from simulacra.models._catalogue import CATALOGUE, file_sha256, resolve_gguf
 from simulacra.models._model import Model, ModelAPI, RetryPolicy
+from simulacra.models._providers import (
+    get_provider,
+    is_provider,
+    provider_schemes,
+    register_provider,
+)
 from simulacra.models._types import GenerateConfig
 
-__all__ = ["ModelSpec", "get_model", "parse_model_spec"]
+__all__ = ["ModelSpec", "build_api", "get_model", "parse_model_spec"]
 
-_PREFIXES = ("embedded", "gguf", "openai", "transformers")
+_BUILT_IN = ("embedded", "gguf", "openai", "transformers")
 
 
 class ModelSpec(GenerateConfig):
@@ -32,7 +38,9 @@ class ModelSpec(GenerateConfig):
       more headers from environment variables with ``headers_env``; credentials in
       ``base_url`` are used but never shown);
     - ``transformers:ADAPTER_DIR`` or ``transformers:BASE?adapter=ADAPTER_DIR`` — a PyTorch
-      model with a LoRA adapter from ``simulacra train`` (needs the ``train`` extra).
+      model with a LoRA adapter from ``simulacra train`` (needs the ``train`` extra);
+    - ``SCHEME:<target>`` — any provider added with :func:`~simulacra.models.register_provider`
+      or by an installed package's ``simulacra.providers`` entry point.
 
     Sampling fields (``temperature``, ``max_tokens``, ``seed``...) are the defaults of every call.
     """
@@ -57,14 +65,26 @@ class ModelSpec(GenerateConfig):
     @classmethod
     def _known_prefix(cls, value: str) -> str:
         prefix, sep, rest = value.partition(":")
-        if not sep or prefix not in _PREFIXES or not rest:
+        if not sep or not rest or not is_provider(prefix):
+            others = [s for s in provider_schemes() if s not in _BUILT_IN]
+            more = f" (or a registered provider: {', '.join(others)})" if others else ""
             raise ValueError(
                 "expected 'embedded:<tier>', 'gguf:<path>', 'openai:<model>' or "
-                f"'transformers:<path>', got {value!r}"
+                f"'transformers:<path>'{more}, got {value!r}"
             )
         if prefix == "embedded" and rest not in CATALOGUE:
             raise ValueError(f"unknown embedded tier {rest!r} (known: {', '.join(CATALOGUE)})")
         return value
+
+    @property
+    def scheme(self) -> str:
+        """The provider scheme: ``openai`` in ``openai:gpt-4o-mini``."""
+        return self.model.partition(":")[0]
+
+    @property
+    def target(self) -> str:
+        """What the provider is asked for: ``gpt-4o-mini`` in ``openai:gpt-4o-mini``."""
+        return self.model.partition(":")[2]
 
     def generate_config(self) -> GenerateConfig:
         """The sampling defaults."""
@@ -82,47 +102,58 @@ def parse_model_spec(value: str | dict[str, Any] | ModelSpec) -> ModelSpec:
 
 
 def build_api(spec: ModelSpec) -> ModelAPI:
-    """Create the provider adapter for a spec (loads embedded models).
+    """Create the provider adapter for a spec (loads embedded models) through the provider
+    registry (:func:`~simulacra.models.register_provider`).
 
     Raises:
         ModelNotAvailableError: If the model cannot be found or verified.
-        ConfigError: If a required setting (e.g. ``base_url``) is missing.
+        ConfigError: If a required setting (e.g. ``base_url``) is missing, the scheme is unknown
+            or its plug-in fails to load.
     """
-    prefix, _, rest = spec.model.partition(":")
-    if prefix == "embedded":
-        from simulacra.models._embedded import EmbeddedAPI
+    return get_provider(spec.scheme)(spec)
 
-        entry = CATALOGUE[rest]
-        path = resolve_gguf(entry)
-        return EmbeddedAPI(
-            path,
-            name=spec.model,
-            n_ctx=spec.n_ctx or entry.n_ctx,
-            n_threads=spec.n_threads,
-            seed=spec.seed or 0,
-            reuse_prefix=spec.reuse_prefix,
-            sha256=entry.sha256,
-        )
-    if prefix == "gguf":
-        from simulacra.models._embedded import EmbeddedAPI
 
-        path = Path(rest).expanduser()
-        if not path.is_file():
-            raise ModelNotAvailableError(f"{path}: GGUF file not found (model {spec.model!r})")
-        return EmbeddedAPI(
-            path,
-            name=spec.model,
-            n_ctx=spec.n_ctx or 4096,
-            n_threads=spec.n_threads,
-            seed=spec.seed or 0,
-            reuse_prefix=spec.reuse_prefix,
-            sha256=file_sha256(path),
-        )
-    if prefix == "transformers":
-        from simulacra.models._transformers import TransformersAPI, parse_transformers_target
+def _embedded_api(spec: ModelSpec) -> ModelAPI:
+    from simulacra.models._embedded import EmbeddedAPI
 
-        base, adapter = parse_transformers_target(rest)
-        return TransformersAPI(base, adapter=adapter, name=spec.model, n_threads=spec.n_threads)
+    entry = CATALOGUE[spec.target]
+    path = resolve_gguf(entry)
+    return EmbeddedAPI(
+        path,
+        name=spec.model,
+        n_ctx=spec.n_ctx or entry.n_ctx,
+        n_threads=spec.n_threads,
+        seed=spec.seed or 0,
+        reuse_prefix=spec.reuse_prefix,
+        sha256=entry.sha256,
+    )
+
+
+def _gguf_api(spec: ModelSpec) -> ModelAPI:
+    from simulacra.models._embedded import EmbeddedAPI
+
+    path = Path(spec.target).expanduser()
+    if not path.is_file():
+        raise ModelNotAvailableError(f"{path}: GGUF file not found (model {spec.model!r})")
+    return EmbeddedAPI(
+        path,
+        name=spec.model,
+        n_ctx=spec.n_ctx or 4096,
+        n_threads=spec.n_threads,
+        seed=spec.seed or 0,
+        reuse_prefix=spec.reuse_prefix,
+        sha256=file_sha256(path),
+    )
+
+
+def _transformers_api(spec: ModelSpec) -> ModelAPI:
+    from simulacra.models._transformers import TransformersAPI, parse_transformers_target
+
+    base, adapter = parse_transformers_target(spec.target)
+    return TransformersAPI(base, adapter=adapter, name=spec.model, n_threads=spec.n_threads)
+
+
+def _openai_api(spec: ModelSpec) -> ModelAPI:
     from simulacra.models._openai import OpenAICompatibleAPI
 
     base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL")
@@ -131,13 +162,19 @@ def build_api(spec: ModelSpec) -> ModelAPI:
             f"model {spec.model!r}: set 'base_url' (or the OPENAI_BASE_URL environment variable)"
         )
     return OpenAICompatibleAPI(
-        model=rest,
+        model=spec.target,
         base_url=base_url,
         api_key=os.environ.get(spec.api_key_env),
         headers=env_headers(spec.headers_env, field="headers_env"),
         timeout=spec.timeout or 120.0,
         max_connections=spec.max_connections or 16,
     )
+
+
+register_provider("embedded", _embedded_api)
+register_provider("gguf", _gguf_api)
+register_provider("openai", _openai_api)
+register_provider("transformers", _transformers_api)
 
 
 def get_model(

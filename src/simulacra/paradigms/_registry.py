@@ -3,7 +3,10 @@
 A paradigm turns one work item (a scenario, an epoch, a seed, and for some paradigms a profile)
 into a conversation record. ``human_ai`` — a simulated user against a system under test — is the
 default and is built into :mod:`simulacra.runs`; every other paradigm registers here with an
-options model (its section of the run config) and an async runner.
+options model (its section of the run config) and an async runner — in this package, in the
+caller's code, or in another package through the ``simulacra.paradigms`` entry point group (the
+entry point's name is the paradigm's name; it names the module that registers it, loaded the first
+time the name is asked for; see :mod:`simulacra._plugins`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from simulacra._plugins import PARADIGMS_GROUP, PluginError, load_plugin, plugin_names
 from simulacra._validation import summarise
 from simulacra.conversation import Conversation
 from simulacra.models import Model
@@ -113,8 +117,9 @@ def register_paradigm(
 
 
 def paradigm_names() -> list[str]:
-    """Registered paradigm names (plus the built-in ``human_ai``)."""
-    return sorted(["human_ai", *_REGISTRY])
+    """Registered paradigm names (plus the built-in ``human_ai`` and those offered by installed
+    plug-ins, which are not imported)."""
+    return sorted({"human_ai", *_REGISTRY, *plugin_names(PARADIGMS_GROUP)})
 
 
 def get_paradigm(
@@ -124,7 +129,16 @@ def get_paradigm(
 
     Raises:
         ValueError: Unknown name (with the closest known one).
+        PluginError: The name's plug-in failed to load or registered no paradigm of that name.
     """
+    if name not in _REGISTRY and name != "human_ai":
+        loaded = load_plugin(PARADIGMS_GROUP, name)
+        if loaded is not None and name not in _REGISTRY:
+            raise PluginError(
+                f"plug-in entry point {name!r} (group {PARADIGMS_GROUP}): loaded, but it "
+                f"registered no paradigm {name!r} (decorate a runner with "
+                f"@register_paradigm({name!r}, options=...))"
+            )
     try:
         return _REGISTRY[name]
     except KeyError:
