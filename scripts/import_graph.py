@@ -1,6 +1,10 @@
 """The import graph of ``src/simulacra`` and the architecture measures of issue #17.
 
-Run: python scripts/import_graph.py [--cycles]
+Run: python scripts/import_graph.py [--cycles] [--upward] [--write-doc]
+
+The layers of the package are defined here, once (:data:`LAYERS`); ``--write-doc`` writes them
+into ``docs/architecture.md`` (between the ``layers`` markers) and the contract test checks that
+the document says what this list says.
 
 Prints, for the package as it is on disk (parsed, not imported):
 
@@ -8,10 +12,12 @@ Prints, for the package as it is on disk (parsed, not imported):
   that importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` first;
 - the same with function-local imports counted as edges (a local import that closes a cycle only
   defers it to call time);
+- imports from a lower layer to a higher one, at module level and function-local;
 - function-local imports (outside ``cli/``), imports of another package's private ``_module``,
   modules over 400 lines.
 
-``tests/unit/test_import_contract.py`` keeps the module-level graph acyclic.
+``tests/unit/test_import_contract.py`` keeps the module-level graph acyclic, refuses any
+module-level upward import not in :data:`KNOWN_UPWARD` and caps the function-local ones.
 """
 
 from __future__ import annotations
@@ -22,7 +28,74 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+DOC = ROOT / "docs" / "architecture.md"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One floor of the package: its top-level packages/modules and what they are for."""
+
+    members: tuple[str, ...]
+    about: str
+
+
+LAYERS: tuple[Layer, ...] = (
+    Layer(("cli", "__main__"), "one module per command; the error boundary of every command"),
+    Layer(
+        ("viewer", "recipes", "testing", "pytest_plugin"),
+        "local web pages and report; recipes; test doubles, pytest plug-in",
+    ),
+    Layer(("robustness", "rl", "training"), "perturbed runs; RL environments; fine-tuning users"),
+    Layer(("runs",), "YAML config -> run directory (runner, store, accounting, play)"),
+    Layer(("evaluation",), "metrics, judges, fidelity, audit, meta-evaluation over conversations"),
+    Layer(("paradigms",), "what interaction is simulated (registered runners, registry)"),
+    Layer(("orchestration",), "the pure conversation loop and turn-taking policies"),
+    Layer(("participants",), "everything that speaks: simulated users, targets, the validity gate"),
+    Layer(
+        ("datasets", "memory"), "real corpora in their original formats; retrieval over passages"
+    ),
+    Layer(("models", "prompts"), "provider adapters that only translate; versioned templates"),
+    Layer(("profiles",), "who is simulated (the context of a participant)"),
+    Layer(("conversation",), "turns, views, participants: the data everything passes around"),
+    Layer(
+        (
+            "errors",
+            "_json",
+            "_validation",
+            "_signals",
+            "_secrets",
+            "_yaml_strict",
+            "_plugins",
+            "_version",
+        ),
+        "errors and helpers: JSON, validation, signals, secrets, YAML, plug-ins",
+    ),
+)
+"""Top to bottom. A module may import its own layer and those below it, never one above (at
+module level; function-local upward imports are counted and capped by the contract test)."""
+
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
+    {
+        # conversation holds a Profile; profiles/__init__ still imports the generators (#17)
+        ("simulacra.conversation", "simulacra.profiles"),
+        # TaskGoal and the ontology belong in a scenarios/ package below datasets (#17)
+        ("simulacra.datasets._multiwoz", "simulacra.participants"),
+        ("simulacra.datasets._multiwoz", "simulacra.participants._agenda_goal"),
+        ("simulacra.datasets._multiwoz", "simulacra.participants._agenda_ontology"),
+        ("simulacra.datasets._multiwoz_adapter", "simulacra.participants"),
+        ("simulacra.datasets._multiwoz_adapter", "simulacra.participants._agenda_ontology"),
+        # the voice features are computed by the participant that uses them (#17)
+        ("simulacra.datasets._voice_data", "simulacra.participants"),
+        ("simulacra.datasets._voice_data", "simulacra.participants._voice"),
+        # persona generation and psychometric instruments call models: not profile data (#17)
+        ("simulacra.profiles._generate", "simulacra.models"),
+        ("simulacra.profiles._psychometric", "simulacra.models"),
+    }
+)
+"""Module-level upward imports that exist today (issue #17 removes them). The contract test
+fails on any other, and on an entry here that no longer exists, so the list only shrinks."""
 
 
 @dataclass
@@ -160,15 +233,83 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def layer_of(module: str) -> int | None:
+    """Index of a module's layer in :data:`LAYERS` (0 is the top); ``None`` for the root."""
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None
+    for i, layer in enumerate(LAYERS):
+        if parts[1] in layer.members:
+            return i
+    raise KeyError(f"{module}: its top-level name {parts[1]!r} is in no layer of LAYERS")
+
+
+def upward(graph: Graph) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Imports from a lower layer to a higher one: (module-level, function-local only)."""
+
+    def up(edges: dict[str, set[str]], skip: dict[str, set[str]]) -> list[tuple[str, str]]:
+        out = []
+        for module, targets in edges.items():
+            low = layer_of(module)
+            for target in sorted(targets - skip.get(module, set())):
+                high = layer_of(target)
+                if low is not None and high is not None and high < low:
+                    out.append((module, target))
+        return sorted(out)
+
+    return up(graph.module_level, {}), up(graph.any_level, graph.module_level)
+
+
+def render_layers() -> str:
+    """The layer diagram of ``docs/architecture.md`` (a code block's body)."""
+    rows = []
+    for layer in LAYERS:
+        names = "  ".join(
+            m + ("/" if (SRC / "simulacra" / m).is_dir() else ".py") for m in layer.members
+        )
+        rows.append(f"  {names:<26}{layer.about}" if len(names) < 26 else f"  {names}")
+        if len(names) >= 26:
+            rows.append(f"  {'':<26}{layer.about}")
+    return "\n".join(rows) + "\n"
+
+
+_BEGIN, _END = (
+    "<!-- layers: begin (python scripts/import_graph.py --write-doc) -->",
+    "<!-- layers: end -->",
+)
+
+
+def doc_layers(text: str) -> str | None:
+    """The layer block of the architecture document (``None`` when its markers are missing)."""
+    start, end = text.find(_BEGIN), text.find(_END)
+    if start < 0 or end < start:
+        return None
+    block = text[start + len(_BEGIN) : end].strip("\n")
+    return block.removeprefix("```").removesuffix("```").strip("\n") + "\n"
+
+
+def write_doc(path: Path = DOC) -> None:
+    """Rewrite the layer block of the architecture document from :data:`LAYERS`."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(_BEGIN), text.find(_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: no layer markers ({_BEGIN} ... {_END})")
+    block = f"{_BEGIN}\n```\n{render_layers()}```\n"
+    path.write_text(text[:start] + block + text[end:], encoding="utf-8")
+
+
 def measures(graph: Graph) -> dict[str, int]:
     """The numbers issue #17 tracks."""
     top, every = cycles(graph.module_level), cycles(graph.any_level)
+    up_top, up_local = upward(graph)
     return {
         "modules": len(graph.files),
         "module_level_cycles": len(top),
         "module_level_largest_cycle": max(map(len, top), default=0),
         "cycles_with_local_imports": len(every),
         "largest_cycle_with_local_imports": max(map(len, every), default=0),
+        "upward_imports_module_level": len(up_top),
+        "upward_imports_function_local": len(up_local),
         "local_imports_outside_cli": sum(
             1 for m, _ in graph.local_imports if not m.startswith("simulacra.cli")
         ),
@@ -180,12 +321,19 @@ def measures(graph: Graph) -> dict[str, int]:
 
 
 def main() -> None:
+    if "--write-doc" in sys.argv:
+        write_doc()
     graph = build()
     for name, value in measures(graph).items():
         print(f"{name:36} {value}")
     if "--cycles" in sys.argv:
         for component in cycles(graph.module_level) or cycles(graph.any_level):
             print(" ".join(component))
+    if "--upward" in sys.argv:
+        top, local = upward(graph)
+        for kind, found in (("module-level", top), ("function-local", local)):
+            for module, target in found:
+                print(f"{kind:15} {module} -> {target}")
 
 
 if __name__ == "__main__":

@@ -45,3 +45,58 @@ def test_importing_a_submodule_counts_its_packages(tmp_path: Path) -> None:
     # high imports low._data, which runs low/__init__, which imports high: a cycle
     expected = [["simulacra.high", "simulacra.low"]]
     assert tool.cycles(graph.module_level) == expected
+
+
+# The layers contract: LAYERS in scripts/import_graph.py, written into docs/architecture.md.
+
+UPWARD_FUNCTION_LOCAL_CEILING = 20
+"""Function-local imports from a lower layer to a higher one (2026-12-07). They defer an upward
+dependency to call time; this number may only go down: lower it when you remove one."""
+
+
+def test_no_module_level_import_goes_up_a_layer() -> None:
+    tool = _tool()
+    top, _ = tool.upward(tool.build())
+    new = [f"{m} -> {t}" for m, t in top if (m, t) not in tool.KNOWN_UPWARD]
+    assert new == [], (
+        "upward import (a lower layer imports a higher one; see docs/architecture.md): "
+        + "; ".join(new)
+    )
+    gone = sorted(f"{m} -> {t}" for m, t in tool.KNOWN_UPWARD - set(top))
+    assert gone == [], "remove from KNOWN_UPWARD in scripts/import_graph.py: " + "; ".join(gone)
+
+
+def test_function_local_upward_imports_only_go_down() -> None:
+    tool = _tool()
+    _, local = tool.upward(tool.build())
+    assert len(local) <= UPWARD_FUNCTION_LOCAL_CEILING, (
+        f"{len(local)} function-local upward imports (ceiling {UPWARD_FUNCTION_LOCAL_CEILING}): "
+        + "; ".join(f"{m} -> {t}" for m, t in local)
+    )
+
+
+def test_every_top_level_module_is_in_a_layer() -> None:
+    tool = _tool()
+    for module in tool.build().files:
+        tool.layer_of(module)  # raises KeyError naming the module
+
+
+def test_the_architecture_document_shows_the_layers_of_the_contract() -> None:
+    tool = _tool()
+    text = (ROOT / "docs/architecture.md").read_text(encoding="utf-8")
+    assert tool.doc_layers(text) == tool.render_layers(), (
+        "docs/architecture.md differs from LAYERS: run python scripts/import_graph.py --write-doc"
+    )
+
+
+def test_the_layer_check_finds_an_upward_import(tmp_path: Path) -> None:
+    tool = _tool()
+    pkg = tmp_path / "simulacra"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "conversation.py").write_text("def f():\n    from simulacra.runs import R\n")
+    (pkg / "errors.py").write_text("from simulacra.conversation import C\n")
+    (pkg / "runs.py").write_text("from simulacra.errors import E\n")
+    top, local = tool.upward(tool.build(tmp_path))
+    assert top == [("simulacra.errors", "simulacra.conversation")]
+    assert local == [("simulacra.conversation", "simulacra.runs")]
