@@ -39,7 +39,7 @@ from simulacra.cli._train import train_command
 from simulacra.cli._view import view_command
 from simulacra.errors import ConfigError, MissingExtraError
 
-__all__ = ["cli", "main"]
+__all__ = ["MAX_ERROR_LINE", "cli", "error_line", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,3 +4,5 @@ conversations, offline base models, and the way back into simulation runs.
 Needs the ``train`` extra (torch, transformers, peft, trl, datasets, accelerate); every heavy
 import is lazy, so importing this package costs nothing.
 """
+
+__all__: list[str] = []
