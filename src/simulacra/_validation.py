@@ -1,9 +1,13 @@
-"""One-line errors for bad input: pydantic validation summaries and YAML file reading."""
+"""One-line errors for bad input: pydantic validation summaries, and reading text, YAML and JSON
+files so that every problem names the file and where in it (line and column, byte offset, or
+field) before the cause."""
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 import stat
 import types
 import typing
@@ -16,6 +20,17 @@ from pydantic import BaseModel, ValidationError
 
 from simulacra._yaml_strict import strict_load
 from simulacra.errors import ConfigError
+
+__all__ = [
+    "check_regular_file",
+    "duplicates",
+    "load_yaml_model",
+    "parse_json",
+    "read_json",
+    "read_text",
+    "read_yaml",
+    "summarise",
+]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -34,7 +49,7 @@ def summarise(exc: ValidationError, *, model: object = None) -> str:
             str(first["loc"][-1]), sorted(_field_names(model)), n=1, cutoff=0.6
         )
         message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
-    return f"{loc}: {message}" if loc else message
+    return f"{loc or 'top level'}: {message}"
 
 
 def _field_names(tp: object, seen: set[object] | None = None) -> set[str]:
@@ -69,28 +84,95 @@ def check_regular_file(path: Path) -> None:
         raise ConfigError(f"{path}: not a regular file (a pipe, socket or device)")
 
 
-def read_yaml(path: Path) -> object:
-    """Read a YAML file strictly (YAML 1.2 numbers, no duplicate keys, bounded depth and
-    aliases: :mod:`simulacra._yaml_strict`); any problem is a one-line
-    :class:`~simulacra.errors.ConfigError` naming the file (and line and column)."""
+def read_text(path: Path, *, what: str = "file") -> str:
+    """The UTF-8 text of ``path``; missing, a folder, a FIFO, not UTF-8 (with the byte offset)
+    or unreadable is a one-line :class:`~simulacra.errors.ConfigError` naming the file."""
     check_regular_file(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a YAML file") from None
+        raise ConfigError(f"{path}: is a folder, not a {what}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_yaml(path: Path) -> object:
+    """Read a YAML file strictly (YAML 1.2 numbers, no duplicate keys, bounded depth and
+    aliases: :mod:`simulacra._yaml_strict`); any problem is a one-line
+    :class:`~simulacra.errors.ConfigError` naming the file (and line and column)."""
+    text = read_text(path, what="YAML file")
     try:
         return strict_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        position = getattr(exc, "position", None)  # a ReaderError: a character YAML refuses
+        if mark is None and isinstance(position, int):
+            where = ":{}:{}".format(*_line_column(text, position))
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
+        problem = problem or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
+
+
+MAX_JSON_DEPTH = 500
+"""Deepest nesting of JSON arrays and objects reported as too deep (Python's parser recurses)."""
+_LONG_INT = re.compile(r"\d{4301,}")
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _too_deep(text: str) -> int:
+    """The offset where ``text`` first nests deeper than :data:`MAX_JSON_DEPTH` (0 if never)."""
+    depth, in_string, escaped = 0, False, False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return i
+        elif ch in "]}":
+            depth -= 1
+    return 0
+
+
+def parse_json(text: str, where: str | Path, *, line: int = 1) -> object:
+    """``json.loads(text)``; malformed JSON, nesting too deep for the parser or an integer of more
+    than 4,300 digits is a one-line :class:`~simulacra.errors.ConfigError`
+    ``WHERE:LINE:COLUMN: malformed JSON: cause`` (``line``: the line ``text`` starts on, for
+    JSON Lines)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at, problem = (exc.lineno, exc.colno), exc.msg
+    except RecursionError:
+        at = _line_column(text, _too_deep(text))
+        problem = f"nested more than {MAX_JSON_DEPTH} levels deep"
+    except ValueError as exc:  # an integer over Python's 4,300-digit conversion limit
+        found = _LONG_INT.search(text)
+        at = _line_column(text, found.start() if found else 0)
+        problem = "an integer of more than 4,300 digits" if found else str(exc)[:100]
+    raise ConfigError(f"{where}:{line + at[0] - 1}:{at[1]}: malformed JSON: {problem}")
+
+
+def read_json(path: Path, *, what: str = "JSON file") -> object:
+    """:func:`read_text` then :func:`parse_json`: every problem one line naming the file and
+    where in it."""
+    return parse_json(read_text(path, what=what), path)
 
 
 def load_yaml_model(path: Path, model: type[_M]) -> _M:

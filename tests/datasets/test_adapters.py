@@ -267,7 +267,7 @@ def test_generic_turn_rows_and_message_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kind", "content", "message"),
     [
-        ("multiwoz21", "not json", r"bad\.json: not JSON"),
+        ("multiwoz21", "not json", r"bad\.json:1:1: malformed JSON"),
         (
             "taskmaster",
             '{"conversation_id": "x"}',
@@ -275,7 +275,7 @@ def test_generic_turn_rows_and_message_rows(tmp_path: Path) -> None:
         ),
         ("abcd", '{"x": 1}', r"bad\.json: expected ABCD conversations"),
         ("casino", "[{}]", r"bad\.json: dialogue 0: missing field 'dialogue_id'"),
-        ("topical-chat", "[]", r"bad\.json: expected a Topical-Chat mapping"),
+        ("topical-chat", "[]", r"bad\.json: top level: expected a Topical-Chat mapping"),
         ("moviebot", '{"a": 1}', r"bad\.json: expected a JSON list of MovieBot dialogues"),
     ],
 )

@@ -191,11 +191,15 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     _fails(
         ["data", "import", "topical-chat", str(casino), "-o", str(out)],
         tmp_path,
-        "casino_valid.json: expected a Topical-Chat mapping",
+        "casino_valid.json: top level: expected a Topical-Chat mapping",
     )
     bad = tmp_path / "bad.json"
     bad.write_text("{oops", encoding="utf-8")
-    _fails(["data", "import", "moviebot", str(bad), "-o", str(out)], tmp_path, "bad.json: not JSON")
+    _fails(
+        ["data", "import", "moviebot", str(bad), "-o", str(out)],
+        tmp_path,
+        "bad.json:1:2: malformed JSON",
+    )
     # a mapping naming a field the rows do not have
     rows = tmp_path / "rows.csv"
     rows.write_text("dialog,who,text\nd1,user,hi\n", encoding="utf-8")

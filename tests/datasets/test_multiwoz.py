@@ -90,7 +90,7 @@ def test_bad_input_is_one_line(tmp_path: Path, val: Path) -> None:
     with pytest.raises(ConfigError, match=r"bad\.zip: not a zip file"):
         multiwoz_goals(tmp_path / "bad.zip")
     (tmp_path / "bad.json").write_text("{oops")
-    with pytest.raises(ConfigError, match=r"bad\.json: not JSON"):
+    with pytest.raises(ConfigError, match=r"bad\.json:1:2: malformed JSON"):
         multiwoz_goals(tmp_path / "bad.json")
     (tmp_path / "nogoal.json").write_text(json.dumps({"X1": {"log": []}}))
     with pytest.raises(ConfigError, match=r"nogoal\.json: dialogue X1: no 'goal'"):

@@ -20,14 +20,13 @@ Conventions of an imported conversation (all adapters):
 from __future__ import annotations
 
 import gzip
-import json
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulacra._validation import check_regular_file
+from simulacra._validation import check_regular_file, parse_json
 from simulacra.conversation import (
     Conversation,
     ParticipantInfo,
@@ -75,32 +74,38 @@ def read_json(path: Path) -> Any:
     """Read a JSON file as distributed: plain, gzipped (``.gz``), or the one ``.json`` in a zip.
 
     Raises:
-        ConfigError: One line naming the file: missing, not a zip/gzip, or not JSON.
+        ConfigError: One line naming the file and where in it: missing, a folder, not a
+            zip/gzip, not UTF-8 (byte offset), or not JSON (line and column).
     """
     if not path.exists():
         raise ConfigError(f"{path}: file not found")
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; name the corpus file")
     check_regular_file(path)
+    where = str(path)
     try:
         if path.suffix == ".zip":
             with zipfile.ZipFile(path) as archive:
                 members = [n for n in archive.namelist() if n.endswith(".json")]
                 if not members:
                     raise ConfigError(f"{path}: the zip file holds no .json file")
-                return json.loads(archive.read(members[0]))
-        if path.suffix == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                return json.load(f)
-        return json.loads(path.read_text(encoding="utf-8"))
+                where, raw = f"{path}!{members[0]}", archive.read(members[0])
+        elif path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
     except zipfile.BadZipFile:
         raise ConfigError(f"{path}: not a zip file") from None
     except gzip.BadGzipFile:
         raise ConfigError(f"{path}: not a gzip file") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not JSON ({str(exc).splitlines()[0]})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    return parse_json(text, where)
 
 
 def build_conversation(
@@ -119,7 +124,16 @@ def build_conversation(
     events: Iterable[dict[str, object]] = (),
     user_profile: Profile | None = None,
 ) -> Conversation:
-    """A real conversation in Simulacra's schema, with the conventions of the module docstring."""
+    """A real conversation in Simulacra's schema, with the conventions of the module docstring.
+
+    Raises:
+        ConfigError: A metadata value (of the conversation or a turn) is not a scalar: one line
+            naming the file, the conversation, the turn and the field.
+    """
+    turns = list(turns)
+    for i, t in enumerate(turns):
+        _scalars(t.metadata or {}, f"{file}: conversation {id}, turn {i}")
+    _scalars(metadata or {}, f"{file}: conversation {id}")
     participants = [
         ParticipantInfo(
             id="user", name=user_name, kind=ParticipantKind.HUMAN, profile=user_profile
@@ -152,6 +166,13 @@ def build_conversation(
         events=list(events),
         metadata=meta,
     )
+
+
+def _scalars(values: Mapping[str, object], where: str) -> None:
+    for key, value in values.items():
+        if value is not None and not isinstance(value, str | int | float | bool):
+            kind = type(value).__name__
+            raise ConfigError(f"{where}: {key}: expected a string or number, got {kind}")
 
 
 def as_list(data: object, file: Path, what: str) -> list[Any]:

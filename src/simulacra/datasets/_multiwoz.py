@@ -18,9 +18,7 @@ and ConvLab-3 packagings are Apache-2.0. Every goal and dialogue carries this pr
 from __future__ import annotations
 
 import html
-import json
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from simulacra.datasets._corpus import read_json
 from simulacra.errors import ConfigError
 from simulacra.participants._agenda_goal import TaskGoal
 from simulacra.participants._agenda_ontology import (
@@ -130,25 +129,6 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(_TAG.sub("", text))).strip()
 
 
-def _read(path: Path) -> Any:
-    if not path.exists():
-        raise ConfigError(f"{path}: file not found")
-    try:
-        if path.suffix == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                members = [n for n in archive.namelist() if n.endswith(".json")]
-                if not members:
-                    raise ConfigError(f"{path}: the zip file holds no .json file")
-                return json.loads(archive.read(members[0]))
-        return json.loads(path.read_text(encoding="utf-8"))
-    except zipfile.BadZipFile:
-        raise ConfigError(f"{path}: not a zip file") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not JSON ({str(exc).splitlines()[0]})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
-
-
 def _act_slot(domain: str, slot: str) -> str:
     if slot.lower() == "none":
         return ""
@@ -161,7 +141,24 @@ def _act_slot(domain: str, slot: str) -> str:
     return name
 
 
-def _original_acts(dialog_act: object, current: str) -> tuple[list[DialogueAct], str]:
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _object(value: object, where: str) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object, else a one-line error at ``where``."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected an object, got {_kind(value)}")
+    return value
+
+
+def _array(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list, got {_kind(value)}")
+    return value
+
+
+def _original_acts(dialog_act: object, current: str, where: str) -> tuple[list[DialogueAct], str]:
     acts: list[DialogueAct] = []
     if not isinstance(dialog_act, Mapping):
         return acts, current
@@ -172,23 +169,29 @@ def _original_acts(dialog_act: object, current: str) -> tuple[list[DialogueAct],
         if domain == "booking":
             domain = current
         intent = _INTENTS.get(intent, intent)
-        for slot, value in pairs or []:
+        pairs = _array(pairs or [], f"{where}.{key}")
+        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise ConfigError(f"{where}.{key}: expected [slot, value] pairs")
+        for slot, value in pairs:
             value = "" if value in ("?", "none") else str(value).lower()
             acts.append(DialogueAct(intent, domain, _act_slot(domain, str(slot)), value))
     return acts, current
 
 
-def _original_goal(raw: Mapping[str, Any], dialogue_id: str, order: Sequence[str]) -> object:
+def _original_goal(
+    raw: Mapping[str, Any], dialogue_id: str, order: Sequence[str], where: str
+) -> object:
     domains = []
     for name in sorted((d for d in DOMAINS if raw.get(d)), key=lambda d: order.index(d)):
-        g = raw[name]
-        reqt = g.get("reqt") or []
+        g = _object(raw[name], f"{where}.{name}")
+        reqt = _array(g.get("reqt") or [], f"{where}.{name}.reqt")
+        book = _object(g.get("book") or {}, f"{where}.{name}.book")
         domains.append(
             {
                 "domain": name,
                 "inform": g.get("info") or {},
                 "requests": list(reqt),
-                "book": {k: v for k, v in (g.get("book") or {}).items() if "invalid" not in k},
+                "book": {k: v for k, v in book.items() if "invalid" not in k},
                 "fail_inform": g.get("fail_info") or {},
                 "fail_book": g.get("fail_book") or {},
             }
@@ -201,15 +204,16 @@ def _original_goal(raw: Mapping[str, Any], dialogue_id: str, order: Sequence[str
     return {"id": dialogue_id, "description": description, "domains": domains}
 
 
-def _unified_goal(raw: Mapping[str, Any], dialogue_id: str) -> object:
-    inform: Mapping[str, Mapping[str, str]] = raw.get("inform") or {}
-    request: Mapping[str, Mapping[str, str]] = raw.get("request") or {}
+def _unified_goal(raw: Mapping[str, Any], dialogue_id: str, where: str) -> object:
+    inform = _object(raw.get("inform") or {}, f"{where}.inform")
+    request = _object(raw.get("request") or {}, f"{where}.request")
     domains = []
     for name in dict.fromkeys([*inform, *request]):
-        g: dict[str, Any] = {"domain": name, "requests": list(request.get(name) or {})}
+        requests = _object(request.get(name) or {}, f"{where}.request.{name}")
+        g: dict[str, Any] = {"domain": name, "requests": list(requests)}
         for key in ("inform", "book", "fail_inform", "fail_book"):
             g[key] = {}
-        for slot, value in (inform.get(name) or {}).items():
+        for slot, value in _object(inform.get(name) or {}, f"{where}.inform.{name}").items():
             *first, final = str(value).split("|")
             kind = "book" if slot.startswith("book ") else "inform"
             g[kind][slot] = final
@@ -233,12 +237,16 @@ def _original(file: Path, data: Mapping[str, Any], with_turns: bool) -> Iterator
     for dialogue_id, dialogue in data.items():
         if not isinstance(dialogue, Mapping) or not isinstance(dialogue.get("goal"), Mapping):
             raise ConfigError(f"{file}: dialogue {dialogue_id}: no 'goal'")
-        log = dialogue.get("log") or []
+        where = f"{file}: dialogue {dialogue_id}"
+        log = _array(dialogue.get("log") or [], f"{where}: log")
         turns: list[CorpusTurn] = []
         order: list[str] = []
         current = ""
         for index, turn in enumerate(log):
-            acts, current = _original_acts(turn.get("dialog_act"), current)
+            turn = _object(turn, f"{where}: log.{index}")
+            acts, current = _original_acts(
+                turn.get("dialog_act"), current, f"{where}: log.{index}.dialog_act"
+            )
             order.extend(a.domain for a in acts if a.domain in DOMAINS and a.domain not in order)
             if with_turns:
                 speaker = "user" if index % 2 == 0 else "system"
@@ -247,16 +255,17 @@ def _original(file: Path, data: Mapping[str, Any], with_turns: bool) -> Iterator
         provenance = Provenance(
             "MultiWOZ 2.1", str(file), str(dialogue_id), MULTIWOZ_LICENCE, "original"
         )
-        raw = _original_goal(dialogue["goal"], str(dialogue_id), order)
+        raw = _original_goal(dialogue["goal"], str(dialogue_id), order, f"{where}: goal")
         goal = _parse_goal(raw, file, str(dialogue_id), provenance)
         yield MultiWOZDialogue(str(dialogue_id), goal, tuple(turns), provenance)
 
 
-def _unified_acts(raw: object) -> tuple[DialogueAct, ...]:
+def _unified_acts(raw: object, where: str) -> tuple[DialogueAct, ...]:
     acts: list[DialogueAct] = []
     if isinstance(raw, Mapping):
         for kind in ("categorical", "non-categorical", "binary"):
-            for a in raw.get(kind) or []:
+            for i, a in enumerate(_array(raw.get(kind) or [], f"{where}.{kind}")):
+                a = _object(a, f"{where}.{kind}.{i}")
                 acts.append(
                     DialogueAct(
                         str(a.get("intent", "")),
@@ -275,17 +284,22 @@ def _unified(file: Path, data: Sequence[Any], with_turns: bool) -> Iterator[Mult
         dialogue_id = str(dialogue.get("dialogue_id", index))
         if not isinstance(dialogue.get("goal"), Mapping):
             raise ConfigError(f"{file}: dialogue {dialogue_id}: no 'goal'")
+        where = f"{file}: dialogue {dialogue_id}"
         provenance = Provenance("MultiWOZ 2.1", str(file), dialogue_id, MULTIWOZ_LICENCE, "unified")
         goal = _parse_goal(
-            _unified_goal(dialogue["goal"], dialogue_id), file, dialogue_id, provenance
+            _unified_goal(dialogue["goal"], dialogue_id, f"{where}: goal"),
+            file,
+            dialogue_id,
+            provenance,
         )
+        raw_turns = _array(dialogue.get("turns") or [] if with_turns else [], f"{where}: turns")
         turns = tuple(
             CorpusTurn(
                 str(t.get("speaker", "")),
                 str(t.get("utterance", "")),
-                _unified_acts(t.get("dialogue_acts")),
+                _unified_acts(t.get("dialogue_acts"), f"{where}: turns.{i}.dialogue_acts"),
             )
-            for t in (dialogue.get("turns") or [] if with_turns else [])
+            for i, t in ((i, _object(t, f"{where}: turns.{i}")) for i, t in enumerate(raw_turns))
         )
         yield MultiWOZDialogue(dialogue_id, goal, turns, provenance)
 
@@ -326,13 +340,16 @@ def multiwoz_dialogues(
     """
     file = Path(path)
     wanted = _domain_filter(domains, file)
-    data = _read(file)
+    data = read_json(file)
     if isinstance(data, Mapping):
         dialogues = _original(file, data, with_turns)
     elif isinstance(data, list):
         dialogues = _unified(file, data, with_turns)
     else:
-        raise ConfigError(f"{file}: expected a MultiWOZ mapping or list of dialogues")
+        raise ConfigError(
+            f"{file}: top level: expected a mapping of dialogues (original layout) or a list"
+            f" (unified layout), got {_kind(data)}"
+        )
     count = 0
     for dialogue in dialogues:
         if limit is not None and count >= limit:

@@ -40,7 +40,7 @@ def _files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(path.glob("*.json"))
         if not files:
-            raise ConfigError(f"{path}: no .json files")
+            raise ConfigError(f"{path}: is a folder with no .json files")
         return files
     return [path]
 
@@ -56,17 +56,25 @@ def read_topical_chat(
     for file in _files(Path(path)):
         data = read_json(file)
         if not isinstance(data, Mapping):
-            raise ConfigError(f"{file}: expected a Topical-Chat mapping of conversations")
+            kind = type(data).__name__
+            raise ConfigError(
+                f"{file}: top level: expected a Topical-Chat mapping of conversations, got {kind}"
+            )
         for cid, c in data.items():
             if limit is not None and count >= limit:
                 return
             where = f"conversation {cid}"
             turns = []
-            for i, t in enumerate(field(c, "content", file, where)):
+            content = field(c, "content", file, where)
+            if not isinstance(content, list):
+                kind = type(content).__name__
+                raise ConfigError(f"{file}: {where}: content: expected a list of turns, got {kind}")
+            for i, t in enumerate(content):
                 agent = field(t, "agent", file, f"{where}, turn {i}")
                 if agent not in _AGENTS:
                     raise ConfigError(f"{file}: {where}, turn {i}: unknown agent {agent!r}")
                 sources = t.get("knowledge_source") or []
+                sources = sources if isinstance(sources, list) else [sources]
                 turns.append(
                     RealTurn(
                         "user" if agent == user_agent else "system",
@@ -79,6 +87,11 @@ def read_topical_chat(
                     )
                 )
             ratings = c.get("conversation_rating") or {}
+            if not isinstance(ratings, Mapping):
+                kind = type(ratings).__name__
+                raise ConfigError(
+                    f"{file}: {where}: conversation_rating: expected an object, got {kind}"
+                )
             count += 1
             yield build_conversation(
                 info=TOPICAL_CHAT,
