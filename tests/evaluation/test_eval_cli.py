@@ -67,7 +67,7 @@ def test_eval_run_metrics_and_baseline_judge(tmp_path: Path) -> None:
             "did you mean 'engagement'",
         ),
         (["eval", "meta", "RATINGS", "--map", "score=rating"], "column 'rating'"),
-        (["eval", "meta", "nowhere.csv"], "ratings not found"),
+        (["eval", "meta", "nowhere.csv"], "nowhere.csv: ratings file not found"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(

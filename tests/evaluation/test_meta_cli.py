@@ -141,7 +141,7 @@ def test_unknown_map_field(tmp_path: Path, ratings: Path) -> None:
 def test_bad_jsonl_line(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
     path.write_text('{"response": "hi", "score": 3}\n{"response": \n', encoding="utf-8")
-    _fails(tmp_path, [str(path), "--judge", "baseline:lexical"], f"{path}: line 2", "not JSON")
+    _fails(tmp_path, [str(path), "--judge", "baseline:lexical"], f"{path}:2:", "malformed JSON")
 
 
 @pytest.mark.parametrize(

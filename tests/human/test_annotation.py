@@ -145,7 +145,7 @@ def test_ratings_validation_and_last_rating_counts(
             '{"task_id": "TID", "annotator": "ann", "dimension": "satisfaction", "score": 9}',
             "line 2: satisfaction score 9 is outside the scale 1-5",
         ),
-        ("not json", "line 2: "),
+        ("not json", "ratings.jsonl:2:1: malformed JSON: "),
     ],
 )
 def test_cli_bad_ratings_exit_2(
@@ -162,7 +162,7 @@ def test_cli_bad_ratings_exit_2(
     done = run_cli(["annotate", "agreement", str(ratings), "--tasks", str(tasks)], cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"simulacra: error: {ratings}: ")
+    assert len(lines) == 1 and lines[0].startswith(f"simulacra: error: {ratings}")
     assert message in lines[0]
 
 

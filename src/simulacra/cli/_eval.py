@@ -278,7 +278,7 @@ def read_rated(
     from simulacra.evaluation._ratings_topical import read_topical_chat_ratings
 
     if not ratings.exists():
-        raise ConfigError(f"ratings not found: {ratings}")
+        raise ConfigError(f"{ratings}: ratings file not found")
     if adapter == "predictive-engagement":
         if subset not in (None, "dailydialog", "convai"):
             raise ConfigError(

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from simulacra.conversation import Conversation, ParticipantKind, TerminationReason
 from simulacra.errors import ConfigError
+from simulacra.evaluation._annotation_check import check_header, check_task, read_jsonl
 from simulacra.evaluation._rubric import Rubric
 
 __all__ = [
@@ -334,20 +335,7 @@ def pairwise_study(
 
 
 def _jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise ConfigError(f"{what} not found: {path}")
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise ConfigError(f"{path}: line {n}: not valid JSON") from None
-        if not isinstance(row, dict):
-            raise ConfigError(f"{path}: line {n}: expected a JSON object")
-        rows.append((n, row))
-    return rows
+    return read_jsonl(path, what)
 
 
 def read_study(path: str | Path) -> Study:
@@ -363,11 +351,13 @@ def read_study(path: str | Path) -> Study:
             f"{p}: line 1: expected the study header (a tasks file from 'simulacra annotate tasks')"
         )
     header = rows[0][1]
+    check_header(p, header)
     tasks: dict[str, dict[str, Any]] = {}
     for n, row in rows[1:]:
         tid = row.get("task_id")
         if not isinstance(tid, str) or tid in tasks:
-            raise ConfigError(f"{p}: line {n}: missing or duplicate task_id")
+            raise ConfigError(f"{p}: line {n}: task_id: missing or duplicate")
+        check_task(p, n, row)
         tasks[tid] = row
     return Study(header=header, tasks=tasks, path=p)
 

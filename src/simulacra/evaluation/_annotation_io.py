@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from simulacra._validation import parse_json, read_text
 from simulacra.errors import ConfigError
 from simulacra.evaluation._annotation import CHOICES, Study, write_jsonl_atomic
 from simulacra.evaluation._judge import JudgeItem
@@ -118,14 +119,14 @@ def read_annotations(path: str | Path, study: Study) -> list[Rating]:
             study, an unknown task/annotator/dimension, a score off the scale.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"ratings file not found: {p}")
+    if not p.exists():
+        raise ConfigError(f"{p}: ratings file not found")
     latest: dict[tuple[str, str, str], Rating] = {}
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(read_text(p, what="ratings file").splitlines(), start=1):
         if not line.strip():
             continue
+        row = parse_json(line, p, line=n)
         try:
-            row = json.loads(line)
             if not isinstance(row, dict):
                 raise ValueError("expected a JSON object")
             if row.get("study", study.id) != study.id:
@@ -211,32 +212,44 @@ def import_csv(study: Study, path: str | Path) -> list[Rating]:
             column, an unknown task or annotator, a value off the scale.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"CSV file not found: {p}")
-    with p.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
+    if not p.exists():
+        raise ConfigError(f"{p}: CSV file not found")
+    text = read_text(p, what="CSV file")
+    if not text.strip():
+        raise ConfigError(f"{p}: is empty (expected a header row: task_id, annotator, ...)")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         columns = reader.fieldnames or []
         rating_cols = ["choice"] if study.kind == "pairwise" else study.dimensions
         for needed in ["task_id", "annotator", *rating_cols]:
             if needed not in columns:
+                shown = ", ".join(c[:20] for c in columns[:6])[:80]
                 raise ConfigError(
-                    f"{p}: column {needed!r} not found; columns: {', '.join(columns)}"
+                    f"{p}: line 1: column {needed!r} not found in the header ({shown})"
                 )
-        out: list[Rating] = []
-        for n, row in enumerate(reader, start=1):
-            for col in rating_cols:
-                cell = (row.get(col) or "").strip()
-                if not cell:
-                    continue
-                dim = "preference" if col == "choice" else col
-                try:
-                    out.append(
-                        validate_rating(
-                            study, row["task_id"], (row["annotator"] or "").strip(), dim, cell
-                        )
+        return _csv_ratings(study, p, reader, rating_cols)
+    except csv.Error as exc:
+        raise ConfigError(f"{p}: line {reader.line_num + 1}: malformed CSV: {exc}") from None
+
+
+def _csv_ratings(
+    study: Study, p: Path, reader: csv.DictReader[str], rating_cols: list[str]
+) -> list[Rating]:
+    out: list[Rating] = []
+    for n, row in enumerate(reader, start=1):
+        for col in rating_cols:
+            cell = (row.get(col) or "").strip()
+            if not cell:
+                continue
+            dim = "preference" if col == "choice" else col
+            try:
+                out.append(
+                    validate_rating(
+                        study, row["task_id"], (row["annotator"] or "").strip(), dim, cell
                     )
-                except ValueError as exc:
-                    raise ConfigError(f"{p}: row {n}: {exc}") from None
+                )
+            except ValueError as exc:
+                raise ConfigError(f"{p}: row {n}: {exc}") from None
     return out
 
 
