@@ -35,8 +35,12 @@ __all__ = [
 _M = TypeVar("_M", bound=BaseModel)
 
 
+_FIELD_FIRST = re.compile(r"^[\w.\-\[\]]+: ")
+
+
 def summarise(exc: ValidationError, *, model: object = None) -> str:
-    """``"field.path: message"`` of the first error (``"message"`` when it has no location).
+    """``"field.path: message"`` of the first error (``"top level: message"`` when it has no
+    location, unless the message starts with the field it is about).
 
     With ``model`` (a pydantic model or a type built of them), an unknown field gets a
     "did you mean ...?" hint from the field names that type knows.
@@ -49,6 +53,8 @@ def summarise(exc: ValidationError, *, model: object = None) -> str:
             str(first["loc"][-1]), sorted(_field_names(model)), n=1, cutoff=0.6
         )
         message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
+    if not loc and _FIELD_FIRST.match(message):
+        return message  # a model-level check that names its field itself
     return f"{loc or 'top level'}: {message}"
 
 

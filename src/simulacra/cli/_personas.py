@@ -42,7 +42,7 @@ def sample_command(spec: Path, n: int | None, seed: int | None, output: Path) ->
             population = PopulationSpec.model_validate({**population.model_dump(), **updates})
         except ValidationError as exc:
             raise ConfigError(f"-n/--seed: {summarise(exc)}") from None
-    personas = sample_population(population)
+    personas = sample_population(population, source=str(spec))
     _write_personas(personas, output)
     stats = population_stats(personas, population)
     click.echo(f"wrote {len(personas)} personas to {output}")

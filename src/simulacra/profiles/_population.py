@@ -100,9 +100,14 @@ class AttributeSpec(_Strict):
         if len(given) != 1:
             raise ValueError("give exactly one of categorical, uniform, normal")
         if self.categorical is not None and (
-            not self.categorical or any(w < 0 for w in self.categorical.values())
+            not self.categorical
+            or any(w < 0 for w in self.categorical.values())
+            or not 0 < sum(self.categorical.values()) < math.inf
         ):
-            raise ValueError("categorical weights must be non-negative and not empty")
+            raise ValueError("categorical weights must be finite, non-negative and not all zero")
+        numbers = [*(self.uniform or ()), *(self.normal or {}).values(), *(self.clip or ())]
+        if not all(math.isfinite(x) and abs(x) <= 1e12 for x in numbers):
+            raise ValueError("numbers must be finite and at most 1e12 in size")
         if self.normal is not None and (
             set(self.normal) != {"mean", "sd"} or self.normal["sd"] <= 0
         ):
@@ -169,6 +174,14 @@ class PopulationSpec(_Strict):
                 close = difflib.get_close_matches(path, list(known), n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ValueError(f"unknown attribute {path!r}{hint}")
+        for i, row in enumerate(self.joint):
+            weight = row.get("weight", 1.0)
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise ValueError(f"joint.{i}.weight: expected a number, got {weight!r:.40}")
+            if not 0 <= weight < math.inf:
+                raise ValueError(f"joint.{i}.weight: must be finite and non-negative")
+        if self.joint and not 0 < sum(float(r.get("weight", 1.0)) for r in self.joint) < math.inf:
+            raise ValueError("joint: the weights must not all be zero and sum to a finite number")
         if self.stratify is not None:
             spec = self.attributes.get(self.stratify)
             if spec is None or spec.categorical is None:
@@ -191,7 +204,7 @@ def _halton(index: int, base: int) -> float:
 def _allocate(weights: dict[str, float], n: int) -> list[str]:
     """Largest-remainder allocation of ``n`` slots proportional to ``weights``."""
     total = sum(weights.values())
-    exact = {k: n * w / total for k, w in weights.items()}
+    exact = {k: w / total * n for k, w in weights.items()}  # w / total first: no overflow
     counts = {k: int(v) for k, v in exact.items()}
     rest = sorted(exact, key=lambda k: exact[k] - counts[k], reverse=True)
     for k in rest[: n - sum(counts.values())]:
@@ -209,8 +222,13 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     data.setdefault(head, {})[tail] = value
 
 
-def sample_population(spec: PopulationSpec) -> list[Any]:
-    """Sample ``spec.n`` validated personas (deterministic for a seed)."""
+def sample_population(spec: PopulationSpec, *, source: str = "population") -> list[Any]:
+    """Sample ``spec.n`` validated personas (deterministic for a seed).
+
+    Raises:
+        ConfigError: A sampled persona is not valid (say a non-integer age): one line naming
+            ``source`` (the spec's file) and the attribute, or ``base``, that gave the value.
+    """
     from simulacra.profiles import Persona
 
     rng = random.Random(spec.seed)
@@ -252,8 +270,24 @@ def sample_population(spec: PopulationSpec) -> list[Any]:
         try:
             personas.append(Persona.model_validate(data))
         except ValidationError as exc:
-            raise ConfigError(f"persona {i + 1}: {summarise(exc, model=Persona)}") from None
+            raise ConfigError(_bad_persona(exc, spec, source, i)) from None
     return personas
+
+
+def _bad_persona(exc: ValidationError, spec: PopulationSpec, source: str, i: int) -> str:
+    """Where in the spec an invalid sampled persona came from, and why."""
+    from simulacra.profiles import Persona
+
+    loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
+    message = summarise(exc, model=Persona).partition(": ")[2]
+    attribute = next((a for a in spec.attributes if loc == a or loc.startswith(a + ".")), None)
+    if attribute is not None:
+        return f"{source}: attributes.{attribute}: a sampled value is not valid ({message})"
+    if loc.partition(".")[0] in spec.base:
+        return f"{source}: base.{loc}: {message}"
+    joint = any(loc == k or loc.startswith(k + ".") for row in spec.joint for k in row)
+    field = "joint" if joint else "top level"
+    return f"{source}: {field}: persona {i + 1} is not valid ({loc or 'persona'}: {message})"
 
 
 def _get(persona: Any, path: str) -> Any:
