@@ -1,12 +1,81 @@
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from simulacra.models import CATALOGUE
+from simulacra.models import ALLOW_MODEL_REQUESTS_ENV, CATALOGUE
 from simulacra.models._catalogue import is_installed
+from simulacra.models._transformers import TransformersAPI
+
+MODEL_MARKERS = ("model", "embedded", "slow", "train")
+"""A test with one of these markers may call a real model; ``embedded``, ``slow`` and ``train``
+imply ``model`` (so ``pytest -m "not model"`` is the lane without models)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.get_closest_marker("model") and any(
+            item.get_closest_marker(m) for m in MODEL_MARKERS
+        ):
+            item.add_marker(pytest.mark.model)
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _refuse_real_model_calls(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test not marked ``model`` cannot load or call a real model: local models refuse to load
+    (``SIMULACRA_ALLOW_MODEL_REQUESTS=0``, inherited by ``simulacra`` subprocesses), and in this
+    process llama.cpp and transformers models fail the test when loaded or called, even if the
+    code under test swallows the error."""
+    if request.node.get_closest_marker("model"):
+        yield
+        return
+    monkeypatch.setenv(ALLOW_MODEL_REQUESTS_ENV, "0")
+    refused: list[str] = []
+
+    def refuse(what: str) -> Callable[..., Any]:
+        def guard(*args: object, **kwargs: object) -> Any:
+            refused.append(what)
+            if args and _LLAMA is not None and isinstance(args[0], _LLAMA.Llama):
+                args[0]._stack = contextlib.ExitStack()  # what Llama.__del__ closes
+            pytest.fail(_REFUSAL.format(test=request.node.nodeid, what=what), pytrace=False)
+
+        return guard
+
+    if _LLAMA is not None:
+        monkeypatch.setattr(_LLAMA.Llama, "__init__", refuse("llama_cpp.Llama loaded"))
+        monkeypatch.setattr(_LLAMA.Llama, "eval", refuse("llama_cpp.Llama called"))
+    monkeypatch.setattr(TransformersAPI, "__init__", refuse("transformers model loaded"))
+    monkeypatch.setattr(TransformersAPI, "generate_sync", refuse("transformers model called"))
+    yield
+    if refused and not request.node.stash.get(_CALL_FAILED, False):  # swallowed: fail it here
+        pytest.fail(_REFUSAL.format(test=request.node.nodeid, what=refused[0]), pytrace=False)
+
+
+_REFUSAL = (
+    "{test}: a real model call ({what}) in a test not marked @pytest.mark.model "
+    "(or embedded/slow/train); mark it if the call is meant, or use simulacra.testing doubles"
+)
+_LLAMA: Any = (
+    importlib.import_module("llama_cpp") if importlib.util.find_spec("llama_cpp") else None
+)
 
 
 def _have_embedded(tier: str) -> bool:

@@ -197,6 +197,7 @@ def test_a_judge_calling_everyone_human_gives_no_score() -> None:
 # --- the CLI on real data ---------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_cli_prints_the_human_likeness_table_with_a_real_judge(
     tmp_path: Path, shared_data: Path, tiny_gguf: str
 ) -> None:

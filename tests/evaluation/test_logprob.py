@@ -45,6 +45,7 @@ def _fresh(scorer: EmbeddedScorer) -> None:
     scorer._cached = []
 
 
+@pytest.mark.model
 def test_next_token_logprobs_are_log_probabilities_and_the_cache_changes_nothing(
     scorer: EmbeddedScorer,
 ) -> None:
@@ -60,6 +61,7 @@ def test_next_token_logprobs_are_log_probabilities_and_the_cache_changes_nothing
     assert cold == pytest.approx(warm, abs=1e-3)
 
 
+@pytest.mark.model
 def test_continuation_reuses_the_prefix_and_matches_a_fresh_evaluation(
     scorer: EmbeddedScorer,
 ) -> None:
@@ -76,6 +78,7 @@ def test_continuation_reuses_the_prefix_and_matches_a_fresh_evaluation(
     assert evaluated < 2 * len(scorer.tokens(prefix)) + both[0][1] + both[1][1]
 
 
+@pytest.mark.model
 def test_weighted_judge_on_the_tiny_model(scorer: EmbeddedScorer) -> None:
     (v,) = asyncio.run(WeightedRubricJudge(scorer, load_rubric("engagement")).judge([ITEM]))
     assert v.error is None
@@ -84,6 +87,7 @@ def test_weighted_judge_on_the_tiny_model(scorer: EmbeddedScorer) -> None:
     assert 0.0 < v.details["engagement:mass"] <= 1.0
 
 
+@pytest.mark.model
 def test_likelihood_features_on_the_tiny_model(scorer: EmbeddedScorer) -> None:
     turn = likelihood_features(scorer, ITEM)
     dialogue = likelihood_features(scorer, DIALOGUE)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulacra.errors import ConfigError, MissingExtraError, ModelNotAvailableError
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
+from simulacra.models import check_model_requests_allowed
 
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
@@ -94,6 +95,7 @@ class ReferenceLM:
         if not self.path.is_file():
             raise ModelNotAvailableError(f"{self.path}: GGUF file not found")
         self.name = name or f"gguf:{self.path}"
+        check_model_requests_allowed(self.name)
         self.n_ctx = n_ctx
         self._llama_cpp = llama_cpp
         with contextlib.redirect_stderr(io.StringIO()):

@@ -10,6 +10,11 @@ package's ``simulacra.providers`` entry point) adds a scheme.
 from simulacra.models._cache import CallCache, rollout_index
 from simulacra.models._catalogue import CATALOGUE, CatalogueEntry, cache_dir, resolve_gguf
 from simulacra.models._embedded import EmbeddedAPI
+from simulacra.models._guard import (
+    ALLOW_MODEL_REQUESTS_ENV,
+    ModelRequestRefused,
+    check_model_requests_allowed,
+)
 from simulacra.models._limits import AdaptiveLimiter, shared_limiter
 from simulacra.models._model import CallLog, Model, ModelAPI, RetryPolicy, record_calls
 from simulacra.models._openai import OpenAICompatibleAPI
@@ -23,6 +28,7 @@ from simulacra.models._resolve import ModelSpec, build_api, get_model, parse_mod
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
 __all__ = [
+    "ALLOW_MODEL_REQUESTS_ENV",
     "CATALOGUE",
     "AdaptiveLimiter",
     "CallCache",
@@ -34,6 +40,7 @@ __all__ = [
     "Model",
     "ModelAPI",
     "ModelOutput",
+    "ModelRequestRefused",
     "ModelSpec",
     "OpenAICompatibleAPI",
     "ProviderFactory",
@@ -41,6 +48,7 @@ __all__ = [
     "Usage",
     "build_api",
     "cache_dir",
+    "check_model_requests_allowed",
     "get_model",
     "parse_model_spec",
     "provider_schemes",

@@ -12,6 +12,7 @@ from simulacra._secrets import env_headers
 from simulacra.errors import ConfigError, ModelNotAvailableError
 from simulacra.models._cache import CallCache
 from simulacra.models._catalogue import CATALOGUE, file_sha256, resolve_gguf
+from simulacra.models._guard import check_model_requests_allowed
 from simulacra.models._model import Model, ModelAPI, RetryPolicy
 from simulacra.models._providers import (
     get_provider,
@@ -118,6 +119,7 @@ def _embedded_api(spec: ModelSpec) -> ModelAPI:
 
     entry = CATALOGUE[spec.target]
     path = resolve_gguf(entry)
+    check_model_requests_allowed(spec.model)
     return EmbeddedAPI(
         path,
         name=spec.model,
@@ -135,6 +137,7 @@ def _gguf_api(spec: ModelSpec) -> ModelAPI:
     path = Path(spec.target).expanduser()
     if not path.is_file():
         raise ModelNotAvailableError(f"{path}: GGUF file not found (model {spec.model!r})")
+    check_model_requests_allowed(spec.model)
     return EmbeddedAPI(
         path,
         name=spec.model,
@@ -150,6 +153,7 @@ def _transformers_api(spec: ModelSpec) -> ModelAPI:
     from simulacra.models._transformers import TransformersAPI, parse_transformers_target
 
     base, adapter = parse_transformers_target(spec.target)
+    check_model_requests_allowed(spec.model)
     return TransformersAPI(base, adapter=adapter, name=spec.model, n_threads=spec.n_threads)
 
 
