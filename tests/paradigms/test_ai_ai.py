@@ -16,7 +16,7 @@ from simulacra.conversation import Conversation, ParticipantKind, TerminationRea
 from simulacra.errors import ConfigError
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.paradigms import parse_paradigm
-from simulacra.paradigms._ai_ai import TeacherStudentOptions, attribute, split_passages
+from simulacra.paradigms._teacher import TeacherStudentOptions, attribute, split_passages
 from simulacra.runs import execute_run, parse_config, read_conversations
 from simulacra.testing import function_model
 

@@ -31,8 +31,10 @@ __all__ = [
 
 # Built-in paradigms register themselves on import (one module each).
 from simulacra.paradigms import (
-    _ai_ai,  # noqa: F401  (task_roleplay, debate, teacher_student)
+    _debate,  # noqa: F401  (debate)
     _human_human,  # noqa: F401  (human_human, negotiation)
+    _task,  # noqa: F401  (task_roleplay)
+    _teacher,  # noqa: F401  (teacher_student)
     group_chat,  # noqa: F401  (group_chat)
 )
 from simulacra.paradigms._sandbox import SandboxOptions, split_encounters
