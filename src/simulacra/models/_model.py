@@ -38,6 +38,11 @@ class ModelAPI(abc.ABC):
     ) -> ModelOutput:
         """Generate one completion."""
 
+    @property
+    def preferred_concurrency(self) -> int | None:
+        """Conversations a run should keep in flight on this backend (``None``: no preference)."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Facts recorded in ``run.json`` (model file hash, base URL, ...)."""
         return {"name": self.name}

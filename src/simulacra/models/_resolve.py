@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -57,6 +57,11 @@ class ModelSpec(GenerateConfig):
     n_ctx: int | None = Field(default=None, gt=0)
     n_threads: int | None = Field(default=None, gt=0)
     reuse_prefix: bool = True
+    n_slots: int | None = Field(default=None, gt=0)
+    """KV slots of an embedded model on the batched engine (default: from memory, at most 8)."""
+    engine: Literal["batched", "single"] | None = None
+    """Engine of an embedded model (default: ``$SIMULACRA_ENGINE``, else the built-in default;
+    see docs/performance.md)."""
     max_retries: int = Field(default=3, ge=0)
     timeout: float | None = Field(default=None, gt=0)
     total_timeout: float | None = Field(default=None, gt=0)
@@ -115,38 +120,22 @@ def build_api(spec: ModelSpec) -> ModelAPI:
 
 
 def _embedded_api(spec: ModelSpec) -> ModelAPI:
-    from simulacra.models._embedded import EmbeddedAPI
+    from simulacra.models._embedded_batched import embedded_api
 
     entry = CATALOGUE[spec.target]
     path = resolve_gguf(entry)
     check_model_requests_allowed(spec.model)
-    return EmbeddedAPI(
-        path,
-        name=spec.model,
-        n_ctx=spec.n_ctx or entry.n_ctx,
-        n_threads=spec.n_threads,
-        seed=spec.seed or 0,
-        reuse_prefix=spec.reuse_prefix,
-        sha256=entry.sha256,
-    )
+    return embedded_api(spec, path, n_ctx=spec.n_ctx or entry.n_ctx, sha256=entry.sha256)
 
 
 def _gguf_api(spec: ModelSpec) -> ModelAPI:
-    from simulacra.models._embedded import EmbeddedAPI
+    from simulacra.models._embedded_batched import embedded_api
 
     path = Path(spec.target).expanduser()
     if not path.is_file():
         raise ModelNotAvailableError(f"{path}: GGUF file not found (model {spec.model!r})")
     check_model_requests_allowed(spec.model)
-    return EmbeddedAPI(
-        path,
-        name=spec.model,
-        n_ctx=spec.n_ctx or 4096,
-        n_threads=spec.n_threads,
-        seed=spec.seed or 0,
-        reuse_prefix=spec.reuse_prefix,
-        sha256=file_sha256(path),
-    )
+    return embedded_api(spec, path, n_ctx=spec.n_ctx or 4096, sha256=file_sha256(path))
 
 
 def _transformers_api(spec: ModelSpec) -> ModelAPI:
