@@ -208,7 +208,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     _fails(
         ["data", "import", "generic", str(rows), "--mapping", str(mapping), "-o", str(out)],
         tmp_path,
-        "rows.csv:2: no field 'speaker' (fields.speaker)",
+        "map.yaml: fields.speaker: no field 'speaker' in",
     )
     _fails(
         ["data", "import", "generic", str(rows), "-o", str(out)],

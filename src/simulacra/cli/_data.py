@@ -268,6 +268,8 @@ def export_command(
     from simulacra.datasets._pairs import Pairing, segment_pairs, turn_pairs
 
     loaded = _sources(sources)
+    if not any(s.conversations for s in loaded):
+        raise ConfigError(f"{loaded[0].path}: no conversations (nothing to export)")
     if limit is not None:
         for s in loaded:
             s.conversations = s.conversations[:limit]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 import signal
 import sys
@@ -20,7 +21,15 @@ from rich.progress import (
 
 from simulacra._signals import EXIT_CODES, signal_word
 from simulacra.conversation import Conversation
-from simulacra.runs import RunControl, RunResult, count_items, execute_run, load_config
+from simulacra.errors import ConfigError
+from simulacra.runs import (
+    RunConfig,
+    RunControl,
+    RunResult,
+    count_items,
+    execute_run,
+    load_config,
+)
 from simulacra.runs._engine import RunStats
 from simulacra.runs._store import current_run_directory
 
@@ -29,6 +38,18 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def _resume_command(config: Path, directory: Path) -> str:
     return f"simulacra run {shlex.quote(str(config))} --resume {shlex.quote(str(directory))}"
+
+
+def _check_base_urls(cfg: RunConfig, config: Path) -> None:
+    """An ``openai:`` model with no ``base_url`` (and no OPENAI_BASE_URL) is a config error
+    naming the file and the field, before anything is built or written."""
+    for role, spec in cfg.models.items():
+        if spec.model.startswith("openai:") and not (
+            spec.base_url or os.environ.get("OPENAI_BASE_URL")
+        ):
+            raise ConfigError(
+                f"{config}: models.{role}.base_url: not set (give it, or set OPENAI_BASE_URL)"
+            )
 
 
 def _exit_code(signals: list[int]) -> int:
@@ -58,6 +79,7 @@ def run_command(
     after Ctrl-C, 143 after SIGTERM.
     """
     cfg = load_config(config)
+    _check_base_urls(cfg, config)
     total = count_items(cfg)
     console = Console(stderr=True)
     control = RunControl()

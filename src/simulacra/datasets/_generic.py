@@ -43,7 +43,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from simulacra._validation import read_yaml, summarise
 from simulacra.conversation import Conversation, ParticipantKind
@@ -81,6 +81,8 @@ class GenericMapping(BaseModel):
     citation: str = ""
     system_kind: Literal["ai_system", "human"] = "ai_system"
     format: Literal["jsonl", "csv", "tsv"] | None = None
+    _source: str = PrivateAttr(default="mapping")
+    """Where the mapping came from (its file), named in errors about it."""
 
 
 def load_mapping(mapping: str | Path | Mapping[str, Any]) -> GenericMapping:
@@ -98,6 +100,7 @@ def load_mapping(mapping: str | Path | Mapping[str, Any]) -> GenericMapping:
         result = GenericMapping.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{where}: {summarise(exc, model=GenericMapping)}") from None
+    result._source = where
     if result.fields.messages is None and result.fields.conversation is None:
         raise ConfigError(f"{where}: fields.conversation: needed when each row is one turn")
     return result
@@ -129,18 +132,26 @@ def _rows(file: Path, fmt: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
         raise ConfigError(f"{file}: not {fmt.upper()} ({exc})") from None
 
 
-def _get(row: Mapping[str, Any], key: str, file: Path, number: int, role: str) -> Any:
+def _get(
+    m: GenericMapping, row: Mapping[str, Any], key: str, file: Path, number: int, role: str
+) -> Any:
+    """``row[key]``; a missing key names the mapping's field and the corpus row."""
     if key not in row:
-        have = ", ".join(sorted(map(str, row))) or "nothing"
-        raise ConfigError(f"{file}:{number}: no field {key!r} (fields.{role}); the row has {have}")
+        have = (", ".join(sorted(str(k)[:20] for k in row)) or "nothing")[:80]
+        raise ConfigError(
+            f"{m._source}: fields.{role}: no field {key[:40]!r} in {file}:{number}"
+            f" (the row has {have})"
+        )
     return row[key]
 
 
 def _side(m: GenericMapping, speaker: str, file: Path, where: str) -> str:
     if m.roles:
         if speaker not in m.roles:
+            known = ", ".join(m.roles)[:60]
             raise ConfigError(
-                f"{file}:{where}: speaker {speaker!r} not in roles ({', '.join(m.roles)})"
+                f"{m._source}: roles: speaker {speaker[:40]!r} of {file}:{where} is not mapped"
+                f" (roles: {known})"
             )
         return m.roles[speaker]
     return "user" if speaker == (m.user or "user") else "system"
@@ -166,33 +177,37 @@ def read_generic(
         if f.messages is not None:
             cid = str(row.get(f.conversation, number) if f.conversation else number)
             _goal_fields(f, row, goals.setdefault(cid, {}), f"{file}:{number}", cid)
-            messages = _get(row, f.messages, file, number, "messages")
+            messages = _get(m, row, f.messages, file, number, "messages")
             if not isinstance(messages, list):
-                raise ConfigError(f"{file}:{number}: fields.messages {f.messages!r} is not a list")
+                raise ConfigError(
+                    f"{m._source}: fields.messages: {f.messages[:40]!r} of {file}:{number}"
+                    " is not a list"
+                )
             for i, msg in enumerate(messages):
                 if not isinstance(msg, Mapping):
                     raise ConfigError(f"{file}:{number}: message {i} is not an object")
-                speaker = str(_get(msg, f.speaker, file, number, "speaker"))
+                speaker = str(_get(m, msg, f.speaker, file, number, "speaker"))
                 side = _side(m, speaker, file, f"{number}, message {i}")
                 labels.setdefault(side, (speaker, speaker))
-                text = str(_get(msg, f.text, file, number, "text"))
+                text = str(_get(m, msg, f.text, file, number, "text"))
                 dialogues.setdefault(cid, []).append((float(i), RealTurn(side, text)))
             continue
         assert f.conversation is not None
-        cid = str(_get(row, f.conversation, file, number, "conversation"))
+        cid = str(_get(m, row, f.conversation, file, number, "conversation"))
         _goal_fields(f, row, goals.setdefault(cid, {}), f"{file}:{number}", cid)
-        speaker = str(_get(row, f.speaker, file, number, "speaker"))
+        speaker = str(_get(m, row, f.speaker, file, number, "speaker"))
         side = _side(m, speaker, file, str(number))
         labels.setdefault(side, (speaker, speaker))
-        text = str(_get(row, f.text, file, number, "text"))
+        text = str(_get(m, row, f.text, file, number, "text"))
         order = float(number)
         if f.order is not None:
-            raw = _get(row, f.order, file, number, "order")
+            raw = _get(m, row, f.order, file, number, "order")
             try:
                 order = float(raw)
             except (TypeError, ValueError):
                 raise ConfigError(
-                    f"{file}:{number}: fields.order {f.order!r} is not a number: {raw!r}"
+                    f"{m._source}: fields.order: {f.order[:40]!r} of {file}:{number} is not a"
+                    f" number: {raw!r:.40}"
                 ) from None
         dialogues.setdefault(cid, []).append((order, RealTurn(side, text)))
     info = CorpusInfo(m.name, m.source or f"{file.name} (generic import)", m.licence, m.citation)

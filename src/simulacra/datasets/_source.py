@@ -73,21 +73,9 @@ def read_conversation_file(path: Path) -> Iterator[Conversation]:
     Raises:
         ConfigError: ``file:line`` of the first line that is not a conversation record.
     """
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield Conversation.model_validate_json(line)
-            except ValueError as exc:
-                first = str(exc).splitlines()[0]
-                raise ConfigError(
-                    f"{path}:{number}: not a Simulacra conversation record ({first})"
-                ) from None
+    from simulacra.runs._records import read_records
+
+    yield from read_records(path, skip_torn=False)
 
 
 def load_source(path: str | Path) -> ConversationSource:

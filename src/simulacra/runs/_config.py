@@ -472,10 +472,10 @@ def parse_config(
     Raises:
         ConfigError: One line naming ``source``, the field and the problem.
     """
+    if data is None:
+        raise ConfigError(f"{source}: is empty (expected a run configuration mapping)")
     if not isinstance(data, dict):
-        raise ConfigError(
-            f"{source}: expected a mapping at the top level, got {type(data).__name__}"
-        )
+        raise ConfigError(f"{source}: top level: expected a mapping, got {type(data).__name__}")
     context: dict[str, Any] = {"open_goals": True}
     if base_dir is not None:
         context["base_dir"] = str(base_dir)
@@ -515,7 +515,7 @@ def load_config(path: str | Path) -> RunConfig:
             file = path.parent / file
         profiles = load_profiles(file)
         if not profiles:
-            raise ConfigError(f"{path}: profiles_file: {file} holds no profiles")
+            raise ConfigError(f"{file}: no profiles (the profiles_file of {path})")
         _unique_profile_ids(profiles, f"{path}: profiles_file: {file}")
         config = config.model_copy(update={"profiles": profiles})
     return config

@@ -30,6 +30,7 @@ from simulacra._secrets import redact_json, redact_text
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
 from simulacra.runs._engine import RunStats
+from simulacra.runs._records import read_records
 
 __all__ = [
     "LOCK_FILE",
@@ -428,16 +429,4 @@ def read_conversations(directory: str | Path) -> Iterator[Conversation]:
     path = Path(directory) / "conversations.jsonl"
     if not path.is_file():
         raise ConfigError(f"{directory}: not a run directory (no conversations.jsonl)")
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.endswith("\n"):
-                return  # torn final write
-            if not line.strip():
-                continue
-            try:
-                yield Conversation.model_validate_json(line)
-            except ValueError as exc:
-                first = str(exc).splitlines()[0]
-                raise ConfigError(
-                    f"{path}:{number}: invalid conversation record ({first})"
-                ) from None
+    yield from read_records(path, skip_torn=True)
