@@ -35,6 +35,9 @@ _ASSISTANT_PATTERNS = [
     r"\b(do|would) you have any (other |specific |particular )?(criteria|preferences|"
     r"requirements)\b",
     r"\bwhat\b[^.?!]*\byou('d| would) (like|prefer)\b",
+    r"\b(unable|not able) to (help|assist) you\b",
+    r"\b(glad|happy) (you found|(that )?i (could|was able to) help|"
+    r"to (have )?(helped|help|assist))",
     r"\bthank you for (reaching out|contacting|choosing)",
     r"^\s*(hello|hi)[!,.]? (how can|welcome)",
     r"```",

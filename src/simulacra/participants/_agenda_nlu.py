@@ -162,13 +162,24 @@ _SENTENCE = re.compile(r"[^.?!\n]+[.?!]*")
 _TOKEN_FIXES = [
     (re.compile(r"\s+n't\b"), "n't"),
     (re.compile(r"\s+'(s|d|ll|re|m|ve)\b"), r"'\1"),
-    (re.compile(r"\s+"), " "),
+    (re.compile(r"[ \t\r\f\v]+"), " "),
+    (re.compile(r" ?\n[\s]*"), "\n"),
 ]
 
 
+_MARKUP = re.compile(r"\*\*|__|`|^\s*(?:[-*•]|#+|\d+[.)])\s+", re.MULTILINE)
+
+
+def plain_text(text: str) -> str:
+    """Markdown a chat model writes taken out ("- **Car Type:** Sedan" → "Car Type: Sedan"),
+    lines kept."""
+    return _MARKUP.sub("", text)
+
+
 def clean_text(text: str) -> str:
-    """Lower-case, MultiWOZ tokenisation undone ("do n't" → "don't"), spaces collapsed."""
-    text = text.lower()
+    """Lower-case, markdown and MultiWOZ tokenisation undone ("do n't" → "don't"), spaces
+    collapsed (line breaks kept: they end a sentence)."""
+    text = plain_text(text).lower()
     for pattern, repl in _TOKEN_FIXES:
         text = pattern.sub(repl, text)
     return text.strip()

@@ -24,7 +24,7 @@ from typing import Literal
 
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
-from simulacra.participants._agenda_nlu import clean_text, value_pattern
+from simulacra.participants._agenda_nlu import clean_text, plain_text, value_pattern
 
 __all__ = [
     "REQUEST_WORDS",
@@ -54,19 +54,38 @@ REQUEST_WORDS: dict[str, str] = {
 }
 """How a user asks for a requestable slot (else: the slot's own name)."""
 
+_LABELS: dict[str, str] = {
+    "phone": r"phone|telephone|contact( number)?|tel",
+    "car type": r"car( type)?|vehicle( type)?|type|make",
+    "address": r"address|location",
+    "postcode": r"post ?code",
+    "ref": r"reference( number)?|confirmation( number)?|booking (ref\w*|number)",
+    "train id": r"train (id|number)|id",
+    "price": r"price|cost|fare|total",
+    "duration": r"duration|travel time|journey time",
+    "entrance fee": r"entrance( fee)?|admission( fee)?|fee|price",
+    "open hours": r"open(ing)? hours|hours",
+    "leave at": r"depart\w*|leaves|leaving|pick-?up( time)?",
+    "arrive by": r"arriv\w*",
+}
+"""The label a chat model puts before a value in a list ("Car Type: Sedan")."""
+
 GIVEN_CUES: dict[str, str] = {
-    "phone": r"\b(phone|contact|telephone)( number)?\b[^.]*\d{3}",
-    "car type": r"\b(car( type)?|vehicle|cab|taxi) (is|will be)\b",
-    "address": r"\b(address is|located (at|on|in)|is at \d)",
-    "postcode": r"\bpost ?code\b",
-    "ref": r"\b(reference|confirmation)( number)?\b[^.]*\w*\d",
-    "train id": r"\btrain (id|number)\b[^.]*\d",
-    "price": r"(£|\$|€|\beur\b|\bgbp\b|\bpounds?\b|\bcosts?\b)",
-    "duration": r"\b(\d+ ?(minutes?|mins?|hours?)|duration)\b",
-    "entrance fee": r"\b(entrance|admission|fee|free of charge|is free)\b",
-    "open hours": r"\b(open|opening hours)\b",
-    "leave at": r"\b(leaves|departs|departure)\b[^.]*\d",
-    "arrive by": r"\b(arrives|arrival)\b[^.]*\d",
+    slot: f"{cue}|^({_LABELS[slot]})\\s*:\\s*\\w"
+    for slot, cue in {
+        "phone": r"\b(phone|contact|telephone)( number)?\b[^.]*\d{3}",
+        "car type": r"\b(car( type)?|vehicle|cab|taxi) (is|will be)\b",
+        "address": r"\b(address is|located (at|on|in)|is at \d)",
+        "postcode": r"\bpost ?code\b",
+        "ref": r"\b(reference|confirmation)( number)?\b[^.]*\w*\d",
+        "train id": r"\btrain (id|number)\b[^.]*\d",
+        "price": r"(£|\$|€|\beur\b|\bgbp\b|\bpounds?\b|\bcosts?\b)",
+        "duration": r"\b(\d+ ?(minutes?|mins?|hours?)|duration)\b",
+        "entrance fee": r"\b(entrance|admission|fee|free of charge|is free)\b",
+        "open hours": r"\b(open|opening hours)\b",
+        "leave at": r"\b(leaves|departs|departure)\b[^.]*\d",
+        "arrive by": r"\b(arrives|arrival)\b[^.]*\d",
+    }.items()
 }
 """How the other side states a requested slot, in a sentence that is not a question: the
 keyword NLU knows Cambridge's formats (phone numbers, postcodes), a system under test may invent
@@ -77,7 +96,10 @@ _BOOKED = re.compile(
 
 
 def _statements(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+|\n", text.lower()) if s and "?" not in s]
+    """The sentences and list lines of a text that are not questions, lower-case, markdown
+    taken out."""
+    lines = re.split(r"(?<=[.!?])\s+|\n", plain_text(text).lower())
+    return [s.strip() for s in lines if s.strip() and "?" not in s]
 
 
 _ACTION = re.compile(

@@ -24,6 +24,7 @@ _SKIP = frozenset({"", "?", "dontcare", "don't care", "none", "not mentioned", "
 _YES_NO_WORDS = {
     "parking": ("parking", "park"),
     "internet": ("internet", "wifi", "wi-fi", "wireless"),
+    "booking": ("book", "reserv"),
 }
 NUMBER_WORDS = [
     "zero",

@@ -36,13 +36,20 @@ from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda import AgendaUser
 from simulacra.participants._agenda_goal import TaskGoal
 from simulacra.participants._agenda_ontology import DialogueAct
-from simulacra.participants._checklist import GIVEN_CUES, Checklist, ChecklistItem, rule_checklist
+from simulacra.participants._checklist import (
+    GIVEN_CUES,
+    Checklist,
+    ChecklistItem,
+    _statements,
+    rule_checklist,
+)
 from simulacra.participants._content import SAYS_KEY, values_to_say
 from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.participants._render import render_profile
 from simulacra.participants._simulated_user import STOP_SENTINEL, clean_utterance
 from simulacra.participants._style import Position, StyleBank, acts_to_notes
+from simulacra.participants._validity import stuck
 from simulacra.profiles import GeneralUser, Profile
 from simulacra.prompts import get_template
 
@@ -78,6 +85,7 @@ _REQUEST = re.compile(
 _DEFAULT_NAME = "Alex Morgan"
 _OPENER = re.compile(r"^\s*(sure|of course|certainly|absolutely)\s*[!,.]\s*", re.IGNORECASE)
 """The name a general user gives when asked (its profile has none)."""
+_BOOK_WORD = re.compile(r"\b(book|reserv)", re.IGNORECASE)
 _CLOSING = "thanks | that's all | bye"
 _GIVE_UP = "it doesn't work for you | thanks anyway | bye"
 
@@ -231,7 +239,7 @@ class GoalStateUser:
         (phone numbers, postcodes), a system under test may invent others."""
         assert self._agenda is not None
         last = next((m.content for m in reversed(view.messages) if m.role == "user"), "")
-        statements = [s for s in re.split(r"(?<=[.!?])\s+|\n", last.lower()) if "?" not in s]
+        statements = _statements(last)
         acts: list[DialogueAct] = []
         for domain, slots in self._agenda._requests.items():
             for slot, value in slots.items():
@@ -264,6 +272,15 @@ class GoalStateUser:
             says=values_to_say(acts),
         )
 
+    def _fed_up(self, view: View) -> _Plan | None:
+        """A person leaves a system that answered their last two messages with what it had
+        already said (:func:`stuck` twice in a row); the gate and the audit count it as the
+        system failing the user, not as a premature stop."""
+        theirs = [m.content for m in view.messages if m.role == "user"]
+        if stuck(theirs) and stuck(theirs[:-1]):
+            return _Plan(_GIVE_UP, "Never mind, thanks anyway. Bye.", True, "patience")
+        return None
+
     def _plan_agenda(self, view: View) -> _Plan:
         assert self._agenda is not None
         system = self._agenda.read_system(view)
@@ -282,6 +299,8 @@ class GoalStateUser:
             ]
         reply = self._agenda.step(system)
         meta = dict(reply.metadata)
+        if not reply.stop and not self._agenda.satisfied and (fed_up := self._fed_up(view)):
+            return fed_up
         if reply.stop and self._agenda.status == "success":
             late = self._unsaid_constraints(view)
             if late:
@@ -293,9 +312,14 @@ class GoalStateUser:
             return _Plan(content, reply.utterance, True, reason, meta)
         acts = meta.get("acts")
         if isinstance(acts, str) and acts:
-            return _Plan(
-                acts_to_notes(acts), reply.utterance, metadata=meta, says=values_to_say(acts)
-            )
+            notes, says, template = acts_to_notes(acts), values_to_say(acts), reply.utterance
+            own = " ".join(m.content for m in view.messages if m.role == "assistant")
+            if "-book " in acts and not _BOOK_WORD.search(own):
+                # the first booking detail: a person says they want it booked
+                notes, says = f"{notes} | book it", [*says, "booking"]
+                if not _BOOK_WORD.search(template):
+                    template = f"I'd like to book it. {template}"
+            return _Plan(notes, template, metadata=meta, says=says)
         return _Plan(reply.utterance, reply.utterance, metadata=meta)
 
     def _plan_free(self, view: View) -> _Plan:
@@ -312,6 +336,8 @@ class GoalStateUser:
             stale += 1
         if refusals >= self.options.refusals:
             return _Plan(_GIVE_UP, "That doesn't work for me, thanks anyway. Bye.", True, "refused")
+        if fed_up := self._fed_up(view):
+            return fed_up
         if not own and not self.checklist.items:
             return _Plan(f"what you want: {self.goal}", self.goal)
         if not pending:

@@ -109,6 +109,9 @@ ASSISTANT_PATTERNS = (
     r"\bwhat\b[^.?!]*\byou('d| would) (like|prefer)\b",
     r"\bi('m| am) sorry,? but i (can't|cannot|can not) (help|assist)",
     r"\bi (can't|cannot|can not) (help|assist) (you )?with (that|this)\b",
+    r"\b(unable|not able) to (help|assist) you\b",
+    r"\b(glad|happy) (you found|(that )?i (could|was able to) help|"
+    r"to (have )?(helped|help|assist))",
     r"\bthank you for (reaching out|contacting|choosing)",
     r"^\s*(hello|hi)[!,.]? (how can|welcome)",
     r"```",
@@ -415,12 +418,17 @@ def refused(other_turns: Sequence[str]) -> bool:
     return any(_REFUSAL.search(t) for t in other_turns)
 
 
+def stuck(other_turns: Sequence[str]) -> bool:
+    """Whether the other side's last turn says again, near-verbatim, what one of its two turns
+    before it said (A, A or A, B, A): the user's last message went unanswered."""
+    turns = list(other_turns)
+    return len(turns) >= 2 and any(_near_copy(turns[-1], t) for t in turns[-3:-1])
+
+
 def failed(other_turns: Sequence[str]) -> bool:
-    """Whether the other side's last turns refuse (:func:`refused`) or are stuck: its last two
-    turns say the same thing near-verbatim, so a request of the user went unanswered. A user
-    who gives up then has not stopped early: the system under test failed it."""
-    last = list(other_turns)[-2:]
-    return refused(last) or (len(last) == 2 and _near_copy(last[1], last[0]))
+    """Whether the other side's last turns refuse (:func:`refused`) or are :func:`stuck`. A
+    user who gives up then has not stopped early: the system under test failed it."""
+    return refused(list(other_turns)[-2:]) or stuck(other_turns)
 
 
 def hint_for(findings: Sequence[Finding]) -> str:
