@@ -1,0 +1,166 @@
+"""When the goal-state user ends and what it reads: a system stuck on one answer is left (and
+that is the system's failure, not a premature stop), a list-formatted reply still answers a
+request, the first booking detail says the user wants a booking."""
+
+from __future__ import annotations
+
+from simulacra import Conversation, ParticipantInfo, ParticipantKind, Turn
+from simulacra.conversation import View
+from simulacra.evaluation import role_violation
+from simulacra.models import ChatMessage, GenerateConfig
+from simulacra.participants import Checklist, GoalStateOptions, GoalStateUser, TaskGoal
+from simulacra.participants._content import unsaid
+from simulacra.participants._validity import failed, stuck
+from simulacra.testing import function_model
+
+BOT = ParticipantInfo(id="assistant", name="Assistant", kind=ParticipantKind.AI_SYSTEM)
+TAXI = TaskGoal.parse(
+    {
+        "id": "taxi",
+        "domains": [
+            {
+                "domain": "taxi",
+                "inform": {"destination": "the dojo noodle bar", "leave at": "07:00"},
+                "requests": ["car type", "phone"],
+            }
+        ],
+    }
+)
+TRAIN = TaskGoal.parse(
+    {
+        "id": "train",
+        "domains": [
+            {
+                "domain": "train",
+                "inform": {"destination": "cambridge", "day": "sunday"},
+                "book": {"people": "3"},
+            }
+        ],
+    }
+)
+# a reply the way a chat model formats it: a markdown list of labelled values
+LISTED = (
+    "Sure! Here's a taxi option that fits your criteria:\n\n**Taxi Details:**\n"
+    "- **Company:** Cambridge City Taxi\n- **Pickup:** 07:00 AM\n"
+    "- **Car Type:** Sedan\n- **Phone Number:** 123-456-7890"
+)
+
+
+def _echo_notes(messages: list[ChatMessage], config: GenerateConfig) -> str:
+    return messages[-1].content.removeprefix("Notes: ").split("\n")[0]
+
+
+class _Chat:
+    def __init__(self, user: GoalStateUser) -> None:
+        self.user = user
+        self.c = Conversation(participants=[user.info, BOT])
+
+    def view(self) -> View:
+        return self.c.view_for(self.user.info.id)
+
+    async def turn(self, bot_says: str | None = None) -> tuple[str, bool, dict[str, object]]:
+        if bot_says is not None:
+            self.c.append(Turn(speaker="assistant", utterance=bot_says))
+        reply = await self.user.respond(self.view())
+        self.c.append(Turn(speaker=self.user.info.id, utterance=reply.utterance))
+        return reply.utterance, reply.stop, dict(reply.metadata)
+
+
+def _user(task: TaskGoal) -> GoalStateUser:
+    return GoalStateUser(
+        function_model(_echo_notes, role="user"),
+        goal="",
+        task=task,
+        style=None,
+        options=GoalStateOptions(disclosure=2),
+    )
+
+
+def test_stuck_is_a_repeat_of_one_of_the_two_turns_before() -> None:
+    a = "Cambridge East Guesthouse - 5 star rating, located in the heart of the city."
+    b = "Cambridge East Hotel - 2 star rating, near the station, with free parking."
+    c = "The phone number is 01223 123456."
+    assert stuck([a, a]) and stuck([a, b, a]) and stuck([c, a, b, a])
+    assert not stuck([a]) and not stuck([a, b]) and not stuck([a, b, c]) and not stuck([a, c, b])
+    assert failed([b, a, a]) and not failed([a, b, c])
+
+
+async def test_a_system_stuck_twice_in_a_row_is_left_and_that_is_its_failure() -> None:
+    chat = _Chat(_user(TAXI))
+    await chat.turn()
+    same = "Cambridge TownInfo recommends a taxi. Please tell me more about your trip."
+    ended: list[tuple[int, dict[str, object]]] = []
+    for k in range(8):
+        _, stop, meta = await chat.turn(same)
+        if stop:
+            ended.append((k, meta))
+            break
+    assert ended, "the user never left a system that repeats itself"
+    k, meta = ended[0]
+    assert k == 2 and meta["stop_reason"] == "patience"  # at the second repeat, not later
+    others = [t.utterance for t in chat.c.turns if t.speaker == "assistant"]
+    assert failed(others)  # the audit and the gate read it as the system failing the user
+
+
+async def test_a_satisfied_user_still_ends_with_its_goal_met_when_the_system_repeats() -> None:
+    chat = _Chat(_user(TAXI))
+    await chat.turn()
+    reasons = []
+    for _ in range(6):
+        _, stop, meta = await chat.turn(LISTED)
+        if stop:
+            reasons.append(meta["stop_reason"])
+            break
+    assert reasons == ["goal_met"]
+
+
+def test_a_markdown_list_answers_requests() -> None:
+    cl = Checklist.from_task(TAXI)
+    pending = {i.id for i in cl.pending(["a taxi to the dojo noodle bar at 07:00"], [LISTED])}
+    assert "taxi-car type?" not in pending and "taxi-phone?" not in pending
+    plain = "Sure! Here's a taxi option that fits your criteria."
+    pending = {i.id for i in cl.pending(["a taxi to the dojo noodle bar at 07:00"], [plain])}
+    assert {"taxi-car type?", "taxi-phone?"} <= pending
+
+
+async def test_a_listed_reply_is_read_and_the_request_is_not_asked_again() -> None:
+    chat = _Chat(_user(TAXI))
+    _first, _, _ = await chat.turn()
+    _text, _, meta = await chat.turn(LISTED)
+    assert "car type" not in str(meta.get("acts", "")), meta
+
+
+async def test_the_first_booking_detail_says_the_user_wants_a_booking() -> None:
+    chat = _Chat(_user(TRAIN))
+    booked: list[dict[str, object]] = []
+    _, _, meta = await chat.turn()
+    for _ in range(6):
+        if "-book " in str(meta.get("acts", "")):
+            booked.append(meta)
+            break
+        _text, stop, meta = await chat.turn("TR1234 leaves at 09:15 on sunday for cambridge.")
+        if stop:
+            break
+    assert booked, "the booking detail was never said"
+    says = str(booked[0]["content.says"]).split(" | ")
+    assert "booking" in says and "3" in says
+    assert "book it" in str(booked[0]["content"])
+    mine = ["3", "booking"]
+    assert unsaid("There will be 3 of us.", mine) == ["booking"]
+    assert unsaid("Please book it for 3 people.", mine) == []
+    assert unsaid("Can I reserve seats for three?", mine) == []
+
+
+def test_assistant_phrasings_of_a_goodbye_are_role_slips() -> None:
+    slips = [
+        "i'm sorry, but i'm unable to assist you with that. bye.",
+        "thanks, i'm glad you found it helpful. goodbye!",
+        "Happy to help!",
+    ]
+    assert all(role_violation(t) == "speaks_as_assistant" for t in slips)
+    customers = [
+        "I'm glad to hear that, thanks.",
+        "thank you. i'll let you know if anything else comes up. bye.",
+        "I'd be happy with any of them.",
+    ]
+    assert all(role_violation(t) is None for t in customers)
