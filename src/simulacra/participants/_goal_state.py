@@ -86,8 +86,11 @@ _DEFAULT_NAME = "Alex Morgan"
 _OPENER = re.compile(r"^\s*(sure|of course|certainly|absolutely)\s*[!,.]\s*", re.IGNORECASE)
 """The name a general user gives when asked (its profile has none)."""
 _BOOK_WORD = re.compile(r"\b(book|reserv)", re.IGNORECASE)
-_CLOSING = "thanks | that's all | bye"
-_GIVE_UP = "it doesn't work for you | thanks anyway | bye"
+_CLOSING = "that's all | thanks"
+_GIVE_UP = "it doesn't work for you | thanks anyway"
+_BYE = 0.2
+"""Share of closing turns that also say goodbye: 21% of the last user turns of single-domain
+MultiWOZ 2.1 val dialogues do; 89% thank."""
 
 
 class GoalStateOptions(BaseModel):
@@ -215,7 +218,6 @@ class GoalStateUser:
         self._custom_style = bool(lines)
         self._plans: dict[int, _Plan] = {}
         self._late: set[str] = set()
-        self._rng = random.Random(seed)
 
     # -- the state ---------------------------------------------------------------------
 
@@ -278,8 +280,18 @@ class GoalStateUser:
         system failing the user, not as a premature stop."""
         theirs = [m.content for m in view.messages if m.role == "user"]
         if stuck(theirs) and stuck(theirs[:-1]):
-            return _Plan(_GIVE_UP, "Never mind, thanks anyway. Bye.", True, "patience")
+            return _Plan(
+                self._closing(view, _GIVE_UP), "Never mind, thanks anyway.", True, "patience"
+            )
         return None
+
+    def _closing(self, view: View, content: str) -> str:
+        """The notes of a last turn: "no, ..." after a question, goodbye now and then."""
+        last = next((m.content for m in reversed(view.messages) if m.role == "user"), "")
+        if content == _CLOSING and "?" in last:
+            content = f"no, {content}"
+        rng = random.Random(f"bye:{self.seed}:{view.conversation_id}:{view.turn_index}")
+        return f"{content} | bye" if rng.random() < _BYE else content
 
     def _plan_agenda(self, view: View) -> _Plan:
         assert self._agenda is not None
@@ -308,7 +320,7 @@ class GoalStateUser:
         if reply.stop:
             met = self._agenda.status == "success"
             reason: StopReason = "goal_met" if met else "refused"
-            content = _CLOSING if met else _GIVE_UP
+            content = self._closing(view, _CLOSING if met else _GIVE_UP)
             return _Plan(content, reply.utterance, True, reason, meta)
         acts = meta.get("acts")
         if isinstance(acts, str) and acts:
@@ -335,7 +347,8 @@ class GoalStateUser:
                 break
             stale += 1
         if refusals >= self.options.refusals:
-            return _Plan(_GIVE_UP, "That doesn't work for me, thanks anyway. Bye.", True, "refused")
+            content = self._closing(view, _GIVE_UP)
+            return _Plan(content, "That doesn't work for me, thanks anyway.", True, "refused")
         if fed_up := self._fed_up(view):
             return fed_up
         if not own and not self.checklist.items:
@@ -344,9 +357,10 @@ class GoalStateUser:
             confirmed = bool(last) and _CONFIRMED.search(last) is not None and "?" not in last
             if confirmed or (stale >= 2 and self.checklist.items):
                 template = "Great, thanks for your help. Bye!"
-                return _Plan(_CLOSING, template, True, "goal_met")
+                return _Plan(self._closing(view, _CLOSING), template, True, "goal_met")
         if stale >= self.options.patience:
-            return _Plan(_GIVE_UP, "Never mind, thanks anyway. Bye.", True, "patience")
+            content = self._closing(view, _GIVE_UP)
+            return _Plan(content, "Never mind, thanks anyway.", True, "patience")
         if "?" in last or _REQUEST.search(last):
             question = last.lower()
             matching = [
