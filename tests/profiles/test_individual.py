@@ -82,7 +82,7 @@ def test_profile_json_round_trips() -> None:
         (
             "p.jsonl",
             '{"speaker": "a", "text": "hi"}\n{"speaker": "a", "text": \n',
-            "p.jsonl:2: malformed JSON",
+            "p.jsonl:2:26: malformed JSON",
         ),
         (
             "p.jsonl",
@@ -302,7 +302,7 @@ def test_cli_import_history_writes_profile_and_report(tmp_path: Path) -> None:
             '{"speaker": "alice", "text": "hi"}\n{"speaker": "alice"}\n',
             "in.jsonl:2: field 'text' missing",
         ),
-        ([], '{"speaker": "alice", "text": "hi"}\n{oops}\n', "in.jsonl:2: malformed JSON"),
+        ([], '{"speaker": "alice", "text": "hi"}\n{oops}\n', "in.jsonl:2:2: malformed JSON"),
         (
             ["--person", "zoe"],
             '{"speaker": "alice", "text": "hi"}\n',

@@ -7,7 +7,6 @@ file, the line and the field, e.g. ``person.jsonl:7: field 'text' missing``.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from simulacra._validation import summarise
+from simulacra._validation import parse_json, read_text, summarise
 from simulacra.errors import ConfigError
 
 __all__ = [
@@ -140,14 +139,7 @@ def _message(
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    return read_text(path, what="chat log")
 
 
 def _read_jsonl(path: Path, fields: FieldMapping) -> list[HistoryMessage]:
@@ -156,10 +148,7 @@ def _read_jsonl(path: Path, fields: FieldMapping) -> list[HistoryMessage]:
         if not line.strip():
             continue
         where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: malformed JSON ({exc.msg}, column {exc.colno})") from None
+        record = parse_json(line, path, line=number)  # FILE:LINE:COLUMN: malformed JSON: ...
         if not isinstance(record, dict):
             raise ConfigError(f"{where}: expected a JSON object, got {type(record).__name__}")
         message = _message(record, fields, where=where, session=path.stem)
