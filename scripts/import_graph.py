@@ -68,9 +68,10 @@ LAYERS: tuple[Layer, ...] = (
             "_secrets",
             "_yaml_strict",
             "_plugins",
+            "_atomic",
             "_version",
         ),
-        "errors and helpers: JSON, validation, signals, secrets, YAML, plug-ins",
+        "errors and helpers: JSON, validation, signals, secrets, YAML, plug-ins, atomic writes",
     ),
 )
 """Top to bottom. A module may import its own layer and those below it, never one above (at
@@ -298,10 +299,44 @@ def write_doc(path: Path = DOC) -> None:
     path.write_text(text[:start] + block + text[end:], encoding="utf-8")
 
 
+def _loop_targets(node: ast.AST) -> set[str]:
+    target = getattr(node, "target", None)
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} if target else set()
+
+
+def io_sites(graph: Graph) -> tuple[int, int]:
+    """(atomic-write sites: ``os.replace`` calls; JSONL-reader sites: ``json.loads`` of the
+    variable of an enclosing ``for`` loop or comprehension, i.e. one JSON value per line)."""
+    writes = readers = 0
+    for path in graph.files.values():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+
+        def visit(node: ast.AST, loop_vars: frozenset[str]) -> None:
+            nonlocal writes, readers
+            if isinstance(node, ast.Call):
+                name = ast.unparse(node.func)
+                if name == "os.replace":
+                    writes += 1
+                arg = node.args[0] if node.args else None
+                if name == "json.loads" and isinstance(arg, ast.Name) and arg.id in loop_vars:
+                    readers += 1
+            if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                loop_vars = loop_vars | _loop_targets(node)
+            if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+                for gen in node.generators:
+                    loop_vars = loop_vars | _loop_targets(gen)
+            for child in ast.iter_child_nodes(node):
+                visit(child, loop_vars)
+
+        visit(tree, frozenset())
+    return writes, readers
+
+
 def measures(graph: Graph) -> dict[str, int]:
     """The numbers issue #17 tracks."""
     top, every = cycles(graph.module_level), cycles(graph.any_level)
     up_top, up_local = upward(graph)
+    writes, readers = io_sites(graph)
     return {
         "modules": len(graph.files),
         "module_level_cycles": len(top),
@@ -317,6 +352,8 @@ def measures(graph: Graph) -> dict[str, int]:
         "modules_over_400_lines": sum(
             1 for p in graph.files.values() if len(p.read_text(encoding="utf-8").splitlines()) > 400
         ),
+        "atomic_write_sites": writes,
+        "jsonl_reader_sites": readers,
     }
 
 

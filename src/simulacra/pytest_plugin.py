@@ -40,6 +40,7 @@ from typing import Any, Literal, TypeVar
 import pytest
 from pydantic import TypeAdapter
 
+from simulacra._atomic import write_text_atomic
 from simulacra.conversation import Conversation, Turn, View
 from simulacra.evaluation import Rubric, RubricJudge, Verdict, conversation_items, load_rubric
 from simulacra.evaluation._rubric import Dimension, list_rubrics
@@ -167,10 +168,7 @@ def _save_transcripts(nodeid: str, conversations: Sequence[Conversation]) -> Pat
     records = "".join(c.model_dump_json() + "\n" for c in conversations)
     text = "\n\n".join(format_transcript(c) for c in conversations) + "\n"
     for suffix, content in ((".jsonl", records), (".txt", text)):
-        path = directory / f"{stem}{suffix}"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(directory / f"{stem}{suffix}", content)
     return directory / f"{stem}.txt"
 
 

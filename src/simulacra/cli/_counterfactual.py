@@ -4,22 +4,18 @@ written."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from simulacra._atomic import write_json_atomic
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
 
 def _write_json(path: Path, data: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomic(path, data, mkdir=True)
 
 
 @click.command("counterfactual")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
-import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Literal
 
 import click
 
+from simulacra._atomic import write_json_atomic
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
@@ -35,10 +35,7 @@ def eval_command() -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomic(path, data, mkdir=True)
 
 
 def _estimate(e: Any) -> str:

@@ -6,14 +6,13 @@ anything is written."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from simulacra._atomic import write_json_atomic
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 from simulacra.evaluation._stats import Estimate
@@ -22,10 +21,7 @@ __all__ = ["register"]
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomic(path, data, mkdir=True)
 
 
 def _ci(e: Estimate, digits: int = 3) -> str:

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import random
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
+from simulacra._atomic import write_json_atomic
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.models import Model, get_model
@@ -31,7 +30,7 @@ from simulacra.profiles._psychometric import (
     psychometric_report,
 )
 
-__all__ = ["load_seeds", "make_model", "run_generate", "run_psychometric", "write_json"]
+__all__ = ["load_seeds", "make_model", "run_generate", "run_psychometric"]
 
 
 def make_model(spec: str, *, role: str, max_tokens: int, temperature: float, seed: int) -> Model:
@@ -49,13 +48,6 @@ def _default_concurrency(spec: str) -> int:
     # The embedded model runs one call at a time and reuses its KV cache best when one persona's
     # prompts come in a row.
     return 1 if spec.startswith(("embedded:", "gguf:")) else 8
-
-
-def write_json(data: object, output: Path) -> None:
-    """Write JSON atomically (a temporary file, then a rename)."""
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, output)
 
 
 def _check_output(output: Path) -> None:
@@ -142,7 +134,7 @@ def run_psychometric(
     report = psychometric_report(
         administrations, inventory, model=model_spec, fresh_context=fresh_context, seed=seed
     )
-    write_json(report.model_dump(mode="json"), output)
+    write_json_atomic(output, report.model_dump(mode="json"))
     return report
 
 

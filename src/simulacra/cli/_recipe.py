@@ -144,8 +144,8 @@ def themes_cmd(
     run_dir: Path, judge_spec: str | None, product: str | None, output: Path | None
 ) -> None:
     """Themes of the focus groups (group chats) of a run: keyword clusters (+ a model's)."""
+    from simulacra._atomic import write_text_atomic
     from simulacra.recipes import focus_group_report, judge_themes
-    from simulacra.recipes._common import atomic_write
     from simulacra.runs import read_conversations
 
     if not (run_dir / "conversations.jsonl").is_file():
@@ -166,7 +166,9 @@ def themes_cmd(
         if group["model_themes"]:
             click.echo(f"  model: {json.dumps(group['model_themes'], ensure_ascii=False)}")
     if output:
-        atomic_write(output, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(
+            output, json.dumps(report, indent=2, ensure_ascii=False) + "\n", durable=True
+        )
         click.echo(f"report: {output}")
 
 

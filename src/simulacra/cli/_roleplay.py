@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
+from simulacra._atomic import write_json_atomic
 from simulacra._validation import summarise
 from simulacra.cli._paths import OutputPath
 from simulacra.conversation import Conversation
@@ -29,9 +28,7 @@ from simulacra.runs import read_conversations
 
 
 def _write_json(record: dict[str, object], output: Path) -> None:
-    tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, output)
+    write_json_atomic(output, record, ensure_ascii=False)
 
 
 def _summary_line(label: str, report: ConsistencyReport) -> str:

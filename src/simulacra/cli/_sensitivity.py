@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from simulacra._atomic import write_text_atomic
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
@@ -226,9 +227,7 @@ def sensitivity_command(
     data["sensitivity"] = report.to_dict()
     text = json.dumps(data, indent=2) + "\n"
     path = output / "sensitivity.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
     for d in dirs.values():  # beside each run, so that `simulacra report` shows it
         shutil.copyfile(path, d / "sensitivity.json")
     click.echo(

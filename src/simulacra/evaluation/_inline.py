@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, TextIO
 
+from simulacra._atomic import write_text_atomic
 from simulacra.conversation import Conversation
 from simulacra.evaluation._judge import (
     JUDGMENTS_FILE,
@@ -172,10 +173,6 @@ class InlineJudging:
                 changed = True
                 fresh.extend(_line(v) for v in await j.judge.judge(j.items(c)))
         if changed:
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            with tmp.open("w", encoding="utf-8") as f:
-                f.writelines(line + "\n" for line in [*kept, *fresh])
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            text = "".join(line + "\n" for line in [*kept, *fresh])
+            write_text_atomic(self.path, text, durable=True)
         return redo

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from simulacra._atomic import write_json_atomic, write_text_atomic
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
 from simulacra.models import GenerateConfig, Model, ModelAPI, RetryPolicy, build_api
 from simulacra.models import parse_model_spec as _parse_spec
 
-__all__ = ["atomic_write", "build_model", "estimate", "parse_spec", "write_outputs"]
+__all__ = ["build_model", "estimate", "parse_spec", "write_outputs"]
 
 _APIS: dict[str, ModelAPI] = {}
 
@@ -59,15 +59,6 @@ def build_model(spec: str | Mapping[str, Any] | Model, *, role: str, **sampling:
     )
 
 
-def atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def write_outputs(
     directory: str | Path, conversations: Iterable[Conversation], report: Mapping[str, Any]
 ) -> Path:
@@ -75,11 +66,13 @@ def write_outputs(
     atomically; returns the report's path."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(
-        out / "conversations.jsonl", "".join(c.model_dump_json() + "\n" for c in conversations)
+    write_text_atomic(
+        out / "conversations.jsonl",
+        "".join(c.model_dump_json() + "\n" for c in conversations),
+        durable=True,
     )
     path = out / "report.json"
-    atomic_write(path, json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_json_atomic(path, report, ensure_ascii=False, durable=True)
     return path
 
 

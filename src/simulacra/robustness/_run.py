@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from simulacra._atomic import write_text_atomic
 from simulacra.conversation import Conversation, TerminationReason
 from simulacra.evaluation._judge import JudgeItem, Verdict, conversation_items, judge_run
 from simulacra.evaluation._robustness import RobustnessReport, ShiftReport, compare_runs
@@ -42,12 +42,6 @@ def task_checks(config: RunConfig) -> dict[str, Callable[[Conversation], bool]] 
         return task_success(task, c).success
 
     return {"task_success": check}
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 async def _judge_scores(judge: Judge, run_dir: Path, convs: list[Conversation]) -> dict[str, float]:
@@ -124,6 +118,6 @@ async def run_robustness(
         report.shifts.append(
             ShiftReport(item.shift.label, str(run_dir), item.changes, item.notes, metrics)
         )
-    _write(output_dir / "report.json", json.dumps(report.to_dict(), indent=2) + "\n")
-    _write(output_dir / "report.md", report.to_markdown())
+    write_text_atomic(output_dir / "report.json", json.dumps(report.to_dict(), indent=2) + "\n")
+    write_text_atomic(output_dir / "report.md", report.to_markdown())
     return report

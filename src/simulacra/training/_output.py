@@ -4,7 +4,6 @@ so a crashed or interrupted job leaves nothing that looks like an adapter."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
 import shutil
@@ -15,17 +14,10 @@ from typing import Any
 
 from simulacra.errors import ConfigError
 
-__all__ = ["PROVENANCE", "TRAINING_LOG", "atomic_output_dir", "environment_facts", "write_json"]
+__all__ = ["PROVENANCE", "TRAINING_LOG", "atomic_output_dir", "environment_facts"]
 
 PROVENANCE = "provenance.json"
 TRAINING_LOG = "training_log.json"
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulacra._atomic import write_json_atomic
 from simulacra.errors import ConfigError
 from simulacra.training._base import BaseModel, load_base
 from simulacra.training._config import TrainConfig
@@ -17,7 +18,6 @@ from simulacra.training._output import (
     TRAINING_LOG,
     atomic_output_dir,
     environment_facts,
-    write_json,
 )
 
 __all__ = ["TrainResult", "build_sft_trainer", "train_dpo", "train_sft"]
@@ -181,7 +181,7 @@ def _finish(
     trainer.model.save_pretrained(out)
     base.tokenizer.save_pretrained(out)
     seconds = time.perf_counter() - t0
-    write_json(out / TRAINING_LOG, {"steps": log.steps, "seconds": round(seconds, 1)})
+    write_json_atomic(out / TRAINING_LOG, {"steps": log.steps, "seconds": round(seconds, 1)})
     provenance = {
         "kind": config.kind,
         "base": base.spec,
@@ -194,7 +194,7 @@ def _finish(
         "seconds": round(seconds, 1),
         **environment_facts(),
     }
-    write_json(out / PROVENANCE, provenance)
+    write_json_atomic(out / PROVENANCE, provenance)
     return TrainResult(out, log.steps, seconds, n)
 
 
@@ -215,7 +215,9 @@ def train_sft(config: TrainConfig) -> TrainResult:
                 base_ppl = user_turn_perplexity(model, base.tokenizer, held_out, config.max_length)
             result.eval_perplexity, result.base_eval_perplexity = ppl, base_ppl
             facts = {"rows": len(held_out), "data": str(config.eval_data)}
-            write_json(out / "eval.json", {"perplexity": ppl, "base_perplexity": base_ppl, **facts})
+            write_json_atomic(
+                out / "eval.json", {"perplexity": ppl, "base_perplexity": base_ppl, **facts}
+            )
     result.output = config.output
     return result
 

@@ -14,7 +14,6 @@ curves and other evaluation reports found beside the run; a transcript sample.
 from __future__ import annotations
 
 import html
-import os
 import random
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from simulacra._atomic import write_text_atomic
 from simulacra._version import __version__
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
@@ -367,11 +367,5 @@ def write_report(
     ref = reference_turn_lengths(reference, limit=reference_limit) if reference else None
     text = build_report(runs, reference=ref, sample=sample, seed=seed, title=title)
     out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, out)
+    write_text_atomic(out, text, durable=True, mkdir=True)
     return out
