@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,8 +41,8 @@ def _refuse_real_model_calls(
 ) -> Iterator[None]:
     """A test not marked ``model`` cannot load or call a real model: local models refuse to load
     (``SIMULACRA_ALLOW_MODEL_REQUESTS=0``, inherited by ``simulacra`` subprocesses), and in this
-    process llama.cpp and transformers models fail the test when loaded or called, even if the
-    code under test swallows the error."""
+    process loading or calling a llama.cpp model (also one a session fixture loaded earlier) or a
+    transformers model fails the test, even if the code under test swallows the error."""
     if request.node.get_closest_marker("model"):
         yield
         return
@@ -53,20 +52,27 @@ def _refuse_real_model_calls(
     def refuse(what: str) -> Callable[..., Any]:
         def guard(*args: object, **kwargs: object) -> Any:
             refused.append(what)
-            if args and _LLAMA is not None and isinstance(args[0], _LLAMA.Llama):
-                args[0]._stack = contextlib.ExitStack()  # what Llama.__del__ closes
-            pytest.fail(_REFUSAL.format(test=request.node.nodeid, what=what), pytrace=False)
+            raise RealModelCallRefused(_REFUSAL.format(test=request.node.nodeid, what=what))
 
         return guard
 
     if _LLAMA is not None:
-        monkeypatch.setattr(_LLAMA.Llama, "__init__", refuse("llama_cpp.Llama loaded"))
-        monkeypatch.setattr(_LLAMA.Llama, "eval", refuse("llama_cpp.Llama called"))
-    monkeypatch.setattr(TransformersAPI, "__init__", refuse("transformers model loaded"))
-    monkeypatch.setattr(TransformersAPI, "generate_sync", refuse("transformers model called"))
+        # the C bindings every llama.cpp path goes through: Llama, the batch engine, scorers
+        for module in (_LLAMA, _LLAMA.llama_cpp):
+            load, call = refuse("a llama.cpp model loaded"), refuse("a llama.cpp model called")
+            monkeypatch.setattr(module, "llama_model_load_from_file", load)
+            monkeypatch.setattr(module, "llama_decode", call)
+    monkeypatch.setattr(TransformersAPI, "__init__", refuse("a transformers model loaded"))
+    monkeypatch.setattr(TransformersAPI, "generate_sync", refuse("a transformers model called"))
     yield
     if refused and not request.node.stash.get(_CALL_FAILED, False):  # swallowed: fail it here
         pytest.fail(_REFUSAL.format(test=request.node.nodeid, what=refused[0]), pytrace=False)
+
+
+class RealModelCallRefused(RuntimeError):
+    """Raised in place of a real model call in a test not marked ``model`` (an ordinary
+    exception, so that engine threads report it instead of dying; the test fails at teardown
+    if the code under test swallowed it)."""
 
 
 _REFUSAL = (

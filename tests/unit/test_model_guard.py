@@ -71,6 +71,14 @@ def test_unmarked_call_of_a_loaded_model(loaded):
     loaded.create_completion("Hello", max_tokens=2)
 
 
+def test_unmarked_low_level_load():
+    # the way the batch engine loads a model (no Llama object)
+    from llama_cpp import _internals
+
+    params = _internals.LlamaModel.default_params()
+    _internals.LlamaModel(path_model=PATH, params=params, verbose=False)
+
+
 @pytest.mark.model
 def test_marked_runs_the_model():
     llm = llama_cpp.Llama(model_path=PATH, n_ctx=128, verbose=False)
@@ -93,11 +101,12 @@ def test_the_guard_fails_unmarked_tests_and_lets_marked_ones_run(
         "[pytest]\nmarkers =\n    model: m\n    embedded: e\n    slow: s\n    train: t\n"
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=600)
-    result.assert_outcomes(passed=3, failed=1, errors=1)  # swallowed: an error at teardown
-    assert "Llama.__del__" not in result.stdout.str()
+    result.assert_outcomes(passed=3, failed=2, errors=1)  # swallowed: an error at teardown
+    assert "__del__" not in result.stdout.str()
     result.stdout.fnmatch_lines(
-        ["*test_unmarked_call_of_a_loaded_model*a real model call (llama_cpp.Llama called)*"]
+        ["*test_unmarked_call_of_a_loaded_model*a real model call (a llama.cpp model called)*"]
     )
+    result.stdout.fnmatch_lines(["*test_unmarked_low_level_load*(a llama.cpp model loaded)*"])
     result.stdout.fnmatch_lines(
-        ["*test_unmarked_swallowed*a real model call (llama_cpp.Llama loaded)*not marked*"]
+        ["*test_unmarked_swallowed*a real model call (a llama.cpp model loaded)*not marked*"]
     )
