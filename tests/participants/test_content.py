@@ -7,13 +7,29 @@ import pytest
 from simulacra.participants._content import unsaid, values_to_say
 
 
-def test_values_to_say_keeps_informed_values_and_yes_no_slot_names() -> None:
+def test_values_to_say_keeps_informed_values_yes_no_slot_names_and_requests() -> None:
     acts = (
         "inform(hotel-name=kirkwood house);inform(hotel-book people=8);inform(hotel-parking=yes);"
         "request(hotel-phone);inform(hotel-area=dontcare);inform(taxi-leave at=14:45)"
     )
-    assert values_to_say(acts) == ["kirkwood house", "8", "parking", "14:45"]
-    assert values_to_say("request(hotel-phone);bye(general-none)") == []
+    assert values_to_say(acts) == ["kirkwood house", "8", "parking", "ask phone", "14:45"]
+    assert values_to_say("request(hotel-phone);bye(general-none)") == ["ask phone"]
+    assert values_to_say("bye(general-none)") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "left"),
+    [
+        ("Sure.", ["ask ref"], ["ask ref"]),
+        ("I'll do that.", ["ask ref"], ["ask ref"]),
+        ("can I get the reference number?", ["ask ref"], []),
+        ("does it have wifi?", ["ask internet"], []),
+        ("what kind of car is it, and the number?", ["ask car type", "ask phone"], []),
+        ("what kind of car is it?", ["ask car type", "ask phone"], ["ask phone"]),
+    ],
+)
+def test_a_request_must_be_asked(text: str, asked: list[str], left: list[str]) -> None:
+    assert unsaid(text, asked) == left
 
 
 @pytest.mark.parametrize(

@@ -156,6 +156,9 @@ def test_assistant_phrasings_of_a_goodbye_are_role_slips() -> None:
         "i'm sorry, but i'm unable to assist you with that. bye.",
         "thanks, i'm glad you found it helpful. goodbye!",
         "Happy to help!",
+        "i'm sorry about that. any other questions?",
+        "I'm sorry to hear that. If you have any other questions, don't hesitate to ask. Bye!",
+        "i can help with that. what kind of car do you prefer?",
     ]
     assert all(role_violation(t) == "speaks_as_assistant" for t in slips)
     customers = [

@@ -25,6 +25,7 @@ from typing import Literal
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._agenda_nlu import clean_text, plain_text, value_pattern
+from simulacra.participants._content import REQUEST_WORDS
 
 __all__ = [
     "REQUEST_WORDS",
@@ -38,21 +39,6 @@ __all__ = [
 ItemKind = Literal["inform", "request", "action"]
 ChecklistSource = Literal["structured", "rules", "llm", "none"]
 
-REQUEST_WORDS: dict[str, str] = {
-    "ref": r"reference|\bref\b|confirmation",
-    "train id": r"train (id|number)|\btr\s?\d",
-    "leave at": r"leav|depart",
-    "arrive by": r"arriv",
-    "postcode": r"post ?code|zip",
-    "duration": r"duration|how long|travel time",
-    "entrance fee": r"entrance|fee|cost|how much|price|charge",
-    "price": r"price|cost|how much|fare",
-    "car type": r"\bcar\b|type|kind|make|model",
-    "phone": r"phone|number|contact",
-    "type": r"type|kind|sort",
-    "open hours": r"open|hours",
-}
-"""How a user asks for a requestable slot (else: the slot's own name)."""
 
 _LABELS: dict[str, str] = {
     "phone": r"phone|telephone|contact( number)?|tel",

@@ -14,10 +14,37 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["NUMBER_WORDS", "SAYS_KEY", "unsaid", "values_to_say"]
+__all__ = ["NUMBER_WORDS", "REQUEST_WORDS", "SAYS_KEY", "unsaid", "values_to_say"]
 
 SAYS_KEY = "content.says"
 """Turn metadata key: the values the turn is meant to say, joined by `` | ``."""
+
+REQUEST_WORDS: dict[str, str] = {
+    "ref": r"reference|\bref\b|confirmation",
+    "train id": r"train (id|number)|\btr\s?\d",
+    "leave at": r"leav|depart",
+    "arrive by": r"arriv",
+    "postcode": r"post ?code|zip",
+    "duration": r"duration|how long|travel time",
+    "entrance fee": r"entrance|fee|cost|how much|price|charge",
+    "price": r"price|cost|how much|fare",
+    "car type": r"\bcar\b|type|kind|make|model",
+    "phone": r"phone|number|contact",
+    "type": r"type|kind|sort",
+    "open hours": r"open|hours",
+    "address": r"address|where|located|location",
+    "area": r"area|where|part of (town|the city)|side of town",
+    "internet": r"internet|wi-?fi|wireless",
+    "parking": r"park",
+    "price range": r"price|cost|expensive|cheap",
+    "food": r"food|cuisine|serve",
+    "stars": r"star|rating",
+    "name": r"name|called",
+}
+"""How a user asks for a requestable slot (else: the slot's own name)."""
+
+_ASK = "ask "
+"""Prefix of a ``says`` entry that is a request ("ask ref"): the wording must ask for it."""
 
 _ACT = re.compile(r"(\w+)\(([^)]*)\)")
 _SKIP = frozenset({"", "?", "dontcare", "don't care", "none", "not mentioned", "any", "given"})
@@ -79,15 +106,18 @@ _WORD = re.compile(r"[a-z0-9']+")
 
 def values_to_say(acts: str) -> list[str]:
     """The values a turn of dialogue acts (``inform(hotel-area=east);request(hotel-phone)``)
-    must state: informed values (``east``), or for a yes/no slot its name (``parking``).
-    Requests and "don't care" values commit the wording to nothing checkable."""
+    must state: informed values (``east``), for a yes/no slot its name (``parking``), for a
+    request ``ask <slot>`` (``ask phone``: the wording must ask for it, :data:`REQUEST_WORDS`).
+    "Don't care" values commit the wording to nothing checkable."""
     out: list[str] = []
     for intent, arg in _ACT.findall(acts):
-        if intent != "inform":
-            continue
         _, _, slot_value = arg.partition("-")
         slot, _, value = slot_value.partition("=")
         slot = slot.removeprefix("book ").strip()
+        if intent == "request" and slot:
+            out.append(_ASK + slot)
+        if intent != "inform":
+            continue
         value = value.strip().lower()
         if value in _SKIP:
             continue
@@ -114,6 +144,9 @@ def _times(value: str) -> list[str]:
 
 def _mentions(text: str, value: str) -> bool:
     lowered = text.lower()
+    if value.startswith(_ASK):
+        slot = value.removeprefix(_ASK)
+        return re.search(REQUEST_WORDS.get(slot, re.escape(slot)), lowered) is not None
     if value in _YES_NO_WORDS:
         return any(w in lowered for w in _YES_NO_WORDS[value])
     times = _times(value)

@@ -87,7 +87,7 @@ _OPENER = re.compile(r"^\s*(sure|of course|certainly|absolutely)\s*[!,.]\s*", re
 """The name a general user gives when asked (its profile has none)."""
 _BOOK_WORD = re.compile(r"\b(book|reserv)", re.IGNORECASE)
 _CLOSING = "that's all | thanks"
-_GIVE_UP = "it doesn't work for you | thanks anyway"
+_GIVE_UP = "never mind | thanks anyway"
 _BYE = 0.2
 """Share of closing turns that also say goodbye: 21% of the last user turns of single-domain
 MultiWOZ 2.1 val dialogues do; 89% thank."""

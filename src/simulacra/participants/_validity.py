@@ -112,6 +112,10 @@ ASSISTANT_PATTERNS = (
     r"\b(unable|not able) to (help|assist) you\b",
     r"\b(glad|happy) (you found|(that )?i (could|was able to) help|"
     r"to (have )?(helped|help|assist))",
+    r"\bi can help (you )?with (that|this)\b",
+    r"\b(any|have any) (other|more|further) questions\b",
+    r"\bdon't hesitate to\b",
+    r"\bwhat\b[^.?!]*\bdo you prefer\b",
     r"\bthank you for (reaching out|contacting|choosing)",
     r"^\s*(hello|hi)[!,.]? (how can|welcome)",
     r"```",
