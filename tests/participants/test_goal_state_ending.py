@@ -10,7 +10,7 @@ from simulacra.evaluation import role_violation
 from simulacra.models import ChatMessage, GenerateConfig
 from simulacra.participants import Checklist, GoalStateOptions, GoalStateUser, TaskGoal
 from simulacra.participants._content import unsaid
-from simulacra.participants._validity import failed, stuck
+from simulacra.participants._validity import failed, refused, stuck
 from simulacra.testing import function_model
 
 BOT = ParticipantInfo(id="assistant", name="Assistant", kind=ParticipantKind.AI_SYSTEM)
@@ -167,3 +167,19 @@ def test_assistant_phrasings_of_a_goodbye_are_role_slips() -> None:
         "I'd be happy with any of them.",
     ]
     assert all(role_violation(t) is None for t in customers)
+
+
+def test_a_system_saying_there_is_none_has_refused() -> None:
+    assert refused(["There are no Indian restaurants in the north."])
+    assert refused(["I looked, but none of them have free parking."])
+    assert not refused(["There are no problems with that, it's booked."])
+    assert not refused(["There is no charge for parking."])
+
+
+def test_a_car_type_stated_in_a_longer_sentence_is_given() -> None:
+    cl = Checklist.from_task(TAXI)
+    said = ["a taxi to the dojo noodle bar at 07:00"]
+    pending = {i.id for i in cl.pending(said, ["The car type you prefer is a black car."])}
+    assert "taxi-car type?" not in pending
+    pending = {i.id for i in cl.pending(said, ["Which car type would you like?"])}
+    assert "taxi-car type?" in pending

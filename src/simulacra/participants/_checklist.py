@@ -60,7 +60,7 @@ GIVEN_CUES: dict[str, str] = {
     slot: f"{cue}|^({_LABELS[slot]})\\s*:\\s*\\w"
     for slot, cue in {
         "phone": r"\b(phone|contact|telephone)( number)?\b[^.]*\d{3}",
-        "car type": r"\b(car( type)?|vehicle|cab|taxi) (is|will be)\b",
+        "car type": r"\b(car( type)?|vehicle|cab|taxi)\b[^.?]*\b(is|will be)\b",
         "address": r"\b(address is|located (at|on|in)|is at \d)",
         "postcode": r"\bpost ?code\b",
         "ref": r"\b(reference|confirmation)( number)?\b[^.]*\w*\d",

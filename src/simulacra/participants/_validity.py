@@ -211,7 +211,10 @@ _CALENDAR = frozenset(
 _REFUSAL = re.compile(
     r"\b(sorry|unfortunately|unable|can ?not|can't|couldn't|could not|no (availability|match|"
     r"rooms?|tables?|trains?|results?)|not available|fully booked|booked up|don't have|do not "
-    r"have|isn't possible|is not possible|unsuccessful)\b",
+    r"have|isn't possible|is not possible|unsuccessful|there (is|are|was|were) no(?! (problems?|"
+    r"issues?|need|charge|fee))|none of (them|"
+    r"the|those)|no (\w+ ){0,2}(hotels?|guest ?houses?|restaurants?|places?|attractions?|"
+    r"options?|taxis?|cars?|listings?|entries))\b",
     re.IGNORECASE,
 )
 
