@@ -131,8 +131,10 @@ async def test_free_text_user_says_a_little_at_a_time_and_ends_on_confirmation()
     assert meta["checklist.source"] == "rules" and meta["verbalised_by"] == "model"
     second, stop, _ = await chat.turn("Sure, which dates?")
     assert second == "from 12 to 14 March | for less than 150 EUR a night" and not stop
-    _, stop, meta = await chat.turn("Your double room is booked, reference ABC123.")
-    assert stop and meta["stop_reason"] == "goal_met"
+    closing, stop, meta = await chat.turn("Your double room is booked, reference ABC123.")
+    assert closing and not stop and meta["stop_reason"] == "goal_met"  # the system answers it
+    left, stop, meta = await chat.turn("You're welcome, goodbye!")
+    assert left == "" and stop and meta["stop_reason"] == "goal_met"
 
 
 async def test_free_text_user_answers_the_question_that_matches_its_goal() -> None:
@@ -155,7 +157,9 @@ async def test_free_text_user_gives_up_after_refusals() -> None:
     _, stop, _ = await chat.turn("Sorry, we have no rooms in March.")
     assert not stop
     _, stop, meta = await chat.turn("Unfortunately we are fully booked.")
-    assert stop and meta["stop_reason"] == "refused"
+    assert not stop and meta["stop_reason"] == "refused"
+    left, stop, _ = await chat.turn("I'm sorry to hear that.")
+    assert left == "" and stop
 
 
 async def test_a_goal_without_checklist_still_runs_and_says_so() -> None:
@@ -205,8 +209,8 @@ async def test_a_requested_slot_stated_in_any_format_counts_as_given() -> None:
     chat = _Chat(user)
     await chat.turn()
     await chat.turn("Where do you leave from?")
-    said, stop, meta = await chat.turn("The phone number is 123-456-7890.")
-    assert stop and meta["stop_reason"] == "goal_met", said
+    said, _, meta = await chat.turn("The phone number is 123-456-7890.")
+    assert meta["stop_reason"] == "goal_met", said
 
 
 async def test_template_wording_from_template_after_on() -> None:

@@ -66,6 +66,14 @@ class _Chat:
         return reply.utterance, reply.stop, dict(reply.metadata)
 
 
+async def _until_closing(chat: _Chat) -> tuple[str, bool, dict[str, object]]:
+    for _ in range(6):
+        text, stop, meta = await chat.turn(LISTED)
+        if meta.get("stop_reason"):
+            return text, stop, meta
+    raise AssertionError("the user never closed")
+
+
 def _user(task: TaskGoal) -> GoalStateUser:
     return GoalStateUser(
         function_model(_echo_notes, role="user"),
@@ -91,8 +99,8 @@ async def test_a_system_stuck_twice_in_a_row_is_left_and_that_is_its_failure() -
     same = "Cambridge TownInfo recommends a taxi. Please tell me more about your trip."
     ended: list[tuple[int, dict[str, object]]] = []
     for k in range(8):
-        _, stop, meta = await chat.turn(same)
-        if stop:
+        _, _, meta = await chat.turn(same)
+        if meta.get("stop_reason"):
             ended.append((k, meta))
             break
     assert ended, "the user never left a system that repeats itself"
@@ -107,8 +115,8 @@ async def test_a_satisfied_user_still_ends_with_its_goal_met_when_the_system_rep
     await chat.turn()
     reasons = []
     for _ in range(6):
-        _, stop, meta = await chat.turn(LISTED)
-        if stop:
+        _, _, meta = await chat.turn(LISTED)
+        if meta.get("stop_reason"):
             reasons.append(meta["stop_reason"])
             break
     assert reasons == ["goal_met"]
@@ -183,3 +191,28 @@ def test_a_car_type_stated_in_a_longer_sentence_is_given() -> None:
     assert "taxi-car type?" not in pending
     pending = {i.id for i in cl.pending(said, ["Which car type would you like?"])}
     assert "taxi-car type?" in pending
+
+
+async def test_the_other_side_gets_the_last_word_and_anything_else_gets_a_no() -> None:
+    chat = _Chat(_user(TAXI))
+    await chat.turn()
+    closing, stop, meta = await _until_closing(chat)
+    assert closing and not stop and meta["stop_reason"] == "goal_met"
+    again, stop, meta = await chat.turn("You're welcome! Is there anything else I can do?")
+    assert again and not stop and "no" in str(meta["content"])
+    left, stop, meta = await chat.turn("Have a nice day! Anything else?")
+    assert left == "" and stop and meta["stop_reason"] == "goal_met"  # "no" only once
+
+
+async def test_with_last_word_user_the_closing_ends_the_conversation() -> None:
+    user = GoalStateUser(
+        function_model(_echo_notes, role="user"),
+        goal="",
+        task=TAXI,
+        style=None,
+        options=GoalStateOptions(disclosure=2, last_word="user"),
+    )
+    chat = _Chat(user)
+    await chat.turn()
+    closing, stop, meta = await _until_closing(chat)
+    assert closing and stop and meta["stop_reason"] == "goal_met"

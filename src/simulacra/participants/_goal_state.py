@@ -106,6 +106,10 @@ class GoalStateOptions(BaseModel):
         checklist: How a free-text goal becomes a checklist: ``rules`` or ``llm``
             (schema-constrained call, rules as fallback).
         template_after: From this regeneration on, the template wording is used.
+        last_word: Who speaks last when the user ends. ``target`` (default): the user's
+            closing ("that's all, thanks") is answered by the other side, which gets the last
+            word, as in every real MultiWOZ dialogue; if that answer asks a question ("anything
+            else?") the user says no once more. ``user``: the closing ends the conversation.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -118,6 +122,7 @@ class GoalStateOptions(BaseModel):
     style_examples: int = Field(default=3, ge=0, le=10)
     checklist: Literal["rules", "llm"] = "rules"
     template_after: int = Field(default=2, ge=1, le=20)
+    last_word: Literal["target", "user"] = "target"
 
 
 @dataclass
@@ -217,6 +222,8 @@ class GoalStateUser:
         lines: list[str] = getattr(self.profile, "behaviour_lines", list)()
         self._custom_style = bool(lines)
         self._plans: dict[int, _Plan] = {}
+        self._ending: StopReason | None = None
+        self._closed_twice = False
         self._late: set[str] = set()
 
     # -- the state ---------------------------------------------------------------------
@@ -229,11 +236,30 @@ class GoalStateUser:
     def _plan(self, view: View) -> _Plan:
         plan = self._plans.get(view.turn_index)
         if plan is None:
-            plan = self._plan_agenda(view) if self._agenda is not None else self._plan_free(view)
+            if self._ending is not None:
+                plan = self._after_closing(view, self._ending)
+            elif self._agenda is not None:
+                plan = self._plan_agenda(view)
+            else:
+                plan = self._plan_free(view)
             if not self._plans:
                 plan.metadata.update(self.checklist.to_metadata())
+            if plan.stop and plan.content and self.options.last_word == "target":
+                # said now; the other side answers; the user leaves on the next turn
+                plan.stop = False
+                self._ending = plan.stop_reason or "goal_met"
             self._plans[view.turn_index] = plan
         return plan
+
+    def _after_closing(self, view: View, reason: StopReason) -> _Plan:
+        """The turn after the user's closing: "no, that's all" once if the other side asked
+        something ("anything else?"), else leaving without a word."""
+        last = next((m.content for m in reversed(view.messages) if m.role == "user"), "")
+        if not self._closed_twice and "?" in last:
+            self._closed_twice = True
+            content = self._closing(view, "no | that's all | thanks")
+            return _Plan(content, "No, that's all, thanks.", False, reason)
+        return _Plan("", "", True, reason)
 
     def _given(self, view: View) -> list[DialogueAct]:
         """Requested slots the other side's last message states in a sentence that is not a
@@ -447,6 +473,8 @@ class GoalStateUser:
 
     async def _say(self, view: View, *, hint: str | None, attempt: int) -> Reply:
         plan = self._plan(view)
+        if plan.stop and not plan.content:  # leaving without a word after the closing
+            return Reply(utterance="", stop=True, metadata={"stop_reason": plan.stop_reason})
         metadata: dict[str, str | int | float | bool | None] = {
             **plan.metadata,
             "content": plan.content,
