@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simulacra.errors import ConfigError, MissingExtraError, ModelError, ModelNotAvailableError
+from simulacra.errors import MissingExtraError, ModelError, ModelNotAvailableError
 from simulacra.models._batch_engine import (
     BatchEngine,
     PreparedRequest,
@@ -26,16 +25,7 @@ from simulacra.models._batch_engine import (
 from simulacra.models._model import ModelAPI
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
-__all__ = ["DEFAULT_ENGINE", "ENGINE_ENV", "BatchedEmbeddedAPI", "embedded_api", "shared_engine"]
-
-#: Environment variable choosing the engine of embedded models (``batched`` or ``single``).
-ENGINE_ENV = "SIMULACRA_ENGINE"
-#: The engine of ``embedded:`` and ``gguf:`` models when neither the spec nor the environment
-#: names one.
-DEFAULT_ENGINE = "single"
-
-if TYPE_CHECKING:
-    from simulacra.models._resolve import ModelSpec
+__all__ = ["BatchedEmbeddedAPI", "shared_engine"]
 
 _LOCK = threading.Lock()
 _ENGINES: dict[tuple[str, int, int, int | None], BatchEngine] = {}
@@ -234,39 +224,4 @@ def _output(result: dict[str, Any]) -> ModelOutput:
             completion_tokens=result["completion_tokens"],
             prompt_tokens_evaluated=result["prompt_tokens_evaluated"],
         ),
-    )
-
-
-def embedded_api(spec: ModelSpec, path: Path, *, n_ctx: int, sha256: str | None) -> ModelAPI:
-    """The adapter of a local GGUF model on the engine the spec, ``$SIMULACRA_ENGINE`` or
-    :data:`DEFAULT_ENGINE` names.
-
-    Raises:
-        ConfigError: ``$SIMULACRA_ENGINE`` is not ``batched`` or ``single``; ``n_slots`` do not fit.
-        ModelNotAvailableError: llama.cpp cannot load the file.
-    """
-    engine = spec.engine or os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
-    if engine not in ("batched", "single"):
-        raise ConfigError(f"{ENGINE_ENV}: expected 'batched' or 'single', got {engine!r}")
-    if engine == "single":
-        from simulacra.models._embedded import EmbeddedAPI
-
-        return EmbeddedAPI(
-            path,
-            name=spec.model,
-            n_ctx=n_ctx,
-            n_threads=spec.n_threads,
-            seed=spec.seed or 0,
-            reuse_prefix=spec.reuse_prefix,
-            sha256=sha256,
-        )
-    return BatchedEmbeddedAPI(
-        path,
-        name=spec.model,
-        n_ctx=n_ctx,
-        n_threads=spec.n_threads,
-        n_slots=spec.n_slots,
-        seed=spec.seed or 0,
-        reuse_prefix=spec.reuse_prefix,
-        sha256=sha256,
     )

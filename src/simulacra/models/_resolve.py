@@ -120,7 +120,7 @@ def build_api(spec: ModelSpec) -> ModelAPI:
 
 
 def _embedded_api(spec: ModelSpec) -> ModelAPI:
-    from simulacra.models._embedded_batched import embedded_api
+    from simulacra.models._engine_select import embedded_api
 
     entry = CATALOGUE[spec.target]
     path = resolve_gguf(entry)
@@ -129,7 +129,7 @@ def _embedded_api(spec: ModelSpec) -> ModelAPI:
 
 
 def _gguf_api(spec: ModelSpec) -> ModelAPI:
-    from simulacra.models._embedded_batched import embedded_api
+    from simulacra.models._engine_select import embedded_api
 
     path = Path(spec.target).expanduser()
     if not path.is_file():
