@@ -29,6 +29,7 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
         raise ValueError("x and y differ in length")
     if n < 2:
         return None
+    x, y = _tame(x), _tame(y)
     mx, my = sum(x) / n, sum(y) / n
     sxy = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True))
     sxx = sum((a - mx) ** 2 for a in x)
@@ -36,6 +37,13 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
     if sxx <= 1e-12 or syy <= 1e-12:
         return None
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
+def _tame(values: Sequence[float]) -> Sequence[float]:
+    """``values`` scaled into a range whose squares cannot overflow when they are huge (Pearson's
+    r does not change with scale; 1e308 overflowed)."""
+    top = max((abs(v) for v in values), default=0.0)
+    return [v / top for v in values] if 1e150 < top < math.inf else values
 
 
 def ranks(values: Sequence[float]) -> list[float]:

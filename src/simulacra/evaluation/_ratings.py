@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
-import io
 import json
 import math
 import statistics
@@ -26,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from simulacra._validation import parse_json, read_text
 from simulacra.errors import ConfigError
 from simulacra.evaluation._judge import JudgeItem
 
@@ -57,8 +55,6 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-MAX_SCORE = 1e6
-"""Largest absolute score accepted (human ratings are on small scales; 1e308 overflows)."""
 _FIELDS = ("score", "response", "context", "id", "system", "dialogue")
 
 
@@ -114,29 +110,32 @@ def read_ratings(
         )
     cols = {"score": "score", "response": "response", "context": "context", "id": "id"}
     cols.update(given)
-    if not p.exists():
-        raise ConfigError(f"{p}: ratings file not found")
+    if not p.is_file():
+        raise ConfigError(f"ratings file not found: {p}")
     jsonl = p.suffix == ".jsonl"
     rows: list[dict[str, object]] = []
     numbers: list[int] = []
-    text = read_text(p, what="ratings file")
-    if jsonl:
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = parse_json(line, p, line=n)
-            if not isinstance(row, dict):
-                raise ConfigError(f"{p}: line {n}: expected a JSON object")
-            rows.append(row)
-            numbers.append(n)
-    else:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        try:
-            for row in reader:
-                rows.append(dict(row))
-                numbers.append(reader.line_num)
-        except csv.Error as exc:
-            raise ConfigError(f"{p}: line {reader.line_num + 1}: malformed CSV: {exc}") from None
+    try:
+        if jsonl:
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as exc:
+                    raise ConfigError(f"{p}: line {n}: not JSON ({exc})") from None
+                if not isinstance(row, dict):
+                    raise ConfigError(f"{p}: line {n}: expected a JSON object")
+                rows.append(row)
+                numbers.append(n)
+        else:
+            with p.open(encoding="utf-8", newline="") as f:
+                reader = csv.DictReader(f)
+                for row in reader:
+                    rows.append(dict(row))
+                    numbers.append(reader.line_num)
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{p}: unreadable ratings file ({exc})") from None
     if not rows:
         raise ConfigError(f"{p}: no rows")
     # present in every row: the required fields and every mapped one; not null or empty: the
@@ -147,10 +146,9 @@ def read_ratings(
     if not jsonl:  # a column missing from the CSV header: one message, with the columns
         for fieldname in required:
             if cols[fieldname] not in rows[0]:
-                shown = ", ".join(str(c)[:20] for c in list(rows[0])[:6])[:80]
                 raise ConfigError(
-                    f"{p}: line 1: column {cols[fieldname]!r} (mapped to {fieldname}) not found"
-                    f" in the header ({shown})"
+                    f"{p}: column {cols[fieldname]!r} (mapped to {fieldname}) not found; "
+                    "columns: " + ", ".join(map(str, rows[0]))
                 )
     out: list[RatedItem] = []
     for n, row in zip(numbers, rows, strict=True):
@@ -173,10 +171,8 @@ def read_ratings(
             score = float(raw_score)  # type: ignore[arg-type]
             if not math.isfinite(score):
                 raise ValueError
-        except (TypeError, ValueError, OverflowError):
-            raise ConfigError(f"{where}: score {raw_score!r:.40} is not a number") from None
-        if abs(score) > MAX_SCORE:
-            raise ConfigError(f"{where}: score {raw_score!r:.40} is out of range (|score| <= 1e6)")
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: score {raw_score!r} is not a number") from None
         context = _context(row.get(cols["context"]), where)
         if level == "dialogue" and not context:
             raise ConfigError(f"{where}: context ({cols['context']!r}) has no turns")
