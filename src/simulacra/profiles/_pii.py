@@ -38,7 +38,9 @@ __all__ = ["PII_TYPES", "RedactionReport", "RedactionSite", "Redactor"]
 
 PII_TYPES = ("EMAIL", "URL", "IBAN", "CARD", "IP", "PASSPORT", "ID", "PHONE", "ADDRESS", "NAME")
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Starts only at the start of a token: without the look-behind a long run of word characters
+# with no "@" is scanned from every position (quadratic; 100 KB took 30 s).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){0,4}(?!\w)"
