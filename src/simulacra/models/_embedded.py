@@ -107,11 +107,6 @@ class EmbeddedAPI(ModelAPI):
                 f"{self.path}: llama.cpp could not load it ({exc})"
             ) from exc
 
-    @property
-    def preferred_concurrency(self) -> int:
-        """One conversation at a time: calls of others would evict this context's prefix."""
-        return 1
-
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
