@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import sys
 from pathlib import Path
 
 from simulacra.datasets import import_corpus
-from simulacra.participants._agenda_nlu import clean_text
+from simulacra.evaluation._fidelity_classifier import surface_text
 from simulacra.participants._style import acts_to_notes
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -32,9 +31,8 @@ SOURCES = (
 
 
 def _tidy(text: str) -> str:
-    text = clean_text(text) if " n't" in text or " ." in text or " ," in text else text
-    text = re.sub(r"\s+([,.!?])", r"\1", text)
-    return " ".join(text.split())
+    """The corpus tokeniser's spacing undone, case kept as the person typed it."""
+    return surface_text(text)
 
 
 def main() -> int:

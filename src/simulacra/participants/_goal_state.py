@@ -86,7 +86,7 @@ _DEFAULT_NAME = "Alex Morgan"
 _OPENER = re.compile(r"^\s*(sure|of course|certainly|absolutely)\s*[!,.]\s*", re.IGNORECASE)
 """The name a general user gives when asked (its profile has none)."""
 _BOOK_WORD = re.compile(r"\b(book|reserv)", re.IGNORECASE)
-_CLOSING = "that's all | thanks"
+_CLOSING = "thanks"
 _GIVE_UP = "never mind | thanks anyway"
 _BYE = 0.2
 """Share of closing turns that also say goodbye: 21% of the last user turns of single-domain
@@ -257,7 +257,7 @@ class GoalStateUser:
         last = next((m.content for m in reversed(view.messages) if m.role == "user"), "")
         if not self._closed_twice and "?" in last:
             self._closed_twice = True
-            content = self._closing(view, "no | that's all | thanks")
+            content = self._closing(view, _CLOSING)
             return _Plan(content, "No, that's all, thanks.", False, reason)
         return _Plan("", "", True, reason)
 
@@ -312,10 +312,12 @@ class GoalStateUser:
         return None
 
     def _closing(self, view: View, content: str) -> str:
-        """The notes of a last turn: "no, ..." after a question, goodbye now and then."""
+        """The notes of a last turn, in the style bank's own words for real closings
+        ("thanks", 145 of its 167 last turns with notes; "bye" 22), "no, ..." after a question,
+        goodbye now and then."""
         last = next((m.content for m in reversed(view.messages) if m.role == "user"), "")
         if content == _CLOSING and "?" in last:
-            content = f"no, {content}"
+            content = "no, that's all | thanks"
         rng = random.Random(f"bye:{self.seed}:{view.conversation_id}:{view.turn_index}")
         return f"{content} | bye" if rng.random() < _BYE else content
 
