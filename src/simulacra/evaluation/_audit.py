@@ -19,10 +19,10 @@ Per conversation (flagged on its last user turn):
 
 - ``premature_stop``: the user closed the conversation (its stop signal, or a farewell as its
   last turn) and it did not end with ``goal_reached``, the other side had not failed it
-  (refused in one of its last two turns, or said the same thing twice in a row: the user's
-  request went unanswered), while part of the goal was never conveyed: constraint and booking
-  values, requested slots and the wish to book of a structured goal; the numbers, codes and
-  names of a goal in words.
+  (refused in one of its last two turns, or its last message repeats one of the two before it,
+  A, A or A, B, A: the user's request went unanswered), while part of the goal was never
+  conveyed: constraint and booking values, requested slots and the wish to book of a
+  structured goal; the numbers, codes and names of a goal in words.
 
 Rates are flagged turns ÷ user turns with a percentile interval from resampling conversations
 (turns of one conversation are not independent); ``premature_stop`` is a share of the
