@@ -9,11 +9,14 @@ import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import click
 
 from simulacra._atomic import write_json_atomic
+from simulacra.cli._eval_extra import register as register_extra
+from simulacra.cli._eval_judges import check_judge_spec, length_section, make_judge, read_rated
+from simulacra.cli._eval_judges import register as register_judges
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
@@ -58,7 +61,6 @@ def _check_judge_spec(spec: str, rubric_id: str | None) -> None:
     from pydantic import ValidationError
 
     from simulacra._validation import summarise
-    from simulacra.cli._eval_judges import check_judge_spec
     from simulacra.models import parse_model_spec, provider_schemes
     from simulacra.models._catalogue import CATALOGUE
 
@@ -88,7 +90,6 @@ def _check_judge_spec(spec: str, rubric_id: str | None) -> None:
 
 
 def _make_judge(spec: str, rubric_id: str | None, *, max_tokens: int) -> Any:
-    from simulacra.cli._eval_judges import make_judge
     from simulacra.evaluation._judge import BaselineJudge, RubricJudge
     from simulacra.evaluation._rubric import load_rubric
     from simulacra.models import GenerateConfig, get_model
@@ -263,43 +264,6 @@ def _study_conversations(run_dirs: Sequence[Path]) -> list[Any]:
     return out
 
 
-def read_rated(
-    ratings: Path, adapter: str, subset: str | None, mapping: Sequence[str], level: str
-) -> list[Any]:
-    """The rated items of a ratings file or an adapter's folder (one-line errors)."""
-    from simulacra.evaluation._ratings import (
-        read_ab_redial,
-        read_predictive_engagement,
-        read_ratings,
-    )
-    from simulacra.evaluation._ratings_topical import read_topical_chat_ratings
-
-    if not ratings.exists():
-        raise ConfigError(f"{ratings}: ratings file not found")
-    if adapter == "predictive-engagement":
-        if subset not in (None, "dailydialog", "convai"):
-            raise ConfigError(
-                f"--subset for predictive-engagement: dailydialog or convai, not {subset!r}"
-            )
-        return read_predictive_engagement(
-            ratings, subset="convai" if subset == "convai" else "dailydialog"
-        )
-    if adapter in ("ab-redial", "topical-chat"):
-        if subset not in (None, "turn", "dialogue"):
-            raise ConfigError(f"--subset for {adapter}: turn or dialogue, not {subset!r}")
-        lv: Literal["turn", "dialogue"] = "dialogue" if subset == "dialogue" else "turn"
-        if adapter == "ab-redial":
-            return read_ab_redial(ratings, level=lv)
-        return read_topical_chat_ratings(ratings, level=lv)
-    cols: dict[str, str] = {}
-    for m in mapping:
-        field, sep, column = m.partition("=")
-        if not sep or not field or not column:
-            raise ConfigError(f"--map expects FIELD=COLUMN, got {m!r}")
-        cols[field] = column
-    return read_ratings(ratings, mapping=cols, level="dialogue" if level == "dialogue" else "turn")
-
-
 @eval_command.command("meta")
 @click.argument("ratings", type=click.Path(path_type=Path))
 @click.option("--adapter", type=click.Choice(_ADAPTERS), default="generic", show_default=True)
@@ -346,7 +310,6 @@ def eval_meta_command(
     Every row of a generic file is checked before the judge runs; a bad row, an unknown judge or
     a rubric of the wrong level is a one-line error and nothing is written. An interval over
     fewer than 8 systems (or items) is reported as too few for an interval."""
-    from simulacra.cli._eval_judges import length_section
     from simulacra.evaluation._length_bias import debias_length, item_length
     from simulacra.evaluation._meta import MIN_INTERVAL_N, meta_evaluate
     from simulacra.evaluation._rubric import load_rubric
@@ -586,6 +549,6 @@ def eval_audit_command(
         click.echo(f"report -> {output}")
 
 
-# bias, arena and perplexity live in their own module (simulacra.cli._eval_extra)
-__import__("simulacra.cli._eval_extra", fromlist=["_"]).register(eval_command)
-__import__("simulacra.cli._eval_judges", fromlist=["_"]).register(eval_command)
+# bias, arena and perplexity (simulacra.cli._eval_extra) and calibrate (cli._eval_judges)
+register_extra(eval_command)
+register_judges(eval_command)

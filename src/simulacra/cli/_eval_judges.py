@@ -17,14 +17,14 @@ import asyncio
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 
-__all__ = ["check_judge_spec", "length_section", "make_judge", "register"]
+__all__ = ["check_judge_spec", "length_section", "make_judge", "read_rated", "register"]
 
 _PREFIXES = ("weighted:", "likelihood:")
 
@@ -115,11 +115,46 @@ def length_section(
     return lines, {"length_bias": lb.to_dict(), "items": items}
 
 
+def read_rated(
+    ratings: Path, adapter: str, subset: str | None, mapping: Sequence[str], level: str
+) -> list[Any]:
+    """The rated items of a ratings file or an adapter's folder (one-line errors)."""
+    from simulacra.evaluation._ratings import (
+        read_ab_redial,
+        read_predictive_engagement,
+        read_ratings,
+    )
+    from simulacra.evaluation._ratings_topical import read_topical_chat_ratings
+
+    if not ratings.exists():
+        raise ConfigError(f"{ratings}: ratings file not found")
+    if adapter == "predictive-engagement":
+        if subset not in (None, "dailydialog", "convai"):
+            raise ConfigError(
+                f"--subset for predictive-engagement: dailydialog or convai, not {subset!r}"
+            )
+        return read_predictive_engagement(
+            ratings, subset="convai" if subset == "convai" else "dailydialog"
+        )
+    if adapter in ("ab-redial", "topical-chat"):
+        if subset not in (None, "turn", "dialogue"):
+            raise ConfigError(f"--subset for {adapter}: turn or dialogue, not {subset!r}")
+        lv: Literal["turn", "dialogue"] = "dialogue" if subset == "dialogue" else "turn"
+        if adapter == "ab-redial":
+            return read_ab_redial(ratings, level=lv)
+        return read_topical_chat_ratings(ratings, level=lv)
+    cols: dict[str, str] = {}
+    for m in mapping:
+        field, sep, column = m.partition("=")
+        if not sep or not field or not column:
+            raise ConfigError(f"--map expects FIELD=COLUMN, got {m!r}")
+        cols[field] = column
+    return read_ratings(ratings, mapping=cols, level="dialogue" if level == "dialogue" else "turn")
+
+
 def _read_sets(
     paths: Sequence[Path], adapter: str, subset: str | None, mapping: Sequence[str], level: str
 ) -> dict[str, list[Any]]:
-    from simulacra.cli._eval import read_rated
-
     sets: dict[str, list[Any]] = {}
     for p in paths:
         name = p.stem if p.is_file() else p.name

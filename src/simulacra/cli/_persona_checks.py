@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
-from simulacra._atomic import write_json_atomic
+from simulacra._atomic import write_json_atomic, write_text_atomic
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
 from simulacra.models import Model, get_model
@@ -30,7 +31,16 @@ from simulacra.profiles._psychometric import (
     psychometric_report,
 )
 
-__all__ = ["load_seeds", "make_model", "run_generate", "run_psychometric"]
+__all__ = ["load_seeds", "make_model", "run_generate", "run_psychometric", "write_personas"]
+
+
+def write_personas(personas: list[Persona], output: Path) -> None:
+    """Write personas as JSONL (``kind: persona``, defaults left out), atomically."""
+    text = "".join(
+        json.dumps({"kind": "persona", **p.model_dump(mode="json", exclude_defaults=True)}) + "\n"
+        for p in personas
+    )
+    write_text_atomic(output, text)
 
 
 def make_model(spec: str, *, role: str, max_tokens: int, temperature: float, seed: int) -> Model:
@@ -167,8 +177,6 @@ def run_generate(
     output: Path,
 ) -> GenerationResult:
     """Generate personas from seed texts (or a domain) and write them as JSONL."""
-    from simulacra.cli._personas import _write_personas
-
     if (seeds_file is None) == (domain is None):
         raise ConfigError("give either a SEEDS file or --domain (not both)")
     if n is not None and n < 1:
@@ -215,5 +223,5 @@ def run_generate(
             await model.aclose()
 
     result = asyncio.run(go())
-    _write_personas(result.personas, output)
+    write_personas(result.personas, output)
     return result

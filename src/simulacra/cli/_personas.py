@@ -9,18 +9,16 @@ from pydantic import ValidationError
 
 from simulacra._validation import summarise
 from simulacra.cli._paths import OutputPath
+from simulacra.cli._persona_checks import (
+    format_report,
+    run_generate,
+    run_psychometric,
+    write_personas,
+)
+from simulacra.cli._personas_mine import mine_command
 from simulacra.errors import ConfigError
-from simulacra.profiles import Persona, PopulationSpec, population_stats, sample_population
+from simulacra.profiles import PopulationSpec, population_stats, sample_population
 from simulacra.profiles._io import load_personas, load_spec
-
-
-def _write_personas(personas: list[Persona], output: Path) -> None:
-    tmp = output.with_name(f".{output.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for p in personas:
-            record = {"kind": "persona", **p.model_dump(mode="json", exclude_defaults=True)}
-            f.write(json.dumps(record) + "\n")
-    os.replace(tmp, output)
 
 
 @click.group("personas")
@@ -43,7 +41,7 @@ def sample_command(spec: Path, n: int | None, seed: int | None, output: Path) ->
         except ValidationError as exc:
             raise ConfigError(f"-n/--seed: {summarise(exc)}") from None
     personas = sample_population(population, source=str(spec))
-    _write_personas(personas, output)
+    write_personas(personas, output)
     stats = population_stats(personas, population)
     click.echo(f"wrote {len(personas)} personas to {output}")
     click.echo(
@@ -63,7 +61,7 @@ def import_command(corpus: str, path: Path, output: Path) -> None:
 
     reader = casino_personas if corpus == "casino" else persuasionforgood_personas
     personas = list(reader(path))
-    _write_personas(personas, output)
+    write_personas(personas, output)
     click.echo(f"wrote {len(personas)} {corpus} personas to {output}")
 
 
@@ -108,7 +106,6 @@ def psychometric_command(
     output: Path,
 ) -> None:
     """Administer a Big Five inventory to the personas of FILE and compare with their scores."""
-    from simulacra.cli._persona_checks import format_report, run_psychometric
 
     report = run_psychometric(
         file,
@@ -153,7 +150,6 @@ def generate_command(
     output: Path,
 ) -> None:
     """Generate personas from SEEDS (one short description per line) with a model."""
-    from simulacra.cli._persona_checks import run_generate
 
     result = run_generate(
         seeds,
@@ -270,6 +266,4 @@ def import_history_command(
     click.echo(f"redactions: {summary}" if result.redactions.enabled else "redactions: off")
 
 
-personas_command.add_command(
-    __import__("simulacra.cli._personas_mine", fromlist=["_"]).mine_command
-)
+personas_command.add_command(mine_command)
