@@ -216,3 +216,28 @@ async def test_with_last_word_user_the_closing_ends_the_conversation() -> None:
     await chat.turn()
     closing, stop, meta = await _until_closing(chat)
     assert closing and stop and meta["stop_reason"] == "goal_met"
+
+
+async def test_a_free_text_turn_must_convey_its_items() -> None:
+    goal = "Book a double room for two nights from 12 to 14 March, for less than 150 EUR a night."
+    user = GoalStateUser(function_model(_echo_notes, role="user"), goal=goal, style=None)
+    chat = _Chat(user)
+    _, _, meta = await chat.turn()
+    says = str(meta["content.says"]).split(" | ")
+    assert says == ["phrase Book a double room", "phrase for two nights"]
+    assert unsaid("What's your preferred date range?", says) == says
+    assert unsaid("Can you book me a double room for 2 nights?", says) == []
+
+
+def test_quick_start_slips_are_caught() -> None:
+    assert role_violation("What's your preferred date range?") == "speaks_as_assistant"
+    assert role_violation("can you let me know what day and time you need the room?") == (
+        "speaks_as_assistant"
+    )
+    assert role_violation("Okay, how much are you prepared to pay?") == "speaks_as_assistant"
+    assert role_violation("I can get you the rates and details.") == "speaks_as_assistant"
+    assert role_violation("Let me clarify what the notes say again: a double room") == (
+        "instruction_leak"
+    )
+    for customer in ("My preferred date is friday.", "What time do I need to check out?"):
+        assert role_violation(customer) is None

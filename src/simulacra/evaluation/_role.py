@@ -42,6 +42,10 @@ _ASSISTANT_PATTERNS = [
     r"\b(any|have any) (other|more|further) questions\b",
     r"\bdon't hesitate to\b",
     r"\bwhat\b[^.?!]*\bdo you prefer\b",
+    r"\b(what('s| is)|which is) your preferred\b",
+    r"\bwhat (day|date|time)s?\b[^.?!]*\byou need\b",
+    r"\bhow much (would |are |were )?you (be )?(willing|prepared|looking) to (pay|spend)\b",
+    r"\bi('ll| will| can| could) get you (the|a|an|some)\b",
     r"\bthank you for (reaching out|contacting|choosing)",
     r"^\s*(hello|hi)[!,.]? (how can|welcome)",
     r"```",
@@ -52,6 +56,7 @@ _LEAK_PATTERNS = [
     r"\byour goal\b",
     r"\bnext message\b",
     r"\bmessage text only\b",
+    r"\b(the|my|these) notes\b",
     r"###",
 ]
 _DIALOGUE_PATTERN = r"(?m)^\s*(assistant|user|system)\s*:"

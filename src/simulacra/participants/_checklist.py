@@ -25,7 +25,7 @@ from typing import Literal
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._agenda_nlu import clean_text, plain_text, value_pattern
-from simulacra.participants._content import REQUEST_WORDS
+from simulacra.participants._content import REQUEST_WORDS, content_words
 
 __all__ = [
     "REQUEST_WORDS",
@@ -109,43 +109,6 @@ _REQUEST = re.compile(
     r"^(ask|request|get|find out|check)\s+(for\s+|about\s+|what\s+)?(the|their|its|his|her)\b",
     re.IGNORECASE,
 )
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "to",
-        "for",
-        "of",
-        "in",
-        "on",
-        "at",
-        "and",
-        "or",
-        "with",
-        "i",
-        "me",
-        "my",
-        "you",
-        "your",
-        "it",
-        "is",
-        "be",
-        "please",
-        "want",
-        "need",
-        "would",
-        "like",
-        "some",
-        "any",
-        "that",
-        "this",
-    ]
-)
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +136,10 @@ class ChecklistItem:
         """Whether the user's text (its turns joined) states or asks for this item."""
         said = clean_text(user_text)
         if self.slot is None:
-            words = _content_words(self.text)
+            words = content_words(self.text)
             if not words:
                 return True
-            return len(words & _content_words(said)) / len(words) >= 0.5
+            return len(words & content_words(said)) / len(words) >= 0.5
         if self.kind == "request":
             return re.search(REQUEST_WORDS.get(self.slot, re.escape(self.slot)), said) is not None
         if self.kind == "action":  # asking for the reference number is asking for the booking
@@ -277,7 +240,7 @@ def rule_checklist(goal: str) -> Checklist:
     parts = [p.strip(" .!?") for p in _SPLIT.split(text) if p and p.strip(" .!?")]
     merged: list[str] = []
     for part in (_LEAD.sub("", p) for p in parts):
-        if merged and (not _content_words(part) or _BARE_VERB.match(merged[-1])):
+        if merged and (not content_words(part) or _BARE_VERB.match(merged[-1])):
             merged[-1] = f"{merged[-1]} {part}"
         elif part:
             merged.append(part)
@@ -290,7 +253,7 @@ def rule_checklist(goal: str) -> Checklist:
             kind = "action"
         else:
             kind = "inform"
-        if _content_words(part):
+        if content_words(part):
             items.append(ChecklistItem(f"c{i + 1}", kind, part))
     if not items:
         return Checklist((), "none", goal, ("no clause with content words",))
@@ -329,13 +292,13 @@ async def extract_checklist(goal: str, model: Model) -> Checklist:
     if not isinstance(data, dict):
         fallback = rule_checklist(goal)
         return Checklist(fallback.items, fallback.source, goal, ("llm output was not JSON",))
-    goal_words = _content_words(goal)
+    goal_words = content_words(goal)
     items: list[ChecklistItem] = []
     for key, kind in (("actions", "action"), ("constraints", "inform"), ("requests", "request")):
         values = data.get(key)
         for value in values if isinstance(values, list) else []:
             phrase = str(value).strip()
-            words = _content_words(phrase)
+            words = content_words(phrase)
             if words and len(words & goal_words) / len(words) >= 0.6:
                 items.append(ChecklistItem(f"c{len(items) + 1}", kind, phrase))  # type: ignore[arg-type]
     if not items:

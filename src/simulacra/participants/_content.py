@@ -14,7 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["NUMBER_WORDS", "REQUEST_WORDS", "SAYS_KEY", "unsaid", "values_to_say"]
+__all__ = [
+    "NUMBER_WORDS",
+    "PHRASE",
+    "REQUEST_WORDS",
+    "SAYS_KEY",
+    "content_words",
+    "unsaid",
+    "values_to_say",
+]
 
 SAYS_KEY = "content.says"
 """Turn metadata key: the values the turn is meant to say, joined by `` | ``."""
@@ -45,6 +53,50 @@ REQUEST_WORDS: dict[str, str] = {
 
 _ASK = "ask "
 """Prefix of a ``says`` entry that is a request ("ask ref"): the wording must ask for it."""
+
+PHRASE = "phrase "
+"""Prefix of a ``says`` entry that is a free-text checklist item ("phrase for two nights"): the
+wording conveys it when it has half of its content words, as the checklist judges it."""
+
+_PHRASE_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "to",
+        "for",
+        "of",
+        "in",
+        "on",
+        "at",
+        "and",
+        "or",
+        "with",
+        "i",
+        "me",
+        "my",
+        "you",
+        "your",
+        "it",
+        "is",
+        "be",
+        "please",
+        "want",
+        "need",
+        "would",
+        "like",
+        "some",
+        "any",
+        "that",
+        "this",
+    ]
+)
+
+
+def content_words(text: str) -> set[str]:
+    """The words of a free-text phrase that carry its content (function words left out)."""
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _PHRASE_STOP}
+
 
 _ACT = re.compile(r"(\w+)\(([^)]*)\)")
 _SKIP = frozenset({"", "?", "dontcare", "don't care", "none", "not mentioned", "any", "given"})
@@ -144,6 +196,9 @@ def _times(value: str) -> list[str]:
 
 def _mentions(text: str, value: str) -> bool:
     lowered = text.lower()
+    if value.startswith(PHRASE):
+        words = content_words(value.removeprefix(PHRASE))
+        return not words or len(words & content_words(text)) / len(words) >= 0.5
     if value.startswith(_ASK):
         slot = value.removeprefix(_ASK)
         return re.search(REQUEST_WORDS.get(slot, re.escape(slot)), lowered) is not None

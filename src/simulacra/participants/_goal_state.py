@@ -43,7 +43,7 @@ from simulacra.participants._checklist import (
     _statements,
     rule_checklist,
 )
-from simulacra.participants._content import SAYS_KEY, values_to_say
+from simulacra.participants._content import PHRASE, SAYS_KEY, values_to_say
 from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.participants._render import render_profile
@@ -397,8 +397,9 @@ class GoalStateUser:
                 if any(w in question for w in re.findall(r"[a-z]{4,}", i.text.lower()))
             ]
             if matching:
-                content, template = _phrase(matching[: self.options.disclosure], False)
-                return _Plan(content, template)
+                chosen = matching[: self.options.disclosure]
+                content, template = _phrase(chosen, False)
+                return _Plan(content, template, says=[PHRASE + i.text for i in chosen])
             if not pending or not self.checklist.items:
                 # a general user still has a name when asked for one
                 name = self.profile.name if self.profile.name != "User" else _DEFAULT_NAME
@@ -413,7 +414,7 @@ class GoalStateUser:
             return _Plan("ask: is that everything I need", "Is that everything I need?")
         chosen = pending[: self.options.disclosure]
         content, template = _phrase(chosen, not own)
-        return _Plan(content, template)
+        return _Plan(content, template, says=[PHRASE + i.text for i in chosen])
 
     # -- saying it ---------------------------------------------------------------------
 
