@@ -22,7 +22,7 @@ import json
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,7 @@ class _Slot:
     tokens: list[int] = field(default_factory=list)  # tokens whose KV is in the cache
     last_used: int = -1
     busy: bool = False
+    affinity: Hashable | None = None
 
 
 @dataclass
@@ -72,6 +73,7 @@ class PreparedRequest:
     seed: int
     grammar: str | None = None
     reuse_prefix: bool = True
+    affinity: Hashable | None = None  # requests with the same key prefer the same slot
 
 
 @dataclass
@@ -111,7 +113,7 @@ class BatchEngine:
         n_ctx: int,
         n_threads: int,
         seed: int = 0,
-        max_default_slots: int = 8,
+        max_default_slots: int = 16,
     ) -> None:
         import llama_cpp
         from llama_cpp import _internals as internals
@@ -348,13 +350,19 @@ class BatchEngine:
         a.pending = a.pending[count:]
         return n + count
 
-    def _pick_slot(self, tokens: list[int]) -> tuple[_Slot, int]:
-        """The free slot this prompt continues (most of its cache shared), else the LRU one."""
+    def _pick_slot(self, tokens: list[int], affinity: Hashable | None) -> tuple[_Slot, int]:
+        """The free slot of the same conversation (``affinity``), else the one whose cache this
+        prompt mostly continues, else the least recently used one (empty ones first)."""
         free = [s for s in self.slots if not s.busy]
+        if affinity is not None:
+            for s in free:
+                if s.affinity == affinity:
+                    return s, _common_prefix(s.tokens, tokens)
         best, best_lcp = None, 0
         for s in free:
             lcp = _common_prefix(s.tokens, tokens)
-            if s.tokens and lcp * 2 >= len(s.tokens) and lcp > best_lcp:
+            similar = lcp * 2 >= len(s.tokens) or lcp * 2 >= len(tokens)
+            if s.tokens and similar and lcp > best_lcp:
                 best, best_lcp = s, lcp
         if best is not None:
             return best, best_lcp
@@ -365,7 +373,7 @@ class BatchEngine:
 
     def _start(self, a: _Active) -> None:
         req = a.req
-        slot, keep = self._pick_slot(req.tokens)
+        slot, keep = self._pick_slot(req.tokens, req.affinity)
         if not req.reuse_prefix:
             keep = 0
         keep = min(keep, len(req.tokens) - 1)  # the last prompt token is evaluated for its logits
@@ -373,6 +381,7 @@ class BatchEngine:
             self._l.llama_memory_seq_rm(self._mem, slot.seq_id, 0, -1)
             keep = 0
         slot.busy = True
+        slot.affinity = req.affinity
         slot.tokens = slot.tokens[:keep]
         a.slot = slot
         a.pending = list(req.tokens[keep:])

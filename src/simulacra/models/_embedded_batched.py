@@ -22,7 +22,7 @@ from simulacra.models._batch_engine import (
     default_seed,
     json_schema_grammar,
 )
-from simulacra.models._model import ModelAPI
+from simulacra.models._model import ModelAPI, current_call_log
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
 __all__ = ["BatchedEmbeddedAPI", "shared_engine"]
@@ -67,7 +67,7 @@ class BatchedEmbeddedAPI(ModelAPI):
         name: Identifier recorded in logs.
         n_ctx: Context window of each slot, in tokens.
         n_threads: CPU threads (default: ``$SIMULACRA_THREADS`` if set, else every core).
-        n_slots: KV slots (default: as many as fit in half the available memory, at most 8).
+        n_slots: KV slots (default: as many as fit in half the available memory, at most 16).
         seed: Default sampling seed.
         reuse_prefix: Keep each slot's cache between calls (``False``: evaluate every prompt
             from scratch; for measurements).
@@ -166,6 +166,7 @@ class BatchedEmbeddedAPI(ModelAPI):
             seed=default_seed(self.seed) if config.seed is None else config.seed,
             grammar=None if config.json_schema is None else json_schema_grammar(config.json_schema),
             reuse_prefix=self.reuse_prefix,
+            affinity=_affinity(self),
         )
 
     async def generate(
@@ -213,6 +214,13 @@ class BatchedEmbeddedAPI(ModelAPI):
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._close_engine)
+
+
+def _affinity(api: BatchedEmbeddedAPI) -> tuple[int, int] | None:
+    """This role's calls in the running conversation share a slot: the key is the
+    conversation's call log (one per conversation, see :func:`record_calls`) and the adapter."""
+    log = current_call_log()
+    return None if log is None else (id(log), id(api))
 
 
 def _output(result: dict[str, Any]) -> ModelOutput:

@@ -15,7 +15,7 @@ from simulacra.models._cache import CallCache, rollout_index
 from simulacra.models._limits import AdaptiveLimiter, shared_limiter
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
-__all__ = ["CallLog", "Model", "ModelAPI", "RetryPolicy", "record_calls"]
+__all__ = ["CallLog", "Model", "ModelAPI", "RetryPolicy", "current_call_log", "record_calls"]
 
 
 class ModelAPI(abc.ABC):
@@ -102,6 +102,12 @@ class CallLog:
 _CALL_LOG: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar(
     "simulacra_call_log", default=None
 )
+
+
+def current_call_log() -> CallLog | None:
+    """The :class:`CallLog` of the running :func:`record_calls` context (one per conversation
+    in a run), or ``None``."""
+    return _CALL_LOG.get()
 
 
 @contextlib.contextmanager
