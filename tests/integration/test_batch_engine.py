@@ -10,7 +10,7 @@ import pytest
 from tests._cli import run_cli
 
 from simulacra.errors import ContextWindowError
-from simulacra.models import ChatMessage, GenerateConfig, get_model
+from simulacra.models import ChatMessage, GenerateConfig, get_model, record_calls
 from simulacra.models._embedded_batched import BatchedEmbeddedAPI
 
 pytestmark = pytest.mark.embedded
@@ -51,6 +51,26 @@ def test_second_turn_evaluates_only_its_new_tokens_after_another_conversation(
         assert 0 < evaluated <= new_turn
         assert api.engine.stats.prompt_tokens_evaluated - before == evaluated
         assert api.engine.stats.slot_evictions == 0
+    finally:
+        asyncio.run(api.aclose())
+
+
+def test_a_conversation_keeps_its_slot_when_another_shares_its_prompt(tiny_gguf: str) -> None:
+    api = BatchedEmbeddedAPI(tiny_gguf, n_ctx=1024, n_threads=1, n_slots=4)
+    first = _conversation("You are a travel agent in Rome.", "I want to visit in May.")
+    try:
+        with record_calls():
+            a1 = api.generate_sync(first, GREEDY)
+            with record_calls():  # another conversation, same first prompt: an empty slot
+                b1 = api.generate_sync(first, GREEDY)
+            a2 = [*first, ChatMessage(role="assistant", content=a1.text)]
+            a2.append(ChatMessage(role="user", content="Which museums open on Mondays?"))
+            out = api.generate_sync(a2, GREEDY)
+        assert b1.usage.prompt_tokens_evaluated == b1.usage.prompt_tokens
+        # A's reply is still cached in A's slot: less than the new turn is evaluated.
+        new_turn = out.usage.prompt_tokens - a1.usage.prompt_tokens
+        assert out.usage.prompt_tokens_evaluated is not None
+        assert 0 < out.usage.prompt_tokens_evaluated < new_turn
     finally:
         asyncio.run(api.aclose())
 

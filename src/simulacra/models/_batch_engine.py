@@ -351,13 +351,15 @@ class BatchEngine:
         return n + count
 
     def _pick_slot(self, tokens: list[int], affinity: Hashable | None) -> tuple[_Slot, int]:
-        """The free slot of the same conversation (``affinity``), else the one whose cache this
-        prompt mostly continues, else the least recently used one (empty ones first)."""
+        """The free slot of the same conversation and role (``affinity``); else, among the free
+        slots no other conversation owns (all free slots when none is unowned), the one whose
+        cache this prompt mostly continues, else the least recently used one."""
         free = [s for s in self.slots if not s.busy]
         if affinity is not None:
             for s in free:
                 if s.affinity == affinity:
                     return s, _common_prefix(s.tokens, tokens)
+            free = [s for s in free if s.affinity is None] or free
         best, best_lcp = None, 0
         for s in free:
             lcp = _common_prefix(s.tokens, tokens)
