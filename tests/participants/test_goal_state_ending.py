@@ -8,8 +8,17 @@ from simulacra import Conversation, ParticipantInfo, ParticipantKind, Turn
 from simulacra.conversation import View
 from simulacra.evaluation import role_violation
 from simulacra.models import ChatMessage, GenerateConfig
-from simulacra.participants import Checklist, GoalStateOptions, GoalStateUser, TaskGoal
-from simulacra.participants._content import unsaid
+from simulacra.participants import (
+    Checklist,
+    GoalStateOptions,
+    GoalStateUser,
+    StyleBank,
+    TaskGoal,
+    ValidityGate,
+    ValidityOptions,
+)
+from simulacra.participants._content import COPIED_KEY, unsaid
+from simulacra.participants._protocol import Reply
 from simulacra.participants._validity import failed, refused, stuck
 from simulacra.testing import function_model
 
@@ -241,3 +250,26 @@ def test_quick_start_slips_are_caught() -> None:
     )
     for customer in ("My preferred date is friday.", "What time do I need to check out?"):
         assert role_violation(customer) is None
+
+
+def test_another_user_s_details_taken_from_a_style_example_are_invented() -> None:
+    bank = StyleBank.default()
+    examples = ["I need a room at the huntingdon marriott hotel please", "That sounds great."]
+    allowed = "Book a double room | Book a double room for two nights"
+    copied = bank.copied("Book a double room at the huntingdon marriott hotel.", examples, allowed)
+    assert "huntingdon marriott" in copied
+    assert bank.copied("That sounds great, book a double room.", examples, allowed) == []
+    assert bank.copied("A room at the huntingdon marriott.", examples, "huntingdon marriott") == []
+
+
+async def test_the_gate_rejects_a_turn_that_copied_an_example_s_details() -> None:
+    gate = ValidityGate(ValidityOptions())
+    me = ParticipantInfo(id="user", name="User", kind=ParticipantKind.SIMULATED_HUMAN)
+    view = Conversation(participants=[me, BOT]).view_for("user")
+    clean = Reply(utterance="A double room, please.", metadata={})
+    copied = Reply(
+        utterance="A double room at the huntingdon marriott.",
+        metadata={COPIED_KEY: "huntingdon marriott"},
+    )
+    assert not gate.check(clean, view)
+    assert [f.detector for f in gate.check(copied, view)] == ["invented_constraint"]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 
 __all__ = [
+    "COPIED_KEY",
     "NUMBER_WORDS",
     "PHRASE",
     "REQUEST_WORDS",
@@ -26,6 +27,10 @@ __all__ = [
 
 SAYS_KEY = "content.says"
 """Turn metadata key: the values the turn is meant to say, joined by `` | ``."""
+
+COPIED_KEY = "content.copied"
+"""Turn metadata key: details the wording took from another user's style example ("huntingdon
+marriott"); the gate's ``invented_constraint`` rejects them."""
 
 REQUEST_WORDS: dict[str, str] = {
     "ref": r"reference|\bref\b|confirmation",

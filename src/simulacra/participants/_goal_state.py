@@ -43,7 +43,7 @@ from simulacra.participants._checklist import (
     _statements,
     rule_checklist,
 )
-from simulacra.participants._content import PHRASE, SAYS_KEY, values_to_say
+from simulacra.participants._content import COPIED_KEY, PHRASE, SAYS_KEY, values_to_say
 from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.participants._render import render_profile
@@ -353,8 +353,8 @@ class GoalStateUser:
         acts = meta.get("acts")
         if isinstance(acts, str) and acts:
             notes, says, template = acts_to_notes(acts), values_to_say(acts), reply.utterance
-            own = " ".join(m.content for m in view.messages if m.role == "assistant")
-            if "-book " in acts and not _BOOK_WORD.search(own):
+            said = " ".join(m.content for m in view.messages if m.role == "assistant")
+            if "-book " in acts and not _BOOK_WORD.search(said):
                 # the first booking detail: a person says they want it booked
                 notes, says = f"{notes} | book it", [*says, "booking"]
                 if not _BOOK_WORD.search(template):
@@ -500,6 +500,14 @@ class GoalStateUser:
         output = await self.model.generate(messages, config=per_call, templates=refs)
         text = self._finish(output.text, view)
         metadata["verbalised_by"] = "model"
+        if self.style is not None:
+            examples = [m.content for m in messages[1:-1] if m.role == "assistant"]
+            allowed = "\n".join(
+                [plan.content, self.goal, self._profile_text, *(m.content for m in view.messages)]
+            )
+            copied = self.style.copied(text, examples, allowed)
+            if copied:
+                metadata[COPIED_KEY] = ", ".join(copied)
         text, stop = self._knobs(text, plan.stop, view, metadata)
         return Reply(
             utterance=text,

@@ -11,11 +11,12 @@ sees how real people phrase that kind of message: short, informal, to the point.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -121,6 +122,25 @@ def acts_to_notes(acts: str) -> str:
     return " | ".join([*domains, *dict.fromkeys(notes)])
 
 
+_WORD_RE = re.compile(r"[a-z0-9&']+")
+_PAIR_STOP = frozenset(
+    re.findall(
+        r"\S+",
+        "a an the i i'm i'd i'll you your we my me it it's is are was be to of in on at for from "
+        "with and or but so that this there please thanks thank yes no ok okay can could would "
+        "will do does need want like just also",
+    )
+)
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """Adjacent word pairs of ``text`` with no function word in them."""
+    words = _WORD_RE.findall(text.lower())
+    return [
+        (a, b) for a, b in itertools.pairwise(words) if a not in _PAIR_STOP and b not in _PAIR_STOP
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class StyleTurn:
     """One real user turn: its text, corpus, position in its dialogue and, where the corpus
@@ -140,6 +160,7 @@ class StyleBank:
     """
 
     def __init__(self, turns: Sequence[StyleTurn]) -> None:
+        self._pair_counts: Counter[tuple[str, str]] | None = None
         self.turns = list(turns)
         self._terms = [_terms(f"{t.text} {t.notes or ''}") for t in self.turns]
         self._index: dict[str, list[int]] = defaultdict(list)
@@ -151,6 +172,28 @@ class StyleBank:
         self._by_position: dict[str, list[int]] = defaultdict(list)
         for i, turn in enumerate(self.turns):
             self._by_position[turn.position].append(i)
+
+    def copied(self, text: str, examples: Sequence[str], allowed: str) -> list[str]:
+        """Rare word pairs (names: "huntingdon marriott") that ``text`` took from the style
+        ``examples`` and that ``allowed`` (the notes, goal, profile and conversation) does not
+        contain: another user's details, not this user's. A pair is rare when at most two turns
+        of the bank use it ("sounds great" is common, a hotel's name is not)."""
+        if self._pair_counts is None:
+            counts: Counter[tuple[str, str]] = Counter()
+            for turn in self.turns:
+                counts.update(set(_pairs(turn.text)))
+            self._pair_counts = counts
+        from_examples = {p for e in examples for p in _pairs(e)}
+        ok = set(_pairs(allowed)) | {(w, w) for w in _WORD_RE.findall(allowed.lower())}
+        found = [
+            " ".join(p)
+            for p in dict.fromkeys(_pairs(text))
+            if p in from_examples
+            and p not in ok
+            and not ((p[0], p[0]) in ok or (p[1], p[1]) in ok)
+            and self._pair_counts[p] <= 2
+        ]
+        return found
 
     @classmethod
     def load(cls, path: str | Path) -> StyleBank:

@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulacra.conversation import Conversation, ParticipantInfo, ParticipantKind, View
-from simulacra.participants._content import NUMBER_WORDS, SAYS_KEY, unsaid
+from simulacra.participants._content import COPIED_KEY, NUMBER_WORDS, SAYS_KEY, unsaid
 from simulacra.participants._protocol import Participant, Reply
 
 __all__ = [
@@ -400,6 +400,9 @@ class ValidityGate:
                 for message in view.messages:
                     seen |= _facts(message.content, topics=self.topics)
                 new = sorted(_facts(text, topics=self.topics) - seen)
+                copied = reply.metadata.get(COPIED_KEY)
+                if isinstance(copied, str) and copied:
+                    new.append(copied)
                 if new:
                     flag("invented_constraint", ",".join(new))
             if "off_voice" in self.detectors and self.voice is not None:
