@@ -273,3 +273,14 @@ async def test_the_gate_rejects_a_turn_that_copied_an_example_s_details() -> Non
     )
     assert not gate.check(clean, view)
     assert [f.detector for f in gate.check(copied, view)] == ["invented_constraint"]
+
+
+async def test_a_go_ahead_answered_without_a_refusal_is_thanked_not_asked_again() -> None:
+    goal = "Book a double room for two nights."
+    user = GoalStateUser(function_model(_echo_notes, role="user"), goal=goal, style=None)
+    chat = _Chat(user)
+    await chat.turn()
+    asked, _, _ = await chat.turn("Sure, a double room for two nights is available.")
+    assert asked.startswith("ask: go ahead")
+    closing, _, meta = await chat.turn("Sure, I'll go ahead.")
+    assert meta["stop_reason"] == "goal_met" and not closing.startswith("ask:")

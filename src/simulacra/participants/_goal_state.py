@@ -408,6 +408,11 @@ class GoalStateUser:
                 named = re.search(r"\bname\b", question) is not None
                 return _Plan(content, f"It's {name}." if named else "Yes, that's fine.")
         if not pending:
+            earlier = [p.content for k, p in sorted(self._plans.items()) if k < view.turn_index]
+            if earlier and earlier[-1].startswith("ask: "):
+                # asked once and answered without a refusal: a person thanks and leaves
+                template = "Great, thanks for your help."
+                return _Plan(self._closing(view, _CLOSING), template, True, "goal_met")
             action = next((i.text for i in self.checklist.items if i.kind == "action"), None)
             if action:
                 return _Plan(f"ask: go ahead ({action.lower()})", "Great, please go ahead.")
