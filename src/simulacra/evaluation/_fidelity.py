@@ -31,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from simulacra.errors import ConfigError, MissingExtraError
-from simulacra.evaluation._fidelity_baseline import RealBaseline, _baseline, _halves
+from simulacra.errors import ConfigError
+from simulacra.evaluation._fidelity_baseline import RealBaseline, _baseline, _halves, _require
 from simulacra.evaluation._fidelity_classifier import (
     MIN_TURNS,
     Distinguishability,
@@ -107,14 +107,6 @@ class FidelityReport:
             if self.human_likeness is None
             else self.human_likeness.to_dict(),
         }
-
-
-def _require() -> None:
-    try:
-        import scipy  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
-        import sklearn  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
-    except ImportError:
-        raise MissingExtraError("eval", "the fidelity report") from None
 
 
 def _pair(

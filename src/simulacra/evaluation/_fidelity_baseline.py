@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from simulacra.errors import MissingExtraError
 from simulacra.evaluation._fidelity_classifier import (
     MIN_TURNS,
     Distinguishability,
@@ -27,6 +28,15 @@ if TYPE_CHECKING:
     from simulacra.datasets._multiwoz import MultiWOZDialogue
 
 __all__ = ["RealBaseline"]
+
+
+def _require() -> None:
+    """Refuse a fidelity report without the ``eval`` extra (scipy, scikit-learn)."""
+    try:
+        import scipy  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+        import sklearn  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("eval", "the fidelity report") from None
 
 
 @dataclass(frozen=True)

@@ -128,8 +128,7 @@ def large_baseline(
 ) -> RealBaseline | None:
     """Real against real on the two halves of the whole reference (the large-sample view
     beside the baseline sized like the simulated sample); ``None`` when too small."""
-    from simulacra.evaluation._fidelity import _require
-    from simulacra.evaluation._fidelity_baseline import _baseline, _halves
+    from simulacra.evaluation._fidelity_baseline import _baseline, _halves, _require
 
     _require()
     pool = list(reference)
