@@ -21,6 +21,8 @@ from simulacra.models import ChatMessage, GenerateConfig, get_model
 from simulacra.training._config import load_train_config
 from simulacra.training._data import read_sft_jsonl
 
+pytestmark = pytest.mark.train  # trains tiny torch models and loads them back: a real model
+
 DATA = Path(__file__).parent / "data"
 SFT = DATA / "sft_small.jsonl"
 DPO = DATA / "dpo_small.jsonl"
