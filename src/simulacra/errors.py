@@ -6,6 +6,7 @@ The hierarchy::
     ├── ConfigError                 bad input: a file, a field, a value (CLI exit code 2)
     │   └── ModelNotAvailableError  a model is not installed, not found, or fails its sha256
     ├── MissingExtraError           an optional extra is not installed (names the pip command)
+    ├── OutputError                 an output cannot be written: disk full, no permission (exit 1)
     └── ModelError                  a model call failed (raised by providers, handled by Model)
         ├── RateLimitError          429 / overload; retried (honours ``retry_after``)
         ├── TransientError          5xx, connection reset, timeout; retried
@@ -29,6 +30,7 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "ModelNotAvailableError",
+    "OutputError",
     "RateLimitError",
     "SimulacraError",
     "TransientError",
@@ -58,6 +60,11 @@ class MissingExtraError(SimulacraError):
     def __init__(self, extra: str, what: str) -> None:
         self.extra = extra
         super().__init__(f"{what} needs the '{extra}' extra: pip install 'simulacra[{extra}]'")
+
+
+class OutputError(SimulacraError):
+    """An output file cannot be written (the disk is full, a quota, no permission). The message
+    is one line naming the file and the cause; what was written before stays (a run resumes)."""
 
 
 class ModelError(SimulacraError):

@@ -3,11 +3,16 @@ empty folder behind."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
+import os
 from pathlib import Path
 
 import click
+import pytest
 
-from simulacra.cli import cli
+from simulacra.cli import cli, main
 from simulacra.cli._paths import OutputPath
 from tests._cli import run_cli
 
@@ -61,3 +66,57 @@ def test_every_output_option_creates_its_folders() -> None:
                 outputs.append(name)
                 assert isinstance(param.type, OutputPath), f"{name} {param.opts}"
     assert len(outputs) >= 35
+
+
+def test_a_failed_command_rolls_back_what_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that fails after writing (here a stand-in that appends, leaves a ``.tmp`` and
+    then meets bad input) leaves the appended file at its old size, no ``.tmp`` and no folder it
+    made; an output created by a failed command is removed (an empty ratings file, issue #21)."""
+
+    @click.command("fail-midway")
+    @click.option("-o", "--output", type=OutputPath(), required=True)
+    def fail_midway(output: Path) -> None:
+        with output.open("a", encoding="utf-8") as f:
+            f.write('{"half": ')
+        output.with_name(f".{output.name}.tmp").write_text("partial")
+        raise ValueError("a row the reader did not expect")
+
+    monkeypatch.setitem(cli.commands, "fail-midway", fail_midway)
+    appended = tmp_path / "ratings.jsonl"
+    appended.write_text('{"old": 1}\n')
+    created = tmp_path / "newdir" / "ratings.jsonl"
+    for target in (appended, created):
+        err = io.StringIO()
+        with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stderr(err):
+            main(["fail-midway", "-o", str(target)])
+        assert exit_info.value.code == 2
+        assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
+        assert not target.with_name(f".{target.name}.tmp").exists()
+    assert appended.read_text() == '{"old": 1}\n'
+    assert not (tmp_path / "newdir").exists()
+
+
+def test_a_full_disk_in_any_command_is_one_line_exit_1_and_nothing_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails for lack of space (a stand-in command meets ENOSPC half-way through
+    its -o file) is one line naming the file, exit code 1, and the half-written file is gone."""
+
+    @click.command("fill-disk")
+    @click.option("-o", "--output", type=OutputPath(), required=True)
+    def fill_disk(output: Path) -> None:
+        output.write_text('{"half": ')
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(output))
+
+    monkeypatch.setitem(cli.commands, "fill-disk", fill_disk)
+    target = tmp_path / "out" / "report.json"
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stderr(err):
+        main(["fill-disk", "-o", str(target)])
+    assert exit_info.value.code == 1
+    assert err.getvalue() == (
+        f"simulacra: error: {target}: cannot write (No space left on device)\n"
+    )
+    assert not (tmp_path / "out").exists()

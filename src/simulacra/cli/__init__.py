@@ -6,6 +6,7 @@ each). ``SIMULACRA_DEBUG=1`` shows the traceback of an unexpected exception inst
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -37,7 +38,7 @@ from simulacra.cli._sensitivity import sensitivity_command
 from simulacra.cli._show import show_command
 from simulacra.cli._train import train_command
 from simulacra.cli._view import view_command
-from simulacra.errors import ConfigError, MissingExtraError
+from simulacra.errors import ConfigError, MissingExtraError, OutputError
 
 __all__ = ["MAX_ERROR_LINE", "cli", "error_line", "main"]
 
@@ -99,9 +100,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         discard_created_folders(keep=ok)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, *, code: int = 2) -> None:
     click.echo(error_line(message), err=True)
-    sys.exit(2)
+    sys.exit(code)
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""Write errors that are the disk's, not the input's: one line, exit code 1."""
 
 
 def _special_files(args: list[str]) -> None:
@@ -140,9 +145,15 @@ def _main(args: list[str]) -> None:
         _interrupted(exc)
     except RecursionError:
         _fail(f"{_inputs(args)}: nested too deeply to read")
+    except OutputError as exc:  # disk full, no permission: exit 1
+        roll_back_outputs(keep=False)  # a half-written -o file goes (a run keeps its records)
+        _fail(str(exc), code=1)
     except Exception as exc:
         if os.environ.get("SIMULACRA_DEBUG"):
             raise
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+            roll_back_outputs(keep=False)
+            _fail(f"{exc.filename or 'output'}: cannot write ({exc.strerror})", code=1)
         detail = str(exc) or type(exc).__name__
         _fail(f"{_inputs(args)}: cannot be read ({type(exc).__name__}: {detail})")
 

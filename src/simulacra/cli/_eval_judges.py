@@ -124,6 +124,7 @@ def read_rated(
         read_predictive_engagement,
         read_ratings,
     )
+    from simulacra.evaluation._ratings_file import check_ratings_file
     from simulacra.evaluation._ratings_topical import read_topical_chat_ratings
 
     if not ratings.exists():
@@ -149,6 +150,7 @@ def read_rated(
         if not sep or not field or not column:
             raise ConfigError(f"--map expects FIELD=COLUMN, got {m!r}")
         cols[field] = column
+    check_ratings_file(ratings)  # a folder, not UTF-8, malformed JSON/CSV: file and line
     return read_ratings(ratings, mapping=cols, level="dialogue" if level == "dialogue" else "turn")
 
 

@@ -21,7 +21,7 @@ from rich.progress import (
 
 from simulacra._signals import EXIT_CODES, signal_word
 from simulacra.conversation import Conversation
-from simulacra.errors import ConfigError
+from simulacra.errors import ConfigError, OutputError
 from simulacra.runs import (
     RunConfig,
     RunControl,
@@ -116,7 +116,7 @@ def run_command(
             progress.console.print(f"  {c.id} {c.scenario_id}: {c.termination} ({c.error})")
 
     signals: list[int] = []  # the signals received, first one decides the exit code
-    aborted: list[Path] = []  # the run directory, when a second signal aborted the run
+    aborted: list[Path] = []  # the run directory, when a second signal (or a full disk) ended it
 
     async def main() -> RunResult:
         loop = asyncio.get_running_loop()
@@ -147,7 +147,7 @@ def run_command(
                 on_conversation=on_conversation,
                 on_progress=on_progress,
             )
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, OutputError):
             directory = current_run_directory() or resume
             if directory is not None:
                 aborted.append(directory)
@@ -160,6 +160,11 @@ def run_command(
 
     try:
         result = asyncio.run(main())
+    except OutputError as exc:  # disk full: what was written stays; the run resumes
+        hint = f"; resume with: {_resume_command(config, aborted[0])}" if aborted else ""
+        line = f"simulacra: error: {exc}; written conversations are kept{hint}"
+        click.echo(line if len(line) <= 300 else f"simulacra: error: {exc}"[:297] + "...", err=True)
+        sys.exit(1)
     except asyncio.CancelledError:
         resume_hint = f"; resume with: {_resume_command(config, aborted[0])}" if aborted else ""
         click.echo(

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks, one writer
 
 from simulacra._secrets import redact_json, redact_text
 from simulacra.conversation import Conversation
-from simulacra.errors import ConfigError
+from simulacra.errors import ConfigError, OutputError
 from simulacra.runs._engine import RunStats
 from simulacra.runs._records import read_records
 
@@ -145,14 +145,24 @@ def current_run_directory() -> Path | None:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write ``run.json`` durably, credentials in URLs and secret header values masked."""
+    """Write ``run.json`` durably, credentials in URLs and secret header values masked.
+
+    Raises:
+        OutputError: It cannot be written (disk full...): the old ``run.json`` stays, no
+            ``.tmp`` is left.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(redact_json(data), f, indent=2, default=str)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            json.dump(redact_json(data), f, indent=2, default=str)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 class RunWriter:
@@ -202,14 +212,30 @@ class RunWriter:
     def write(self, conversation: Conversation, *, sync: bool = True) -> None:
         """Append one finished conversation as one line (credentials in URLs masked); with
         ``sync``, make it durable now."""
-        self._out.write(redact_text(conversation.model_dump_json()) + "\n")
+        try:
+            self._out.write(redact_text(conversation.model_dump_json()) + "\n")
+        except OSError as exc:
+            raise self._cannot_write(exc) from None
         if sync:
             self.sync()
 
     def sync(self) -> None:
-        """Flush and fsync what was written."""
-        self._out.flush()
-        os.fsync(self._out.fileno())
+        """Flush and fsync what was written.
+
+        Raises:
+            OutputError: The disk is full (or another write error): what reached the file stays,
+                a torn last line is dropped on resume.
+        """
+        try:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+        except OSError as exc:
+            raise self._cannot_write(exc) from None
+
+    def _cannot_write(self, exc: OSError) -> OutputError:
+        return OutputError(
+            f"{self.directory / 'conversations.jsonl'}: cannot write ({exc.strerror or exc})"
+        )
 
     def update(self, **fields: Any) -> None:
         """Merge fields into ``run.json`` and rewrite it atomically."""
@@ -219,7 +245,8 @@ class RunWriter:
     def close(self) -> None:
         """Close the file and release the directory's lock."""
         try:
-            self._out.close()
+            with contextlib.suppress(OSError):  # a failed flush was reported by write/sync
+                self._out.close()
         finally:
             self._release()
 
