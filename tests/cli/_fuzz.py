@@ -34,6 +34,8 @@ class Case:
     args: list[str]
     out: Path
     """The output location: must not exist, or be empty, after a failed command."""
+    path: Path
+    """The malformed input file (or its missing path): an error line must name it."""
 
 
 RUN_CONFIG: dict[str, Any] = {
@@ -93,14 +95,11 @@ TOPICAL = {
         ],
     }
 }
-MAPPING = {
+MAPPING: dict[str, Any] = {
     "format": "jsonl",
-    "conversations": "$",
-    "id": "id",
-    "turns": "turns",
-    "speaker": "role",
-    "text": "text",
-    "user_speakers": ["user"],
+    "fields": {"conversation": "id", "messages": "turns", "speaker": "role", "text": "text"},
+    "roles": {"user": "user", "bot": "system"},
+    "name": "fuzz",
 }
 GENERIC = [{"id": "c1", "turns": [{"role": "user", "text": "hi"}, {"role": "bot", "text": "yo"}]}]
 CONVERSATION = {
@@ -298,15 +297,28 @@ def _tasks_setup(folder: Path) -> None:
     (folder / "tasks.jsonl").write_text(_dump_jsonl(TASKS))
 
 
-TASKS = [
+TASKS: list[dict[str, Any]] = [
     {
+        "type": "study",
+        "format": 1,
         "kind": "likert",
-        "task_id": "t1",
-        "conversation": [{"speaker": "User", "text": "hi"}, {"speaker": "System", "text": "yo"}],
-        "dimensions": [{"name": "engagement", "question": "Engaging?", "scale": [1, 5]}],
-    }
+        "level": "turn",
+        "rubric": "rubric/engagement@1",
+        "instructions": "Rate the response.",
+        "scale": {"min": 1, "max": 5},
+        "dimensions": [{"name": "engagement", "description": "Engaging?"}],
+        "annotators": ["ann1"],
+        "seed": 0,
+        "n_tasks": 2,
+        "study": "12bb34036d18",
+    },
+    {"type": "task", "task_id": "t1", "context": ["User: Hi."], "response": "Sure.", "goal": "ask"},
+    {"type": "task", "task_id": "t2", "context": ["User: Bye."], "response": "Bye.", "goal": "ask"},
 ]
-FILLED_CSV = [{"task_id": "t1", "annotator": "ann1", "engagement": 4}]
+FILLED_CSV = [
+    {"task_id": "t1", "annotator": "ann1", "engagement": 4},
+    {"task_id": "t2", "annotator": "ann1", "engagement": 2},
+]
 
 READERS: list[Reader] = [
     Reader(
@@ -506,4 +518,4 @@ def cases(root: Path, *, per_reader: int = 80, seed: int = 21) -> Iterator[Case]
             elif mutation != "missing":
                 path.write_bytes(payload)
             out = folder / "out"
-            yield Case(reader.name, mutation, reader.command(path, out), out)
+            yield Case(reader.name, mutation, reader.command(path, out), out, path)
