@@ -158,3 +158,50 @@ def test_cli_audit_with_hidden_facts(tmp_path: Path) -> None:
     bad = run_cli(["eval", "audit", str(run), "--hidden", str(hidden), "-o", str(out)], tmp_path)
     assert bad.returncode == 2 and "hidden.jsonl:1" in bad.stderr
     assert json.loads(out.read_text()) == data  # nothing written on bad input
+
+
+def test_the_system_s_answer_to_the_closing_does_not_hide_that_it_failed_the_user() -> None:
+    stuck = "We have many hotels in Cambridge, all of them lovely."
+    answered = conversation(  # stuck twice; the user leaves; the system answers the goodbye
+        [
+            "I need a hotel.",
+            stuck,
+            "Which one is cheap?",
+            stuck,
+            "Never mind, thanks anyway.",
+            "You're welcome, have a nice day!",
+        ],
+        id="f",
+        scenario="h1",
+        goal=False,
+    )
+    answered.ended_by, answered.termination = "user", TerminationReason.USER_STOP
+    report = audit_report(Population("t", [answered], goals={"h1": ""}, tasks={"h1": HOTEL}))
+    assert report.rates["premature_stop"].n == 1 and report.flagged("premature_stop") == []
+
+
+def test_a_requested_slot_the_system_stated_is_obtained() -> None:
+    task = TaskGoal.parse(
+        {
+            "id": "r1",
+            "domains": [
+                {"domain": "restaurant", "inform": {"area": "centre"}, "requests": ["food"]}
+            ],
+        }
+    )
+    said = conversation(
+        ["A restaurant in the centre.", "The Golden Curry serves Indian food.", "Thanks."],
+        id="g",
+        scenario="r1",
+        goal=False,
+    )
+    unsaid = conversation(
+        ["A restaurant in the centre.", "The Golden Curry is in the centre.", "Thanks."],
+        id="h",
+        scenario="r1",
+        goal=False,
+    )
+    for c in (said, unsaid):
+        c.ended_by, c.termination = "user", TerminationReason.USER_STOP
+    report = audit_report(Population("t", [said, unsaid], goals={"r1": ""}, tasks={"r1": task}))
+    assert report.flagged("premature_stop") == ["h:2"]

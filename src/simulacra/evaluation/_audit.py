@@ -20,9 +20,10 @@ Per conversation (flagged on its last user turn):
 - ``premature_stop``: the user closed the conversation (its stop signal, or a farewell as its
   last turn) and it did not end with ``goal_reached``, the other side had not failed it
   (refused in one of its last two turns, or its last message repeats one of the two before it,
-  A, A or A, B, A: the user's request went unanswered), while part of the goal was never
-  conveyed: constraint and booking values, requested slots and the wish to book of a
-  structured goal; the numbers, codes and names of a goal in words.
+  A, A or A, B, A: the user's request went unanswered — its turns up to the user's closing
+  count, not its answer to the closing), while part of the goal was never conveyed: constraint
+  and booking values, requested slots and the wish to book of a structured goal; the numbers,
+  codes and names of a goal in words.
 
 Rates are flagged turns ÷ user turns with a percentile interval from resampling conversations
 (turns of one conversation are not independent); ``premature_stop`` is a share of the
@@ -279,6 +280,7 @@ def audit_report(
         others: list[str] = []
         no_match_seen = False
         last_user = None
+        before_close: list[str] = []
         for i, turn in enumerate(c.turns):
             if turn.speaker not in users:
                 no_match_seen = no_match_seen or any(
@@ -288,6 +290,7 @@ def audit_report(
                 earlier.append(turn.utterance)
                 continue
             last_user = i
+            before_close = list(others)  # the other side's turns before the user's last one
             tid = f"{c.id}:{i}"
             seen = grounding + _norm("\n".join(earlier))
             found: list[AuditFlag] = []
@@ -316,7 +319,7 @@ def audit_report(
             closed += 1
             missing = (
                 []
-                if c.termination == TerminationReason.GOAL_REACHED or failed(others)
+                if c.termination == TerminationReason.GOAL_REACHED or failed(before_close)
                 else _unconveyed(task, goal, user_text, "\n".join(others))
             )
             if missing:

@@ -24,7 +24,12 @@ from typing import Literal
 
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
-from simulacra.participants._agenda_nlu import clean_text, plain_text, value_pattern
+from simulacra.participants._agenda_nlu import (
+    clean_text,
+    detect_slot_values,
+    plain_text,
+    value_pattern,
+)
 from simulacra.participants._content import REQUEST_WORDS, content_words
 
 __all__ = [
@@ -155,8 +160,17 @@ class ChecklistItem:
             return any(_BOOKED.search(s) for s in _statements(other_text))
         if self.kind != "request" or self.slot is None:
             return False
+        statements = _statements(other_text)
         cue = GIVEN_CUES.get(self.slot)
-        return cue is not None and any(re.search(cue, s) for s in _statements(other_text))
+        if cue is not None and any(re.search(cue, s) for s in statements):
+            return True
+        # what the agenda user's keyword NLU reads in a statement ("it serves indian food")
+        domain = self.domain or ""
+        return any(
+            slot == self.slot and value
+            for s in statements
+            for slot, value in detect_slot_values(s, domain)
+        )
 
 
 @dataclass(frozen=True)
