@@ -10,7 +10,7 @@ import pytest
 from tests._cli import run_cli
 
 from simulacra.errors import ContextWindowError
-from simulacra.models import ChatMessage, GenerateConfig, get_model, record_calls
+from simulacra.models import ChatMessage, EmbeddedAPI, GenerateConfig, get_model, record_calls
 from simulacra.models._embedded_batched import BatchedEmbeddedAPI
 
 pytestmark = pytest.mark.embedded
@@ -104,6 +104,20 @@ def test_greedy_output_does_not_depend_on_batch_neighbours(tiny_gguf: str) -> No
     alone, batched = _alone_and_with_neighbours(tiny_gguf, GREEDY)
     assert alone.strip()
     assert batched == alone
+
+
+def test_greedy_text_matches_the_single_context_engine(tiny_gguf: str) -> None:
+    messages = _conversation("You are helpful.", "Name three fruits.")
+    single = EmbeddedAPI(tiny_gguf, n_ctx=1024, n_threads=1)
+    batched = BatchedEmbeddedAPI(tiny_gguf, n_ctx=1024, n_threads=1, n_slots=2)
+    try:
+        want = single.generate_sync(messages, GREEDY)
+        got = batched.generate_sync(messages, GREEDY)
+    finally:
+        asyncio.run(single.aclose())
+        asyncio.run(batched.aclose())
+    assert want.text.strip()
+    assert (got.text, got.usage) == (want.text, want.usage)
 
 
 def test_seeded_sampling_does_not_depend_on_batch_neighbours(tiny_gguf: str) -> None:
