@@ -40,7 +40,7 @@ _WHOLE_FILE = re.compile(
     r"|no (?:rows|messages|profiles|conversations|dialogues|tasks|personas)\b)"
 )
 # A valid input that reached the model call: the fuzz runs point at a closed port.
-_MODEL_DOWN = re.compile(r"^models\.\w+: cannot reach ")
+_MODEL_DOWN = re.compile(r"^(?:\S+: )?models\.\w+: cannot reach ")
 
 
 class _Hang(BaseException):

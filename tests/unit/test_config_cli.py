@@ -113,7 +113,9 @@ def test_cli_unreachable_endpoint_exits_2(tmp_path: Path) -> None:
     _write(tmp_path, text)
     result = _cli(["run", "run.yaml", "-o", "out"], tmp_path)
     assert result.returncode == 2
-    assert "models.user: cannot reach http://127.0.0.1:9/v1" in result.stderr
+    assert result.stderr.startswith(
+        "simulacra: error: run.yaml: models.user: cannot reach http://127.0.0.1:9/v1"
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -160,6 +160,11 @@ def run_command(
 
     try:
         result = asyncio.run(main())
+    except ConfigError as exc:  # a field the runner checks late (an endpoint down): name the file
+        message = str(exc)
+        if message.startswith(("models.", "target.")):
+            raise ConfigError(f"{config}: {message}") from None
+        raise
     except OutputError as exc:  # disk full: what was written stays; the run resumes
         hint = f"; resume with: {_resume_command(config, aborted[0])}" if aborted else ""
         line = f"simulacra: error: {exc}; written conversations are kept{hint}"
