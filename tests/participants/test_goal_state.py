@@ -9,7 +9,7 @@ import json
 import pytest
 
 from simulacra import Conversation, ParticipantInfo, ParticipantKind, Turn
-from simulacra.conversation import TerminationReason, View
+from simulacra.conversation import TerminationReason
 from simulacra.evaluation import compute_metrics
 from simulacra.models import ChatMessage, GenerateConfig
 from simulacra.participants import (
@@ -26,8 +26,10 @@ from simulacra.participants import (
 from simulacra.participants._content import unsaid
 from simulacra.participants._style import StyleTurn, acts_to_notes
 from simulacra.testing import function_model
+from tests.participants._chat import BOT
+from tests.participants._chat import Chat as _Chat
+from tests.participants._chat import echo_notes as _echo_notes
 
-BOT = ParticipantInfo(id="assistant", name="Assistant", kind=ParticipantKind.AI_SYSTEM)
 GOAL = "Book a double room for two nights from 12 to 14 March, for less than 150 EUR a night."
 TASK = TaskGoal.parse(
     {
@@ -44,27 +46,6 @@ TASK = TaskGoal.parse(
         ],
     }
 )
-
-
-def _echo_notes(messages: list[ChatMessage], config: GenerateConfig) -> str:
-    """A model that 'writes' the notes of the last message as the user's message."""
-    return messages[-1].content.removeprefix("Notes: ").split("\n")[0]
-
-
-class _Chat:
-    def __init__(self, user: GoalStateUser) -> None:
-        self.user = user
-        self.c = Conversation(participants=[user.info, BOT])
-
-    def view(self) -> View:
-        return self.c.view_for(self.user.info.id)
-
-    async def turn(self, bot_says: str | None = None) -> tuple[str, bool, dict[str, object]]:
-        if bot_says is not None:
-            self.c.append(Turn(speaker="assistant", utterance=bot_says))
-        reply = await self.user.respond(self.view())
-        self.c.append(Turn(speaker=self.user.info.id, utterance=reply.utterance))
-        return reply.utterance, reply.stop, dict(reply.metadata)
 
 
 def test_checklist_from_a_structured_goal() -> None:

@@ -4,10 +4,8 @@ request, the first booking detail says the user wants a booking."""
 
 from __future__ import annotations
 
-from simulacra import Conversation, ParticipantInfo, ParticipantKind, Turn
-from simulacra.conversation import View
+from simulacra import Conversation, ParticipantInfo, ParticipantKind
 from simulacra.evaluation import role_violation
-from simulacra.models import ChatMessage, GenerateConfig
 from simulacra.participants import (
     Checklist,
     GoalStateOptions,
@@ -21,8 +19,10 @@ from simulacra.participants._content import COPIED_KEY, unsaid
 from simulacra.participants._protocol import Reply
 from simulacra.participants._validity import failed, refused, stuck
 from simulacra.testing import function_model
+from tests.participants._chat import BOT
+from tests.participants._chat import Chat as _Chat
+from tests.participants._chat import echo_notes as _echo_notes
 
-BOT = ParticipantInfo(id="assistant", name="Assistant", kind=ParticipantKind.AI_SYSTEM)
 TAXI = TaskGoal.parse(
     {
         "id": "taxi",
@@ -53,26 +53,6 @@ LISTED = (
     "- **Company:** Cambridge City Taxi\n- **Pickup:** 07:00 AM\n"
     "- **Car Type:** Sedan\n- **Phone Number:** 123-456-7890"
 )
-
-
-def _echo_notes(messages: list[ChatMessage], config: GenerateConfig) -> str:
-    return messages[-1].content.removeprefix("Notes: ").split("\n")[0]
-
-
-class _Chat:
-    def __init__(self, user: GoalStateUser) -> None:
-        self.user = user
-        self.c = Conversation(participants=[user.info, BOT])
-
-    def view(self) -> View:
-        return self.c.view_for(self.user.info.id)
-
-    async def turn(self, bot_says: str | None = None) -> tuple[str, bool, dict[str, object]]:
-        if bot_says is not None:
-            self.c.append(Turn(speaker="assistant", utterance=bot_says))
-        reply = await self.user.respond(self.view())
-        self.c.append(Turn(speaker=self.user.info.id, utterance=reply.utterance))
-        return reply.utterance, reply.stop, dict(reply.metadata)
 
 
 async def _until_closing(chat: _Chat) -> tuple[str, bool, dict[str, object]]:
