@@ -126,7 +126,9 @@ def test_premature_stop_reads_the_checklist_and_spares_refusals() -> None:
     stuck = ("assistant", "We have double rooms in many hotels.")
     asked = ("user", "which one is under 150 EUR?")
     # the system said the same thing twice in a row: it failed the user, who may give up
-    assert "premature_stop" not in _found("ok, bye", stuck, asked, stuck, stop=True, covered=covered)
+    assert "premature_stop" not in _found(
+        "ok, bye", stuck, asked, stuck, stop=True, covered=covered
+    )
     # two different answers are not a failure
     assert "premature_stop" in _found("ok, bye", early, asked, stuck, stop=True, covered=covered)
     said = (
