@@ -222,7 +222,7 @@ scenarios: [{id: s1, goal: book a room}]
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "simulacra: error: models.user: headers_env.X-Api-Key: environment variable "
+        "simulacra: error: run.yaml: models.user: headers_env.X-Api-Key: environment variable "
         "SIM_SURELY_UNSET_VAR is not set (headers_env takes header values from the environment)"
     )
     assert not (tmp_path / "out").exists()
