@@ -71,6 +71,15 @@ def main() -> None:
         ratio=round(sim_wall / raw_wall, 2),
         goal="report: Simulacra import time / raw json.load time of the same file",
         model="none (no model; corpus import)",
+        goal_met=None,
+        code_paths=[
+            "benchmarks/import_throughput.py",
+            "src/simulacra/datasets/_adapters.py",
+            "src/simulacra/datasets/_multiwoz_adapter.py",
+            "src/simulacra/datasets/_multiwoz.py",
+            "src/simulacra/datasets/_corpus.py",
+            "src/simulacra/conversation.py",
+        ],
         details={
             "file": "shared/data/multiwoz21/val.json.zip",
             "conversations": n,

@@ -79,6 +79,12 @@ def main() -> None:
         ratio=round(GOAL_S / seconds, 2),
         goal=f"<= {GOAL_S:.0f} s for the lexical/diversity set on {args.n} conversations, 2 cores",
         model="none (lexical metrics: sacrebleu, rouge-score)",
+        goal_met=seconds <= GOAL_S and mismatches == 0,
+        code_paths=[
+            "benchmarks/metrics_throughput.py",
+            "src/simulacra/evaluation/_metrics.py",
+            "src/simulacra/evaluation/_stats.py",
+        ],
         details={
             "conversations": args.n,
             "metrics": list(LEXICAL_SET),
