@@ -214,6 +214,16 @@ def main() -> None:
         goal="a view's cost independent of channel size (ratio = 32 users ÷ 2 users, ideal 1) "
         "and of channel length up to one list copy (growth, ideal 1)",
         model="in-process instant model (function_model, canned text)",
+        goal_met=None,  # an ideal (1), not a pass/fail bound
+        code_paths=[
+            "benchmarks/group_chat.py",
+            "src/simulacra/conversation.py",
+            "src/simulacra/paradigms/_group_chat.py",
+            "src/simulacra/paradigms/_group_assistant.py",
+            "src/simulacra/orchestration/_loop.py",
+            "src/simulacra/orchestration/_policies.py",
+            "src/simulacra/participants/_simulated_user.py",
+        ],
         details={
             "views_us_per_view": views,
             "growth_longest_over_shortest_mark": growth,

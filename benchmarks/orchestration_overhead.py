@@ -44,6 +44,18 @@ from simulacra.runs import RunConfig, _runner, execute_run
 from simulacra.runs._store import RunWriter
 
 GOAL_TPS = 20_000
+CODE_PATHS = [
+    "benchmarks/orchestration_overhead.py",
+    "benchmarks/_fake.py",
+    "src/simulacra/runs/_runner.py",
+    "src/simulacra/runs/_engine.py",
+    "src/simulacra/runs/_store.py",
+    "src/simulacra/orchestration/_loop.py",
+    "src/simulacra/models/_model.py",
+    "src/simulacra/participants/_simulated_user.py",
+    "src/simulacra/participants/_targets.py",
+    "src/simulacra/models/_cache.py",
+]
 
 
 class NullWriter(RunWriter):
@@ -184,6 +196,8 @@ def main() -> None:
         ratio=round(value / GOAL_TPS, 3),
         goal=f"turns/s >= {GOAL_TPS} on one core (ratio = value / {GOAL_TPS} >= 1)",
         model="in-process instant model (no I/O)",
+        goal_met=value >= GOAL_TPS,
+        code_paths=CODE_PATHS,
         details={
             "workload": {
                 **size,

@@ -129,6 +129,22 @@ def main() -> None:
         ratio=round(two / one, 3),
         goal="2-worker / 1-worker throughput (ideal 2.0; on 2 shared cores, expect well below)",
         model=f"fake_server ({int(args.latencies[0] * 1000)} ms latency)",
+        goal_met=None,
+        code_paths=[
+            "benchmarks/ray_scaling.py",
+            "benchmarks/_fake.py",
+            "src/simulacra/runs/_runner.py",
+            "src/simulacra/runs/_engine.py",
+            "src/simulacra/runs/_store.py",
+            "src/simulacra/orchestration/_loop.py",
+            "src/simulacra/models/_model.py",
+            "src/simulacra/participants/_simulated_user.py",
+            "src/simulacra/participants/_targets.py",
+            "src/simulacra/models/_openai.py",
+            "src/simulacra/models/_limits.py",
+            "src/simulacra/testing/_faulty_server.py",
+            "src/simulacra/runs/_ray.py",
+        ],
         details=details,
     )
 

@@ -28,6 +28,20 @@ from _fake import SIDES, interleaved, median, table
 
 CONVERSATIONS, USER_TURNS, CONCURRENCY, LATENCY = 200, 5, 50, 0.2
 GOAL_RATIO = 1.05
+CODE_PATHS = [
+    "benchmarks/slot_utilisation.py",
+    "benchmarks/_fake.py",
+    "src/simulacra/runs/_runner.py",
+    "src/simulacra/runs/_engine.py",
+    "src/simulacra/runs/_store.py",
+    "src/simulacra/orchestration/_loop.py",
+    "src/simulacra/models/_model.py",
+    "src/simulacra/participants/_simulated_user.py",
+    "src/simulacra/participants/_targets.py",
+    "src/simulacra/models/_openai.py",
+    "src/simulacra/models/_limits.py",
+    "src/simulacra/testing/_faulty_server.py",
+]
 
 
 def main() -> None:
@@ -60,6 +74,8 @@ def main() -> None:
         ratio=round(ratio, 3),
         goal=f"Simulacra wall / bare openai-SDK loop wall <= {GOAL_RATIO}; server in-flight peak = {CONCURRENCY}",
         model=f"fake_server ({int(LATENCY * 1000)} ms latency)",
+        goal_met=ratio <= GOAL_RATIO and min(peaks["simulacra"]) >= CONCURRENCY,
+        code_paths=CODE_PATHS,
         details={
             "workload": {
                 "conversations": CONVERSATIONS,
