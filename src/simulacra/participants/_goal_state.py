@@ -35,7 +35,7 @@ from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda import AgendaUser
 from simulacra.participants._agenda_goal import TaskGoal
-from simulacra.participants._agenda_ontology import DialogueAct
+from simulacra.participants._agenda_ontology import DialogueAct, parse_acts
 from simulacra.participants._checklist import (
     GIVEN_CUES,
     Checklist,
@@ -46,6 +46,7 @@ from simulacra.participants._checklist import (
 from simulacra.participants._content import COPIED_KEY, PHRASE, SAYS_KEY, values_to_say
 from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
+from simulacra.participants._real_wording import Placement, RealWording
 from simulacra.participants._render import render_profile
 from simulacra.participants._simulated_user import STOP_SENTINEL, clean_utterance
 from simulacra.participants._style import Position, StyleBank, acts_to_notes
@@ -106,6 +107,9 @@ class GoalStateOptions(BaseModel):
         checklist: How a free-text goal becomes a checklist: ``rules`` or ``llm``
             (schema-constrained call, rules as fallback).
         template_after: From this regeneration on, the template wording is used.
+        real_wording: With a structured goal, the template wording is a real user's wording of
+            the same acts (MultiWOZ 2.1 val, :mod:`~simulacra.participants._real_wording`) when
+            one fits, and the built-in template otherwise.
         last_word: Who speaks last when the user ends. ``target`` (default): the user's
             closing ("that's all, thanks") is answered by the other side, which gets the last
             word, as in every real MultiWOZ dialogue; if that answer asks a question ("anything
@@ -122,6 +126,7 @@ class GoalStateOptions(BaseModel):
     style_examples: int = Field(default=3, ge=0, le=10)
     checklist: Literal["rules", "llm"] = "rules"
     template_after: int = Field(default=2, ge=1, le=20)
+    real_wording: bool = True
     last_word: Literal["target", "user"] = "target"
 
 
@@ -136,6 +141,8 @@ class _Plan:
     metadata: dict[str, str | int | float | bool | None] = field(default_factory=dict)
     says: list[str] = field(default_factory=list)
     """Values the wording must state (the gate's ``drops_content`` checks them)."""
+    source: str = "template"
+    """Where ``template`` comes from: ``template`` (built in) or ``real_wording``."""
 
 
 def _phrase(items: Sequence[ChecklistItem], first: bool) -> tuple[str, str]:
@@ -354,13 +361,34 @@ class GoalStateUser:
         if isinstance(acts, str) and acts:
             notes, says, template = acts_to_notes(acts), values_to_say(acts), reply.utterance
             said = " ".join(m.content for m in view.messages if m.role == "assistant")
-            if "-book " in acts and not _BOOK_WORD.search(said):
+            book = "-book " in acts and not _BOOK_WORD.search(said)
+            real = self._real_wording(view, acts, book=book)
+            if real is not None:
+                template = real
+            if book:
                 # the first booking detail: a person says they want it booked
                 notes, says = f"{notes} | book it", [*says, "booking"]
                 if not _BOOK_WORD.search(template):
                     template = f"I'd like to book it. {template}"
-            return _Plan(notes, template, metadata=meta, says=says)
+            source = "real_wording" if real is not None else "template"
+            return _Plan(notes, template, metadata=meta, says=says, source=source)
         return _Plan(reply.utterance, reply.utterance, metadata=meta)
+
+    def _real_wording(self, view: View, acts: str, *, book: bool) -> str | None:
+        """A real user's wording of this turn's acts (``None``: off, or none fits)."""
+        if not self.options.real_wording or self._agenda is None:
+            return None
+        parsed = parse_acts(acts)
+        own = any(m.role == "assistant" for m in view.messages)
+        earlier = {a.domain for turn in self._agenda.history[:-1] for a in turn}
+        placement: Placement = (
+            "first" if not own else "new" if {a.domain for a in parsed} - earlier else "same"
+        )
+        other = [m.content for m in view.messages if m.role == "user"]
+        rng = random.Random(f"wording:{self.seed}:{view.conversation_id}:{view.turn_index}")
+        return RealWording.default().word(
+            parsed, placement, rng, book=book, question=bool(other) and "?" in other[-1]
+        )
 
     def _plan_free(self, view: View) -> _Plan:
         own = [m.content for m in view.messages if m.role == "assistant"]
@@ -492,7 +520,7 @@ class GoalStateUser:
         if plan.says:
             metadata[SAYS_KEY] = " | ".join(plan.says)
         if attempt >= self.options.template_after:
-            metadata["verbalised_by"] = "template"
+            metadata["verbalised_by"] = plan.source
             text, stop = self._knobs(plan.template, plan.stop, view, metadata)
             return Reply(utterance=text, stop=stop, metadata=metadata)
         messages, refs = self.build_messages(view, plan, hint=hint)

@@ -1,0 +1,194 @@
+"""Real users' wordings of dialogue acts: the goal-state user's fallback when the model's wording
+keeps failing the validity gate.
+
+The bank (``participants/data/user_wording.json``, built by ``scripts/build_user_wording.py``)
+holds MultiWOZ 2.1 *val* user turns (MIT) with their annotated acts' values replaced by slot
+markers ("I need a train to [destination] on [day]."), keyed by what the turn does (its acts'
+intents, domains and slots; the value itself for yes/no/"don't care") and where it stands (the
+dialogue's ``first`` user turn, a turn that brings up a ``new`` domain, or one that goes on with
+the ``same`` one). Turns whose wording says more than their annotation (a number, a known value or
+a word such as "same" or "instead" left after the markers) are not in it.
+
+:meth:`RealWording.word` fills one such wording with the values at hand. When no real turn does
+all the acts at once, it joins a wording of the informs and one of the requests; when that fails
+too it returns ``None`` and the caller keeps its own template. Retrieval, not generation: what a
+fallback turn says is exactly the acts, in words a real person used. Pure Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import re
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from simulacra.participants._agenda_ontology import DialogueAct
+
+__all__ = ["Placement", "RealWording", "act_key", "delexicalise", "wording_key"]
+
+Placement = Literal["first", "new", "same"]
+_KEEP_VALUE = frozenset({"yes", "no", "dontcare", "free"})
+_CONTEXT_WORDS = re.compile(
+    r"\b(same|change|changed|instead|another|other|else|sorry|different|cancel|mistake|"
+    r"earlier|later|actually|again|that one|those|these)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?!I\b|I'[a-z]+\b)[A-Z][a-z]*")
+"""A capitalised word inside a sentence: most likely a name the annotation did not mark."""
+_MARKER = re.compile(r"\[([a-z ]+)\]")
+_BOOK_WORD = re.compile(r"\b(book|booking|reserve|reservation|table)\b", re.IGNORECASE)
+_ANSWER = re.compile(
+    r"^(yes|yeah|yep|sure|ok|okay|great|perfect|(that|this) (would be|sounds) (great|good|fine)|"
+    r"sounds (great|good))\b( please| thanks| thank you)?[,.!]*\s*",
+    re.IGNORECASE,
+)
+_ARTICLE = re.compile(r"\b([Aa])n? (?=\[([a-z ]+)\])")
+
+
+def act_key(act: DialogueAct) -> str:
+    """What one act does, without its value (``inform:hotel:area``), except a value that is its
+    meaning (``inform:hotel:parking=yes``, ``inform:hotel:area=dontcare``)."""
+    key = f"{act.intent}:{act.domain}:{act.slot}"
+    return f"{key}={act.value}" if act.value in _KEEP_VALUE else key
+
+
+def wording_key(acts: Sequence[DialogueAct], placement: Placement) -> str:
+    """The bank's key of a turn: its placement and its acts' keys, sorted."""
+    return placement + "|" + ";".join(sorted({act_key(a) for a in acts}))
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w])" + re.escape(value) + r"(?![\w])", re.IGNORECASE)
+
+
+def delexicalise(
+    text: str, acts: Sequence[DialogueAct], known_values: frozenset[str]
+) -> str | None:
+    """``text`` with each informed value replaced by its slot marker (``[area]``), or ``None``
+    when the turn cannot serve as a wording of exactly ``acts``: an informed value is not in the
+    text once, two acts share a slot, or the text still holds a digit, a ``known_values`` entry
+    or a word that points back at earlier context ("same", "instead", ...)."""
+    if "[" in text or "]" in text or not acts:
+        return None
+    slots = [a.slot for a in acts if a.intent == "inform"]
+    if len(slots) != len(set(slots)):
+        return None
+    out = text
+    for act in acts:
+        if act.intent not in ("inform", "request") or not act.slot:
+            return None
+        if act.intent == "request" or act.value in _KEEP_VALUE:
+            continue
+        if not act.value:
+            return None
+        pattern = _value_pattern(act.value)
+        if len(pattern.findall(out)) != 1:
+            return None
+        out = pattern.sub(f"[{act.slot}]", out)
+    bare = _MARKER.sub(" ", out)
+    if re.search(r"[\d&]", bare) or _CONTEXT_WORDS.search(bare) or _NAME.search(bare):
+        return None
+    words = re.findall(r"[a-z']+", bare.lower())
+    text_l = " " + " ".join(words) + " "
+    for value in known_values:
+        if f" {value} " in text_l:
+            return None
+    if words[:1] in (["no"], ["nope"], ["not"]) and not any(a.value == "dontcare" for a in acts):
+        return None
+    return out
+
+
+class RealWording:
+    """Delexicalised real user turns, looked up by what a turn does and where it stands.
+
+    Args:
+        wordings: ``{key: [delexicalised text, ...]}`` (keys from :func:`wording_key`).
+        source: Where the bank came from (recorded on the turns that use it).
+    """
+
+    def __init__(self, wordings: dict[str, list[str]], source: str = "") -> None:
+        self.wordings = wordings
+        self.source = source
+
+    @classmethod
+    def load(cls, path: str | Path) -> RealWording:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(data["wordings"], str(data.get("version", "")))
+
+    @classmethod
+    @functools.cache
+    def default(cls) -> RealWording:
+        """The bank shipped with Simulacra (MultiWOZ 2.1 val)."""
+        ref = resources.files("simulacra.participants").joinpath("data/user_wording.json")
+        data = json.loads(ref.read_text(encoding="utf-8"))
+        return cls(data["wordings"], f"user_wording/{data.get('version', '')}")
+
+    def _one(
+        self,
+        acts: Sequence[DialogueAct],
+        placement: Placement,
+        rng: random.Random,
+        book: bool,
+        question: bool,
+    ) -> str | None:
+        options = self.wordings.get(wording_key(acts, placement), [])
+        if book:
+            options = [o for o in options if _BOOK_WORD.search(_MARKER.sub(" ", o))]
+        if not question:  # "Yes, ..." answers nothing when nothing was asked
+            options = [o for o in options if not _ANSWER.match(o)] or [
+                _ANSWER.sub("", o, count=1) for o in options
+            ]
+            options = [o[:1].upper() + o[1:] for o in options if o]
+        if not options:
+            return None
+        text = rng.choice(options)
+        values = {a.slot: a.value for a in acts if a.intent == "inform"}
+
+        def article(match: re.Match[str]) -> str:
+            value = values.get(match.group(2), "")
+            an = value[:1].lower() in tuple("aeiou") and not value.lower().startswith(
+                ("one", "uni")
+            )
+            return f"{match.group(1)}{'n' if an else ''} "
+
+        text = _ARTICLE.sub(article, text)
+        return _MARKER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+    def word(
+        self,
+        acts: Sequence[DialogueAct],
+        placement: Placement,
+        rng: random.Random,
+        *,
+        book: bool = False,
+        question: bool = True,
+    ) -> str | None:
+        """A real user's wording of ``acts`` with their values filled in (``None``: none fits).
+
+        Args:
+            acts: The turn's acts (``inform``/``request``).
+            placement: ``first`` user turn, a ``new`` domain, or the ``same`` one.
+            rng: Seeded generator that picks among the fitting wordings.
+            book: The wording must also say the user wants to book ("book", "reserve", "table").
+            question: Whether the other side's last message asked something; if not, wordings
+                that open with an answer ("Yes, ...") are avoided, or that opening is cut.
+        """
+        if not acts or any(a.intent not in ("inform", "request") for a in acts):
+            return None
+        whole = self._one(acts, placement, rng, book, question)
+        if whole is not None:
+            return whole
+        informs = [a for a in acts if a.intent == "inform"]
+        requests = [a for a in acts if a.intent == "request"]
+        if not informs or not requests:
+            return None
+        first = self._one(informs, placement, rng, book, question)
+        second = self._one(requests, "same", rng, False, False)
+        if first is None or second is None:
+            return None
+        end = "" if first.rstrip()[-1:] in tuple(".!?") else "."
+        return f"{first.rstrip()}{end} {second}"
