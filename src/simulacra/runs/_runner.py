@@ -245,11 +245,16 @@ def _config_sha(config: RunConfig) -> str:
 
 
 def _max_in_flight(config: RunConfig, models: dict[str, Model]) -> int:
+    """Conversations kept in flight: ``execution.max_conversations``, else the smallest
+    preference of the run's backends (one for the one-context embedded engine, its slots shared
+    out among the roles for the batched engine), else 16."""
     if config.execution.max_conversations is not None:
         return config.execution.max_conversations
-    if any(isinstance(m.api, EmbeddedAPI) for m in models.values()):
-        return 1
-    return 16
+    preferred = [
+        1 if isinstance(m.api, EmbeddedAPI) else m.api.preferred_concurrency
+        for m in models.values()
+    ]
+    return min((p for p in preferred if p is not None), default=16)
 
 
 def _open_cache(config: RunConfig) -> CallCache | None:
