@@ -5,7 +5,11 @@ scenarios against a fixed bot (the same canned assistant replies for every cell,
 side varies). Every user turn is checked by :func:`simulacra.evaluation.role_violation`; the
 share that stays in role is reported with a 95% Wilson interval.
 
-Run: python benchmarks/role_adherence.py [--tiers tiny,small,default] [--seeds 1]
+Each cell runs ``--seeds`` seeds of every scenario, then more seeds until it has at least
+``--min-turns`` user turns (users that end early with the stop sentinel give fewer than 3 turns).
+A tier whose model is not installed here is skipped and named in ``details.tiers_not_run``.
+
+Run: python benchmarks/role_adherence.py [--tiers tiny,small,default] [--seeds 1] [--min-turns 60]
 Writes benchmarks/results/role_adherence.json (value = adherence of the default tier with the
 default technique, ratio = transcript ÷ chat adherence on that tier).
 """
@@ -14,14 +18,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import time
 
 from _common import write_result
 
 from simulacra import CallableTarget, PromptedUser, StopConditions, run_conversation
 from simulacra.conversation import View
+from simulacra.errors import SimulacraError
 from simulacra.evaluation import role_adherence, role_violation
-from simulacra.models import GenerateConfig, get_model
+from simulacra.models import CATALOGUE, GenerateConfig, get_model, resolve_gguf
+
+TEMPLATES = [
+    "profile/general",
+    "user/transcript_system",
+    "user/transcript_turn",
+    "user/chat_system",
+    "user/chat_kickoff",
+]
+CODE_PATHS = [
+    "benchmarks/role_adherence.py",
+    "src/simulacra/participants/_simulated_user.py",
+    "src/simulacra/evaluation/_role.py",
+    "src/simulacra/orchestration/_loop.py",
+    "src/simulacra/models/_embedded.py",
+]
 
 SCENARIOS = [
     (
@@ -99,15 +120,19 @@ def _bot(replies: list[str]) -> CallableTarget:
     return CallableTarget(reply)
 
 
-async def measure(tier: str, prompting: str, seeds: int) -> dict[str, object]:
+async def measure(tier: str, prompting: str, seeds: int, min_turns: int) -> dict[str, object]:
     model = get_model(
         {"model": f"embedded:{tier}", "temperature": 0.7, "max_tokens": 60}, role="user"
     )
     utterances: list[tuple[str, list[str]]] = []
     stops = 0
+    seeds_run = 0
     started = time.perf_counter()
     try:
-        for seed in range(seeds):
+        for seed in itertools.count():
+            if seed >= seeds and len(utterances) >= min_turns:
+                break
+            seeds_run += 1
             for k, (goal, replies) in enumerate(SCENARIOS):
                 user = PromptedUser(
                     model,
@@ -134,6 +159,7 @@ async def measure(tier: str, prompting: str, seeds: int) -> dict[str, object]:
     return {
         "tier": tier,
         "prompting": prompting,
+        "seeds": seeds_run,
         "user_turns": score.turns,
         "adherence": round(score.rate, 3),
         "ci95": [round(low, 3), round(high, 3)],
@@ -153,13 +179,22 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tiers", default="tiny,small,default")
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--min-turns", type=int, default=60, help="user turns per cell, at least")
     parser.add_argument("--prompting", default="chat,transcript")
     parser.add_argument("--no-write", action="store_true", help="print only (prompt experiments)")
+    parser.add_argument("--note", default="", help="kept in details.note (e.g. machine load)")
     args = parser.parse_args()
     rows = []
+    not_run: dict[str, str] = {}
     for tier in args.tiers.split(","):
+        try:
+            resolve_gguf(CATALOGUE[tier])
+        except (KeyError, SimulacraError) as e:
+            not_run[tier] = str(e)[:300]
+            print(f"{tier:8} not run: {not_run[tier]}", flush=True)
+            continue
         for prompting in args.prompting.split(","):
-            row = await measure(tier, prompting, args.seeds)
+            row = await measure(tier, prompting, args.seeds, args.min_turns)
             rows.append(row)
             print(
                 f"{tier:8} {prompting:10} adherence {row['adherence']:.3f} "
@@ -175,6 +210,12 @@ async def main() -> None:
     tier = "default" if ("default", "transcript") in by else rows[-1]["tier"]
     value = float(by[(tier, "transcript")]["adherence"])  # type: ignore[arg-type]
     chat = float(by[(tier, "chat")]["adherence"])  # type: ignore[arg-type]
+    tiers = {str(r["tier"]) for r in rows}
+    transcript_not_worse = all(
+        float(by[(t, "transcript")]["adherence"]) >= float(by[(t, "chat")]["adherence"])  # type: ignore[arg-type]
+        for t in tiers
+        if (t, "transcript") in by and (t, "chat") in by
+    )
     write_result(
         "role_adherence",
         value=value,
@@ -182,7 +223,17 @@ async def main() -> None:
         ratio=round(value / chat, 3) if chat else None,
         goal="transcript-framed >= chat on every tier; default tier >= 0.9",
         model=f"embedded:{tier}",
-        details={"scenarios": len(SCENARIOS), "seeds": args.seeds, "rows": rows},
+        goal_met=transcript_not_worse and tier == "default" and value >= 0.9,
+        templates=TEMPLATES,
+        code_paths=CODE_PATHS,
+        details={
+            "scenarios": len(SCENARIOS),
+            "seeds": args.seeds,
+            "min_turns": args.min_turns,
+            "tiers_not_run": not_run,
+            "rows": rows,
+            **({"note": args.note} if args.note else {}),
+        },
     )
 
 
