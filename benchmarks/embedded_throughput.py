@@ -161,6 +161,13 @@ async def main(tier: str, repeats: int, max_tokens: int) -> None:
         ratio=round(ratio, 3),
         goal="ratio >= 0.95",
         model=f"embedded:{tier}",
+        goal_met=ratio >= 0.95,
+        model_files=[path],
+        code_paths=[
+            "benchmarks/embedded_throughput.py",
+            "src/simulacra/models/_embedded.py",
+            "src/simulacra/models/_model.py",
+        ],
         details={
             "raw": raw_sum,
             "simulacra": sim_sum,

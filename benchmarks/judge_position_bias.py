@@ -63,6 +63,13 @@ async def main() -> None:
         ratio=round(report.first_position_win_rate.value, 3),
         goal="flip rate near 0, first-position win rate near 0.5",
         model=args.model,
+        goal_met=None,  # "near" has no bound: a report
+        code_paths=[
+            "benchmarks/judge_position_bias.py",
+            "src/simulacra/evaluation/_reliability.py",
+            "src/simulacra/evaluation/_ratings.py",
+            "src/simulacra/models/_embedded.py",
+        ],
         details={
             **report.to_dict(),
             "pairs": args.pairs,

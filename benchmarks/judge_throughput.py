@@ -93,6 +93,16 @@ async def main() -> None:
         ratio=round(judge_rate / raw_rate, 3),
         goal="ratio near 1: the judge adds no measurable overhead to the llama.cpp call",
         model=args.model,
+        goal_met=None,  # "near 1" has no bound: a report
+        templates=[f"rubric/engagement@{rubric.version}"],
+        model_files=[resolve_gguf(entry)],
+        code_paths=[
+            "benchmarks/judge_throughput.py",
+            "src/simulacra/evaluation/_judge.py",
+            "src/simulacra/evaluation/_rubric.py",
+            "src/simulacra/models/_embedded.py",
+            "src/simulacra/models/_model.py",
+        ],
         details={
             "items": args.items,
             "max_tokens": args.max_tokens,

@@ -79,6 +79,15 @@ async def main() -> None:
         ratio=round(verbose / terse, 3) if terse else None,
         goal="difference > 0 with the 95% interval above 0",
         model=f"embedded:{args.tier}",
+        goal_met=diff.low > 0,
+        templates=["profile/persona", "user/transcript_system", "user/transcript_turn"],
+        code_paths=[
+            "benchmarks/persona_knobs.py",
+            "src/simulacra/participants/_simulated_user.py",
+            "src/simulacra/participants/_style.py",
+            "src/simulacra/profiles/_persona.py",
+            "src/simulacra/models/_embedded.py",
+        ],
         details=details,
     )
 

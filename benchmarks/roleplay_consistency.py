@@ -168,6 +168,20 @@ async def main() -> None:
         ratio=ratio,
         goal="report the in-character share with its 95% CI; aim >= 0.8 on embedded:default",
         model=f"embedded:{args.tier}",
+        goal_met=float(first["share"]) >= 0.8,  # type: ignore[arg-type]
+        templates=["profile/roleplay", "user/transcript_system", "user/transcript_turn"]
+        + (["judge/roleplay_consistency"] if args.judge else []),
+        code_paths=[
+            "benchmarks/roleplay_consistency.py",
+            "examples/roleplay",
+            "src/simulacra/evaluation/_probes.py",
+            "src/simulacra/evaluation/_consistency.py",
+            "src/simulacra/evaluation/_consistency_judge.py",
+            "src/simulacra/profiles/_character_file.py",
+            "src/simulacra/participants/_simulated_user.py",
+            "src/simulacra/participants/_targets.py",
+            "src/simulacra/models/_embedded.py",
+        ],
         details={
             "characters": [c.stem for c in CARDS],
             "probes_per_character": args.probes,
