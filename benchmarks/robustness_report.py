@@ -39,6 +39,7 @@ def main() -> None:
         )
     )
     wall = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu
     print(report.to_markdown())
     write_result(
         "robustness_report",
@@ -47,8 +48,21 @@ def main() -> None:
         ratio=None,
         goal="a bounded real measurement (<= ~10 CPU minutes)",
         model="user embedded:default (Qwen2.5-Coder-1.5B Q4_K_M), target embedded:tiny",
+        goal_met=cpu_s <= 600,
+        templates=["profile/general", "user/transcript_system", "user/transcript_turn"],
+        code_paths=[
+            "benchmarks/robustness_report.py",
+            "benchmarks/robustness_multiwoz.yaml",
+            "src/simulacra/robustness",
+            "src/simulacra/runs/_runner.py",
+            "src/simulacra/runs/_engine.py",
+            "src/simulacra/runs/_scenarios.py",
+            "src/simulacra/participants/_simulated_user.py",
+            "src/simulacra/participants/_targets.py",
+            "src/simulacra/models/_embedded.py",
+        ],
         details={
-            "cpu_seconds": round(time.process_time() - cpu, 1),
+            "cpu_seconds": round(cpu_s, 1),
             "config": str(path.name),
             "report": report.to_dict(),
             "markdown": report.to_markdown(),
