@@ -30,6 +30,9 @@ from simulacra.models import (
 from simulacra.runs import RunConfig, _runner, execute_run, parse_config
 
 GOAL = "Get a refund for a pair of running shoes (order 7731) that fell apart after two weeks."
+# The runner's default user became the goal-state user (#15); these benchmarks measure the
+# engine, the run log and the HTTP path, so they pin the prompted user they were written for.
+PROMPTED_USER: dict[str, Any] = {"type": "prompted"}
 SYSTEM = "You are a helpful assistant."
 
 
@@ -72,7 +75,8 @@ def run_dict(
     base_url: str, *, conversations: int, user_turns: int, concurrency: int, **execution: Any
 ) -> dict[str, Any]:
     """A run config: ``conversations`` scenarios × 1 profile, ``2 × user_turns`` model calls each,
-    both roles on ``base_url`` with a fixed pool of ``concurrency`` connections."""
+    both roles on ``base_url`` with a fixed pool of ``concurrency`` connections; the prompted
+    user (:data:`PROMPTED_USER`)."""
     spec = {
         "model": "openai:fake",
         "base_url": base_url,
@@ -82,6 +86,7 @@ def run_dict(
     return {
         "name": "bench",
         "models": {"user": dict(spec), "target": dict(spec)},
+        "user": dict(PROMPTED_USER),
         "profiles": [{"kind": "general", "id": "g"}],
         "scenarios": [{"id": f"s{i}", "goal": GOAL} for i in range(conversations)],
         "epochs": 1,
@@ -239,15 +244,19 @@ def instant_config(
     tmp: str,
     cache: bool = False,
     epochs: bool = False,
+    user: dict[str, Any] | None = None,
 ) -> RunConfig:
     """A run of ``conversations`` tiny conversations for :func:`instant_models`. With ``epochs``,
-    the work set is 1 scenario × N epochs, so the config itself stays O(1) in size."""
+    the work set is 1 scenario × N epochs, so the config itself stays O(1) in size. ``user``:
+    the run's ``user`` section (default :data:`PROMPTED_USER`; ``{}`` for the runner's default
+    user)."""
     spec = {"model": "openai:instant", "base_url": "http://unused.invalid/v1"}
     n_scen, n_epochs = (1, conversations) if epochs else (conversations, 1)
     return parse_config(
         {
             "name": "bench",
             "models": {"user": spec, "target": spec},
+            **({"user": dict(PROMPTED_USER if user is None else user)} if user != {} else {}),
             "profiles": [{"kind": "general", "id": "g"}],
             "scenarios": [{"id": f"s{i}", "goal": GOAL} for i in range(n_scen)],
             "epochs": n_epochs,

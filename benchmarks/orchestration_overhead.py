@@ -6,12 +6,15 @@ time measured is Simulacra's own: ``execute_run`` → the engine (``run_work``) 
 call recording) → ``run_conversation`` → the ``RunWriter`` (one JSON line per conversation,
 group-committed fsync). Only ``build_models`` is swapped for one that returns the instant model.
 
-Variants, interleaved per repeat (A B C D A B C D ...), median of the repeats:
+Variants, interleaved per repeat (A B C D E A B C D E ...), median of the repeats:
 
 - **run log**: the real writer (``conversations.jsonl`` + ``run.json`` in a temp dir);
 - **no run log**: the writer's ``write``/``sync`` do nothing (what the log itself costs);
 - **cache cold**: call cache on (user role): every call a miss plus an insert into SQLite;
-- **cache warm**: the same run again on that cache: every user call a hit.
+- **cache warm**: the same run again on that cache: every user call a hit;
+- **default user**: as "run log", with the runner's default user (the goal-state user, with
+  its style-bank examples and validity gate) instead of the prompted user of the other variants
+  (``_fake.PROMPTED_USER``): what a run without a ``user:`` section costs.
 
 A turn is one entry of ``Conversation.turns`` (one model call). Turns/s is over the whole
 ``execute_run`` call; turns per CPU-second (process CPU time) is also given, as the CPU may be
@@ -55,6 +58,22 @@ CODE_PATHS = [
     "src/simulacra/participants/_simulated_user.py",
     "src/simulacra/participants/_targets.py",
     "src/simulacra/models/_cache.py",
+    # the "default user" variant
+    "src/simulacra/participants/_goal_state.py",
+    "src/simulacra/participants/_style.py",
+    "src/simulacra/participants/_gated.py",
+    "src/simulacra/participants/_validity.py",
+    "src/simulacra/participants/_content.py",
+    "src/simulacra/participants/_checklist.py",
+    "src/simulacra/participants/_real_wording.py",
+    "src/simulacra/participants/data/user_style.json",
+]
+TEMPLATES = [
+    "profile/general",
+    "user/transcript_system",
+    "user/transcript_turn",
+    "user/goal_state_system",
+    "user/goal_state_turn",
 ]
 
 
@@ -158,7 +177,7 @@ def main() -> None:
         "concurrency": args.concurrency,
     }
     runs: dict[str, list[dict[str, float]]] = {
-        k: [] for k in ("run log", "no run log", "cache cold", "cache warm")
+        k: [] for k in ("run log", "no run log", "cache cold", "cache warm", "default user")
     }
     with instant_models(), tempfile.TemporaryDirectory() as tmp:
         timed(instant_config(**size, tmp=tmp), tmp)  # warm-up: imports, templates
@@ -169,6 +188,7 @@ def main() -> None:
             cached = instant_config(**size, tmp=f"{tmp}/cache{r}", cache=True)
             runs["cache cold"].append(timed(cached, tmp))
             runs["cache warm"].append(timed(cached, tmp))
+            runs["default user"].append(timed(instant_config(**size, tmp=tmp, user={}), tmp))
         prof = profile(instant_config(**size, tmp=tmp), tmp)
     rows: list[list[Any]] = []
     details: dict[str, dict[str, Any]] = {}
@@ -197,6 +217,7 @@ def main() -> None:
         goal=f"turns/s >= {GOAL_TPS} on one core (ratio = value / {GOAL_TPS} >= 1)",
         model="in-process instant model (no I/O)",
         goal_met=value >= GOAL_TPS,
+        templates=TEMPLATES,
         code_paths=CODE_PATHS,
         details={
             "workload": {
@@ -211,7 +232,8 @@ def main() -> None:
                 1,
             ),
             "profile": prof,
-            "note": "single-threaded asyncio; the CPU is shared with other work, so turns/CPU-s is "
+            "note": "the user is the prompted user (_fake.PROMPTED_USER) but in the default user "
+            "variant; single-threaded asyncio; the CPU is shared with other work, so turns/CPU-s is "
             "the steadier number; cProfile inflates absolute times",
         },
     )
