@@ -12,9 +12,8 @@ engine's streaming is measured) and **scenarios** (N scenarios × 1 epoch: the c
 scenarios and ``run.json`` embeds them, so memory grows with the config, not with the
 conversations). Both are measured; the value and ratio use the epochs work set.
 
-Takes ~10 min on 2 shared cores: each 100k run ~1.5 min, plus ~6 min validating the
-100k-scenario config (quadratic duplicate-id check in ``RunConfig``); ``--work-sets epochs``
-skips that.
+Takes ~6 min on 2 shared cores: each 100k run 1.5–4 min; ``--work-sets epochs`` skips the
+scenarios work set.
 
 Run: python benchmarks/memory_streaming.py [--sizes 1000 100000] [--work-sets epochs scenarios]
 Writes benchmarks/results/memory_streaming.json (value = peak RSS of the largest run in MiB,
@@ -137,11 +136,11 @@ def main() -> None:
             "workload": {"sizes": args.sizes, "max_turns": 2, "max_conversations": 64},
             "runs": {ws: {str(n): r for n, r in rs.items()} for ws, rs in results.items()},
             "ratio_by_work_set": ratios,
-            "note": "fresh subprocess per run; ru_maxrss at the end of the child. Validating a "
-            "config of N scenarios is O(N^2) (RunConfig._roles_exist: ids.count per id): see "
-            "config_parse_s. The scenarios "
-            "work set keeps N ScenarioConfig objects in the config (and dumps them into run.json), "
-            "which is O(N) by design of the config, not a leak of the engine.",
+            "note": "fresh subprocess per run; ru_maxrss at the end of the child; "
+            "config_parse_s is the time to validate the config. The scenarios work set keeps N "
+            "ScenarioConfig objects in the config (and dumps them into run.json), which is O(N) "
+            "by design of the config, not a leak of the engine. The user is the prompted user "
+            "(_fake.PROMPTED_USER).",
         },
     )
 
