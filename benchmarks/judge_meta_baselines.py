@@ -10,7 +10,10 @@ and each baseline judge (``baseline``: length/overlap features + MiniLM similari
 and writes its report (Spearman, Kendall and Pearson with 95% bootstrap intervals, 1,000
 resamples, seed 0, per level) as ``benchmarks/results/judge_meta/full_<set>_baseline[_lexical]``
 ``.json`` (value = Spearman at the set's own level; the report under ``details``). These are the
-"Non-LLM baseline on all items" table of docs/evaluation.md.
+"Non-LLM baseline on all items" table of docs/evaluation.md. Also ``pe_dd_baseline50`` and
+``ab_turn_baseline50``: ``baseline`` on the seeded 50-item samples (``--limit 50 --seed 0``) that
+the embedded judge was run on (``judge_meta/*_embedded.json``, not rerun here: they need the
+default model).
 
 Run: python benchmarks/judge_meta_baselines.py [--only full_pe_dd_baseline_lexical ...]
 """
@@ -33,6 +36,7 @@ SETS = {
     "ab_turn": ("ab-redial-satisfaction", "ab-redial", None, "turn"),
     "ab_dialogue": ("ab-redial-satisfaction", "ab-redial", "dialogue", "dialogue"),
 }
+SAMPLES = {"pe_dd_baseline50": "pe_dd", "ab_turn_baseline50": "ab_turn"}  # baseline, 50 items
 JUDGES = {
     "baseline": ("baseline", "all-MiniLM-L6-v2 similarity + length/overlap features (no LLM)"),
     "baseline_lexical": ("baseline:lexical", "length/overlap features (no model)"),
@@ -49,40 +53,47 @@ CODE_PATHS = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", help="result names to run (default: all eight)")
+    parser.add_argument("--only", nargs="*", help="result names to run (default: all)")
     args = parser.parse_args()
-    for set_name, (folder, adapter, subset, level) in SETS.items():
-        for judge_key, (judge, model) in JUDGES.items():
-            name = f"full_{set_name}_{judge_key}"
-            if args.only and name not in args.only:
-                continue
-            cli = ["eval", "meta", str(DATA / folder), "--adapter", adapter]
-            cli += ["--subset", subset] if subset else []
-            cli += ["--judge", judge]
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "report.json"
-                started = time.perf_counter()
-                simulacra_cli(*cli, "-o", str(out))
-                seconds = time.perf_counter() - started
-                report = json.loads(out.read_text(encoding="utf-8"))
-            report.get("length_bias", {}).pop("items", None)  # per-item scores: not kept
-            spearman = report["levels"][level]["spearman"]
-            write_result(
-                f"judge_meta/{name}",
-                value=round(spearman["value"], 4),
-                unit=f"Spearman with human ratings ({report['dataset']}, {level} level, "
-                f"n = {spearman['n']})",
-                ratio=None,
-                goal="report: how far a judge without an LLM gets on the whole set",
-                model=model,
-                goal_met=None,
-                code_paths=CODE_PATHS,
-                details={
-                    "simulacra": "simulacra " + " ".join(cli).replace(str(DATA), "../shared/data"),
-                    "seconds": round(seconds, 1),
-                    **report,
-                },
-            )
+    runs = [
+        (f"full_{set_name}_{judge_key}", set_name, judge_key, [])
+        for set_name in SETS
+        for judge_key in JUDGES
+    ]
+    runs += [(name, s, "baseline", ["--limit", "50", "--seed", "0"]) for name, s in SAMPLES.items()]
+    for name, set_name, judge_key, sample in runs:
+        if args.only and name not in args.only:
+            continue
+        folder, adapter, subset, level = SETS[set_name]
+        judge, model = JUDGES[judge_key]
+        cli = ["eval", "meta", str(DATA / folder), "--adapter", adapter]
+        cli += ["--subset", subset] if subset else []
+        cli += ["--judge", judge, *sample]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "report.json"
+            started = time.perf_counter()
+            simulacra_cli(*cli, "-o", str(out))
+            seconds = time.perf_counter() - started
+            report = json.loads(out.read_text(encoding="utf-8"))
+        report.get("length_bias", {}).pop("items", None)  # per-item scores: not kept
+        spearman = report["levels"][level]["spearman"]
+        write_result(
+            f"judge_meta/{name}",
+            value=round(spearman["value"], 4),
+            unit=f"Spearman with human ratings ({report['dataset']}, {level} level, "
+            f"n = {spearman['n']})",
+            ratio=None,
+            goal="report: how far a judge without an LLM gets "
+            + ("on the 50-item sample of the embedded judge" if sample else "on the whole set"),
+            model=model,
+            goal_met=None,
+            code_paths=CODE_PATHS,
+            details={
+                "simulacra": "simulacra " + " ".join(cli).replace(str(DATA), "../shared/data"),
+                "seconds": round(seconds, 1),
+                **report,
+            },
+        )
 
 
 if __name__ == "__main__":
