@@ -161,7 +161,10 @@ async def test_the_fallback_turn_of_a_structured_goal_is_a_real_user_s_wording()
     said = reply.utterance
     for value, marker in sorted(values.items(), key=lambda kv: -len(kv[0])):
         said = re.sub(rf"\b{value}\b", marker, said)
-    assert any(said.lower() == t.lower() for t in every), reply.utterance
+    def norm(text: str) -> str:  # the article before a value is fitted to it
+        return re.sub(r"\ban\b", "a", text.lower())
+
+    assert any(norm(said) == norm(t) for t in every), reply.utterance
 
 
 async def test_with_real_wording_off_the_fallback_is_the_built_in_template() -> None:

@@ -19,6 +19,11 @@ from simulacra.evaluation._stats import wilson
 
 __all__ = ["ROLE_VIOLATIONS", "RoleAdherence", "role_adherence", "role_violation"]
 
+# The measuring instrument, kept apart from the validity gate's detectors
+# (participants/_validity.py ASSISTANT_PATTERNS): the gate regenerates what its own patterns flag,
+# so a metric that reused them would report only what the gate already removed. The two lists
+# overlap where both ought to catch the same slip; a phrase added to the gate is not added here
+# unless it was found by reading transcripts, not by reading the gate.
 _ASSISTANT_PATTERNS = [
     r"^\s*(sure|certainly|of course|absolutely|great question)\b[!,.]",
     r"\bhow (can|may) i (help|assist)",

@@ -63,7 +63,7 @@ PHRASE = "phrase "
 """Prefix of a ``says`` entry that is a free-text checklist item ("phrase for two nights"): the
 wording conveys it when it has half of its content words, as the checklist judges it."""
 
-_PHRASE_STOP = frozenset(
+FUNCTION_WORDS = frozenset(
     [
         "a",
         "an",
@@ -86,16 +86,15 @@ _PHRASE_STOP = frozenset(
         "is",
         "be",
         "please",
-        "want",
-        "need",
         "would",
         "like",
-        "some",
-        "any",
         "that",
         "this",
     ]
 )
+"""Words that carry no content of a request (shared by the phrase check and style retrieval)."""
+
+_PHRASE_STOP = FUNCTION_WORDS | {"want", "need", "some", "any"}
 
 
 def content_words(text: str) -> set[str]:
@@ -103,7 +102,8 @@ def content_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _PHRASE_STOP}
 
 
-_ACT = re.compile(r"(\w+)\(([^)]*)\)")
+ACT = re.compile(r"(\w+)\(([^)]*)\)")
+"""One act of the compact form: ``intent(domain-slot=value)`` → (intent, argument)."""
 _SKIP = frozenset({"", "?", "dontcare", "don't care", "none", "not mentioned", "any", "given"})
 _YES_NO_WORDS = {
     "parking": ("parking", "park"),
@@ -167,7 +167,7 @@ def values_to_say(acts: str) -> list[str]:
     request ``ask <slot>`` (``ask phone``: the wording must ask for it, :data:`REQUEST_WORDS`).
     "Don't care" values commit the wording to nothing checkable."""
     out: list[str] = []
-    for intent, arg in _ACT.findall(acts):
+    for intent, arg in ACT.findall(acts):
         _, _, slot_value = arg.partition("-")
         slot, _, value = slot_value.partition("=")
         slot = slot.removeprefix("book ").strip()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 import re
 
+from simulacra.profiles._persona import terse_word_budget
+
 __all__ = ["add_typos", "knob_rng", "shorten", "word_budget"]
 
 _NEIGHBOURS = "qwertyuiopasdfghjklzxcvbnm"
@@ -40,7 +42,7 @@ def word_budget(verbosity: float | None) -> int | None:
     """The most words a terse user writes (``verbosity`` below 1/3), or ``None``: no limit."""
     if verbosity is None or verbosity >= 0.34:
         return None
-    return round(6 + verbosity * 30)
+    return terse_word_budget(verbosity)
 
 
 def shorten(text: str, max_words: int) -> str:

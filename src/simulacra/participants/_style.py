@@ -23,36 +23,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from simulacra.participants._content import ACT, FUNCTION_WORDS
+
 __all__ = ["Position", "StyleBank", "StyleTurn", "acts_to_notes"]
 
 Position = Literal["first", "middle", "last"]
 _WORD = re.compile(r"[a-z']+")
-_STOP = frozenset(
+_STOP = FUNCTION_WORDS | frozenset(
     [
-        "a",
-        "an",
-        "the",
-        "to",
-        "for",
-        "of",
-        "in",
-        "on",
-        "at",
-        "and",
-        "or",
-        "i",
-        "me",
-        "my",
-        "you",
-        "your",
-        "it",
-        "is",
-        "be",
-        "please",
-        "would",
-        "like",
-        "that",
-        "this",
         "can",
         "could",
         "will",
@@ -64,7 +42,6 @@ _STOP = frozenset(
         "are",
         "was",
         "were",
-        "with",
         "yes",
         "no",
         "ok",
@@ -78,7 +55,6 @@ def _terms(text: str) -> set[str]:
 
 
 _DOMAINS = frozenset({"attraction", "hospital", "hotel", "police", "restaurant", "taxi", "train"})
-_ACT = re.compile(r"(\w+)\(([^)]*)\)")
 _INTENT_NOTES = {
     "thank": "thanks",
     "bye": "bye",
@@ -105,7 +81,7 @@ def acts_to_notes(acts: str) -> str:
     (``hotel | area: east | ask: phone``): what a turn gets across, without its wording."""
     notes: list[str] = []
     domains: list[str] = []
-    for intent, arg in _ACT.findall(acts):
+    for intent, arg in ACT.findall(acts):
         domain, _, slot_value = arg.partition("-")
         slot, _, value = slot_value.partition("=")
         if domain and domain not in domains and domain not in ("general", "booking"):

@@ -88,7 +88,8 @@ HINTS: dict[str, str] = {
     "drops_content": "it left out what the notes say: mention every value in the notes",
 }
 
-# Lexical patterns (lower-cased text). Shared with evaluation's role-adherence metric.
+# Lexical patterns (lower-cased text). The role-adherence metric (evaluation/_role.py) keeps its
+# own, older list on purpose: the gate must not be graded by its own detectors alone.
 ASSISTANT_PATTERNS = (
     r"^\s*(certainly|absolutely|great question)\b[!,.]",
     r"^\s*(sure|of course)\b[!,.]\s*(i can|i'd be|i would be|i will|i'll|let me|here)\b",

@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Behaviour", "BigFive", "Demographics", "Hexaco", "describe_behaviour"]
+__all__ = [
+    "Behaviour",
+    "BigFive",
+    "Demographics",
+    "Hexaco",
+    "describe_behaviour",
+    "terse_word_budget",
+]
 
 
 class _Strict(BaseModel):
@@ -78,11 +85,17 @@ def _level(value: float, low: str, mid: str, high: str) -> str:
     return low if value < 0.34 else (mid if value < 0.67 else high)
 
 
+def terse_word_budget(verbosity: float) -> int:
+    """The most words a user of this ``verbosity`` writes when it is terse (below 1/3): the
+    number the persona's instructions state and the simulated users enforce."""
+    return round(6 + verbosity * 30)
+
+
 def describe_behaviour(b: Behaviour) -> list[str]:
     """Plain-language instructions for the knobs that are set."""
     out: list[str] = []
     if b.verbosity is not None:
-        budget = round(6 + b.verbosity * 30)  # the same budget PromptedUser enforces
+        budget = terse_word_budget(b.verbosity)
         out.append(
             _level(
                 b.verbosity,
