@@ -1,10 +1,12 @@
-"""Build the real-user wording bank shipped with Simulacra (``participants/data/user_wording.json``).
+"""Build the real-user wording bank shipped with Simulacra
+(``participants/data/user_wording.json``).
 
 Every user turn of MultiWOZ 2.1 *val* (``../shared/data/multiwoz21/val.json.zip``, MIT), read in
 its original format through the corpus adapter, whose annotated acts are all informs or requests:
 its values are replaced by slot markers (``simulacra.participants._real_wording.delexicalise``)
-and it is filed under its acts and placement. MultiWOZ *test* is not used: it is where the user
-fidelity benchmark reports. Run from the repository root::
+and it is filed under its acts and placement. Last user turns that only thank or say goodbye are
+filed as closings (``close|thank``, ``close|bye``, ``close|bye;thank``). MultiWOZ *test* is not
+used: it is where the user fidelity benchmark reports. Run from the repository root::
 
     .venv/bin/python scripts/build_user_wording.py
 """
@@ -20,12 +22,18 @@ from pathlib import Path
 from simulacra.datasets import import_corpus
 from simulacra.evaluation._fidelity_classifier import surface_text
 from simulacra.participants._agenda_ontology import DOMAINS, DialogueAct, parse_acts
-from simulacra.participants._real_wording import Placement, delexicalise, wording_key
+from simulacra.participants._real_wording import (
+    Placement,
+    clean_closing,
+    closing_key,
+    delexicalise,
+    wording_key,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SOURCE = SHARED / "multiwoz21/val.json.zip"
 OUT = Path(__file__).resolve().parents[1] / "src/simulacra/participants/data/user_wording.json"
-VERSION = 1
+VERSION = 2
 _COMMON = frozenset({"yes", "no", "none", "free", "dontcare", "any", "the", "all", "not", "one"})
 
 
@@ -56,11 +64,20 @@ def main() -> int:
     for conv in conversations:
         seen: set[str] = set()
         first = True
+        own = [t for t in conv.turns if t.speaker == "user"]
         for turn in conv.turns:
             if turn.speaker != "user":
                 continue
             users += 1
             acts = _acts(turn)
+            closing = closing_key(acts)
+            if closing is not None:
+                text = surface_text(turn.utterance.strip())
+                usable = turn is own[-1] and clean_closing(text, acts, frozen)
+                if usable and text not in wordings[closing]:
+                    wordings[closing].append(text)
+                    kept += 1
+                continue
             domains = {a.domain for a in acts if a.intent in ("inform", "request")}
             placement: Placement = "first" if first else "new" if domains - seen else "same"
             first = False
@@ -89,7 +106,8 @@ def main() -> int:
     }
     OUT.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
     print(
-        f"wrote {OUT} ({OUT.stat().st_size // 1024} KiB): {kept} wordings from {users} user turns, {len(wordings)} keys"
+        f"wrote {OUT} ({OUT.stat().st_size // 1024} KiB): {kept} wordings from {users} user "
+        f"turns, {len(wordings)} keys"
     )
     return 0
 

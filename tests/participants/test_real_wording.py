@@ -86,6 +86,47 @@ def test_informs_and_requests_are_joined_when_no_turn_does_both() -> None:
     assert BANK.word(acts, "first", random.Random(0)) is None  # placement is part of the key
 
 
+def test_constraints_and_booking_details_are_worded_apart_when_no_turn_does_both() -> None:
+    bank = RealWording(
+        {
+            "same|inform:hotel:area": ["In the [area] please."],
+            "same|inform:hotel:book people": ["Book it for [book people]."],
+            "same|inform:hotel:stars": ["[stars] stars."],
+        }
+    )
+    acts = _acts("inform(hotel-area=north);inform(hotel-book people=2)")
+    assert bank.word(acts, "same", random.Random(0), book=True) == (
+        "In the north please. Book it for 2."
+    )
+    two = _acts("inform(hotel-area=north);inform(hotel-stars=4)")
+    assert bank.word(two, "same", random.Random(0)) == "In the north please. 4 stars."
+
+
+def test_a_wording_the_user_already_sent_is_not_sent_again() -> None:
+    acts = _acts("inform(hotel-book people=3)")
+    first = BANK.word(acts, "same", random.Random(0))
+    assert first is not None
+    for seed in range(10):
+        again = BANK.word(acts, "same", random.Random(seed), avoid=[first.upper()])
+        assert again is not None and again != first
+    both = ["For 3.", "Book it for 3 please."]
+    assert BANK.word(acts, "same", random.Random(0), avoid=both) is None
+
+
+def test_closings_come_from_real_last_turns_and_fit_the_notes() -> None:
+    bank = RealWording.default()
+    for seed in range(20):
+        thanks = bank.closing("thanks", random.Random(seed))
+        assert thanks and "thank" in thanks.lower() and not re.match(r"(?i)no\b", thanks)
+        assert not re.search(r"(?i)\b(good)?bye\b", thanks)
+        no_more = bank.closing("no, that's all | thanks", random.Random(seed))
+        assert no_more and re.match(r"(?i)(no|nope|that'?s|that is)\b", no_more)
+        bye = bank.closing("thanks | bye", random.Random(seed))
+        assert bye and re.search(r"(?i)\b(bye|goodbye|good ?night|have a)", bye)
+    assert bank.closing("never mind | thanks anyway", random.Random(0)) is None
+    assert len(bank.wordings["close|thank"]) > 100
+
+
 def test_a_booking_wording_must_say_book() -> None:
     acts = _acts("inform(hotel-book people=3)")
     for seed in range(10):
@@ -95,9 +136,11 @@ def test_a_booking_wording_must_say_book() -> None:
 
 def test_the_shipped_bank_is_from_val_and_its_markers_match_its_keys() -> None:
     bank = RealWording.default()
-    assert bank.source == "user_wording/1"
+    assert bank.source == "user_wording/2"
     assert sum(len(v) for v in bank.wordings.values()) > 1500
     for key, texts in bank.wordings.items():
+        if key.startswith("close|"):
+            continue
         slots = {part.split(":")[2].split("=")[0] for part in key.split("|")[1].split(";")}
         informed = {
             part.split(":")[2]
@@ -165,6 +208,23 @@ async def test_the_fallback_turn_of_a_structured_goal_is_a_real_user_s_wording()
         return re.sub(r"\ban\b", "a", text.lower())
 
     assert any(norm(said) == norm(t) for t in every), reply.utterance
+
+
+async def test_a_closing_fallback_is_a_real_user_s_closing() -> None:
+    outputs = iter(["I need a cheap restaurant in the north."])
+
+    def model(messages: list[ChatMessage], config: GenerateConfig) -> str:
+        return next(outputs, "How can I help you today?")
+
+    user = GoalStateUser(function_model(model, role="user"), goal="", task=TASK, style=None)
+    gated = gate_user(user, ValidityOptions(), goal="", task=TASK)
+    chat = Chat(gated)  # type: ignore[arg-type]
+    await chat.turn()
+    said, stop, meta = await chat.turn("Golden Curry is a cheap restaurant in the north.")
+    assert meta["stop_reason"] == "goal_met" and meta["verbalised_by"] == "real_wording"
+    closings = RealWording.default().wordings
+    assert said in closings["close|thank"] + closings["close|bye"], said
+    assert not stop  # the other side gets the last word
 
 
 async def test_with_real_wording_off_the_fallback_is_the_built_in_template() -> None:

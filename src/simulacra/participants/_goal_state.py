@@ -386,8 +386,14 @@ class GoalStateUser:
         )
         other = [m.content for m in view.messages if m.role == "user"]
         rng = random.Random(f"wording:{self.seed}:{view.conversation_id}:{view.turn_index}")
+        own_turns = [m.content for m in view.messages if m.role == "assistant"]
         return RealWording.default().word(
-            parsed, placement, rng, book=book, question=bool(other) and "?" in other[-1]
+            parsed,
+            placement,
+            rng,
+            book=book,
+            question=bool(other) and "?" in other[-1],
+            avoid=own_turns,
         )
 
     def _plan_free(self, view: View) -> _Plan:
@@ -520,8 +526,15 @@ class GoalStateUser:
         if plan.says:
             metadata[SAYS_KEY] = " | ".join(plan.says)
         if attempt >= self.options.template_after:
-            metadata["verbalised_by"] = plan.source
-            text, stop = self._knobs(plan.template, plan.stop, view, metadata)
+            template, source = plan.template, plan.source
+            if self.options.real_wording:
+                rng = random.Random(f"closing:{self.seed}:{view.conversation_id}:{view.turn_index}")
+                own = [m.content for m in view.messages if m.role == "assistant"]
+                real = RealWording.default().closing(plan.content, rng, avoid=own)
+                if real is not None:
+                    template, source = real, "real_wording"
+            metadata["verbalised_by"] = source
+            text, stop = self._knobs(template, plan.stop, view, metadata)
             return Reply(utterance=text, stop=stop, metadata=metadata)
         messages, refs = self.build_messages(view, plan, hint=hint)
         seed = self.config.seed if self.config and self.config.seed is not None else self.seed
