@@ -161,6 +161,7 @@ def _measure(
     cover: list[tuple[float, float]] = []
     regen: list[tuple[float, float]] = []
     reasons: dict[str, int] = {}
+    wording: dict[str, int] = {}
     for c in convs:
         others: list[str] = []
         user_turns: list[str] = []
@@ -176,6 +177,8 @@ def _measure(
                 bad += 1
                 reasons[v] = reasons.get(v, 0) + 1
             user_turns.append(t.utterance)
+            by = str(t.metadata.get("verbalised_by", "n/a"))
+            wording[by] = wording.get(by, 0) + 1
             r = t.metadata.get("validity.regenerations")
             regs += r if isinstance(r, int) else 0
         n = len(user_turns)
@@ -212,6 +215,8 @@ def _measure(
         "premature_stop": premature,
         "goal_coverage": _cluster_ci(cover, seed),
         "regenerations_per_user_turn": _cluster_ci(regen, seed),
+        # who worded the user turns: the model, a real user's wording (fallback), the template
+        "verbalised_by": wording,
         "user_turns_per_dialogue": statistics.mean(r[1] for r in role) if role else None,
         "words_per_turn_ks": comps.get("turn_length_words"),
         "turns_per_dialogue_ks": comps.get("user_turns_per_dialogue"),
@@ -375,6 +380,7 @@ def _write(
                     "_voice",
                     "_simulated_user",
                     "_noise",
+                    "_real_wording",
                     "_render",
                     "_agenda",
                     "_agenda_goal",
