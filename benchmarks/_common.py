@@ -168,6 +168,8 @@ def write_result(
     ``model_files`` (name and sha256 of each given file), ``code_paths`` (repository path →
     content hash, for the files or folders whose content determines the result) and
     ``goal_met`` (``True``/``False``, or ``None`` for a report without a pass/fail goal).
+    A non-empty ``BENCHMARK_NOTE`` environment variable is kept as ``note`` (how the run went:
+    a shared machine, a reduced workload).
     """
     RESULTS.mkdir(parents=True, exist_ok=True)
     record = {
@@ -185,6 +187,7 @@ def write_result(
             model_files=model_files,
             code_paths=code_paths,
         ),
+        **({"note": os.environ["BENCHMARK_NOTE"]} if os.environ.get("BENCHMARK_NOTE") else {}),
         **({"details": details} if details else {}),
     }
     path = RESULTS / f"{name}.json"

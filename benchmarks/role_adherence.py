@@ -225,6 +225,7 @@ async def main() -> None:
         model=f"embedded:{tier}",
         goal_met=transcript_not_worse and tier == "default" and value >= 0.9,
         templates=TEMPLATES,
+        model_files=[resolve_gguf(CATALOGUE[t]) for t in sorted(tiers)],
         code_paths=CODE_PATHS,
         details={
             "scenarios": len(SCENARIOS),
