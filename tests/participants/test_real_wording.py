@@ -40,6 +40,10 @@ def test_a_turn_that_says_more_than_its_acts_is_not_a_wording() -> None:
     assert delexicalise("Near Pizza Hut in the centre.", area, KNOWN) is None  # a name
     assert delexicalise("Somewhere in the north.", area, KNOWN) is None  # value not said
     assert delexicalise("No, the centre.", area, KNOWN) is None  # a "no" to something unseen
+    guesthouse = _acts("inform(hotel-type=guesthouse)")
+    # a val turn annotated as a hotel type that asks about restaurants: another domain's word
+    assert delexicalise("Any diners by the guesthouse?", guesthouse, KNOWN) is None
+    assert delexicalise("A guesthouse, please.", guesthouse, KNOWN) == "A [type], please."
     dontcare = _acts("inform(restaurant-area=dontcare)")
     assert delexicalise("No preference on the area.", dontcare, KNOWN) is not None
     assert delexicalise("Thanks, bye.", _acts("bye(general-)"), KNOWN) is None

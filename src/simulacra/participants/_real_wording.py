@@ -43,12 +43,22 @@ _KEEP_VALUE = frozenset({"yes", "no", "dontcare", "free"})
 _CONTEXT_WORDS = re.compile(
     r"\b(same|change|changed|instead|another|other|else|sorry|different|cancel|mistake|"
     r"earlier|later|actually|again|that one|those|these|matter|either|whichever|recommend\w*|"
-    r"suggest\w*|choose|pick)\b",
+    r"suggest\w*|choose|pick|then)\b",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?!I\b|I'[a-z]+\b)[A-Z][a-z]*")
 """A capitalised word inside a sentence: most likely a name the annotation did not mark."""
 _MARKER = re.compile(r"\[([a-z ]+)\]")
+_DOMAIN_WORDS = {
+    "restaurant": r"restaurants?|food|eat|eating|dine|diners?|dinner|lunch|breakfast|cuisine|table",
+    "hotel": r"hotels?|guest ?house|rooms?|nights?|lodging|accommodations?|place to stay",
+    "train": r"trains?|railway|station",
+    "taxi": r"taxis?|cabs?",
+    "attraction": r"attractions?|museums?|colleges?|entertainment|sights?|architecture|theatre",
+    "hospital": r"hospital|department",
+    "police": r"police",
+}
+"""Words that name a domain: a wording of one domain's acts must not bring up another."""
 _NO = re.compile(r"^\s*(no|nope|not)\b", re.IGNORECASE)
 _NO_MORE = re.compile(
     r"^\s*(no|nope|that'?s (all|it|everything)|that is (all|it|everything))\b", re.I
@@ -106,6 +116,10 @@ def delexicalise(
     bare = _MARKER.sub(" ", out)
     if _says_more(bare, known_values):
         return None
+    own = {a.domain for a in acts}
+    for domain, words in _DOMAIN_WORDS.items():
+        if domain not in own and re.search(rf"\b({words})\b", bare, re.IGNORECASE):
+            return None
     if _NO.match(bare) and not any(a.value == "dontcare" for a in acts):
         return None
     return out
