@@ -58,8 +58,8 @@ def main() -> None:
                 "terminations",
             )
         }
-    before = measured["before"]["auc"].get("value")
-    after = measured["after"]["auc"].get("value")
+    before = measured["before"]["auc"]["auc"]["value"]
+    after = measured["after"]["auc"]["auc"]["value"]
     write_result(
         "user_fidelity_val",
         value=after,
