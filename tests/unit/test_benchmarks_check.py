@@ -84,6 +84,22 @@ def test_write_result_records_provenance(tmp_path: Path, monkeypatch: pytest.Mon
     assert old["commit"] == record["commit"] and "details" not in old
 
 
+def test_benchmark_note_is_kept_only_when_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_common, "RESULTS", tmp_path)
+    monkeypatch.setenv("BENCHMARK_NOTE", "machine shared with a 40-minute benchmark")
+    noted = json.loads(
+        write_result("noted", value=1, unit="x", ratio=None, goal="report", model="m").read_text()
+    )
+    assert noted["note"] == "machine shared with a 40-minute benchmark"
+    monkeypatch.setenv("BENCHMARK_NOTE", "")
+    plain = json.loads(
+        write_result("plain", value=1, unit="x", ratio=None, goal="report", model="m").read_text()
+    )
+    assert "note" not in plain
+
+
 def test_code_hash_of_files_and_folders(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
