@@ -208,6 +208,7 @@ async def test_the_fallback_turn_of_a_structured_goal_is_a_real_user_s_wording()
     said = reply.utterance
     for value, marker in sorted(values.items(), key=lambda kv: -len(kv[0])):
         said = re.sub(rf"\b{value}\b", marker, said)
+
     def norm(text: str) -> str:  # the article before a value is fitted to it
         return re.sub(r"\ban\b", "a", text.lower())
 
@@ -242,3 +243,20 @@ async def test_with_real_wording_off_the_fallback_is_the_built_in_template() -> 
     gated = gate_user(user, ValidityOptions(), goal="", task=TASK)
     reply = await gated.respond(Chat(user).view())
     assert reply.metadata["verbalised_by"] == "template"
+
+
+async def test_a_value_the_compact_act_form_cannot_hold_falls_back_to_the_template() -> None:
+    """An ABCD-style value with parentheses ("(977) 625-2661") does not survive the compact act
+    form; the fallback is then the built-in template, not a crash."""
+    task = TaskGoal.parse(
+        {
+            "id": "g2",
+            "description": "a taxi from home",
+            "domains": [{"domain": "taxi", "inform": {"departure": "(977) 625-2661 road"}}],
+        }
+    )
+    user = GoalStateUser(function_model(_as_assistant, role="user"), goal="", task=task, style=None)
+    gated = gate_user(user, ValidityOptions(), goal="", task=task)
+    reply = await gated.respond(Chat(user).view())
+    assert reply.metadata["verbalised_by"] == "template"
+    assert "(977) 625-2661 road" in reply.utterance

@@ -378,7 +378,10 @@ class GoalStateUser:
         """A real user's wording of this turn's acts (``None``: off, or none fits)."""
         if not self.options.real_wording or self._agenda is None:
             return None
-        parsed = parse_acts(acts)
+        try:
+            parsed = parse_acts(acts)
+        except ValueError:  # a value with ")" or ";" in it ("(977) 625-2661"): the template
+            return None
         own = any(m.role == "assistant" for m in view.messages)
         earlier = {a.domain for turn in self._agenda.history[:-1] for a in turn}
         placement: Placement = (
