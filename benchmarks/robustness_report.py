@@ -49,7 +49,8 @@ def main() -> None:
         goal="a bounded real measurement (<= ~10 CPU minutes)",
         model="user embedded:default (Qwen2.5-Coder-1.5B Q4_K_M), target embedded:tiny",
         goal_met=cpu_s <= 600,
-        templates=["profile/general", "user/transcript_system", "user/transcript_turn"],
+        # the config has no user section: the runner's default (goal-state) user
+        templates=["profile/general", "user/goal_state_system", "user/goal_state_turn"],
         code_paths=[
             "benchmarks/robustness_report.py",
             "benchmarks/robustness_multiwoz.yaml",
@@ -57,7 +58,9 @@ def main() -> None:
             "src/simulacra/runs/_runner.py",
             "src/simulacra/runs/_engine.py",
             "src/simulacra/runs/_scenarios.py",
-            "src/simulacra/participants/_simulated_user.py",
+            "src/simulacra/participants/_goal_state.py",
+            "src/simulacra/participants/_gated.py",
+            "src/simulacra/participants/_validity.py",
             "src/simulacra/participants/_targets.py",
             "src/simulacra/models/_embedded.py",
         ],
