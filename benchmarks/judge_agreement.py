@@ -24,6 +24,11 @@ rubric judge generates an explanation per item, far slower than the rest: it run
 ``--sampled-items N``; by default its earlier 50-item measurements
 (``benchmarks/results/judge_meta/``) are attached, labelled as such.
 
+Features are cached per item (``--cache``, default
+``benchmarks/results/judge_agreement_features.jsonl``, committed): a rerun with the same feature
+code and model reuses them and spends its budget on new items only, so the sample grows from run
+to run and an interrupted run loses at most one item.
+
 Unless ``--no-package``, the calibrated judge shipped as package data
 (``src/simulacra/evaluation/data/calibrated_judge.json``, with its data card) is refit on every
 sampled item of every set.
@@ -107,6 +112,90 @@ CODE = [
 ]
 
 
+FEATURE_CODE = [
+    "src/simulacra/evaluation/_calibrate.py",
+    "src/simulacra/evaluation/_likelihood.py",
+    "src/simulacra/evaluation/_logprob.py",
+    "src/simulacra/evaluation/_weighted.py",
+    "src/simulacra/evaluation/_rubric.py",
+    "src/simulacra/evaluation/data/fed_followups.yaml",
+    "src/simulacra/evaluation/data/rubric__engagement.yaml",
+    "src/simulacra/evaluation/data/rubric__satisfaction.yaml",
+]
+
+
+class FeatureCache:
+    """Per-item embedded features, one JSON line each, valid while what produced them is unchanged.
+
+    A row is reused only when its set, item id, model file name, ``--max-turns`` and the digest
+    of :data:`FEATURE_CODE` (the feature code, rubrics and follow-ups) all match; rows written
+    under other code stay in the file but are ignored. Each row is appended and flushed as soon
+    as it is computed, so that a crash loses at most the item in progress.
+    """
+
+    def __init__(self, path: Path | None, *, model_file: str, max_turns: int) -> None:
+        import hashlib
+        import json
+
+        self.path = path
+        digest = hashlib.sha256()
+        for rel in FEATURE_CODE:
+            digest.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes())
+        self.code = digest.hexdigest()[:16]
+        self.model_file, self.max_turns = model_file, max_turns
+        self.rows: dict[str, dict[str, Any]] = {}
+        if path is not None and path.is_file():
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:  # a line cut by a crash: skip it
+                    log(f"{path}:{n}: unreadable line skipped")
+                    continue
+                self.rows[row["key"]] = row
+
+    def key(self, set_name: str, item_id: str) -> str:
+        return f"{set_name}|{item_id}|{self.model_file}|t{self.max_turns}|{self.code}"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.rows.get(key)
+
+    def put(
+        self,
+        key: str,
+        set_name: str,
+        item_id: str,
+        features: dict[str, float],
+        seconds: float,
+        tokens: int,
+    ) -> None:
+        import json
+
+        row = {
+            "key": key,
+            "set": set_name,
+            "item": item_id,
+            "model_file": self.model_file,
+            "max_turns": self.max_turns,
+            "feature_code": self.code,
+            "features": features,
+            "seconds": round(seconds, 3),
+            "tokens": tokens,
+        }
+        self.rows[key] = row
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+                f.flush()
+
+
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -172,10 +261,24 @@ async def main() -> None:
         "taking items (in its seeded order) once its share is spent",
     )
     parser.add_argument("--min-items", type=int, default=5)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=RESULTS_DIR / "judge_agreement_features.jsonl",
+        help="item features already computed (same set, item, model file, templates, feature "
+        "code and --max-turns) are read from here instead of recomputed, and new ones appended "
+        "as they are computed, so that an interrupted or longer run continues where the last "
+        "one stopped ('' to disable)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     scorer = EmbeddedScorer.from_spec(args.model, n_ctx=1024)
     rubric_scorer = EmbeddedScorer.from_spec(args.model, n_ctx=1024)
+    cache = FeatureCache(
+        args.cache if str(args.cache) else None,
+        model_file=Path(scorer.path).name,
+        max_turns=args.max_turns,
+    )
     names = args.sets.split(",")
     set_budget = args.budget_s / len(names)
     sampler = get_model(args.model, role="judge") if args.sampled_items else None
@@ -199,24 +302,39 @@ async def main() -> None:
         }
         variants = entry["variants"]
         items = [r.item for r in emb]
-        t0, e0 = time.perf_counter(), scorer.evaluated + rubric_scorer.evaluated
-        feats = []
+        t0 = time.perf_counter()
+        feats: list[dict[str, float]] = []
+        spent: list[tuple[float, int]] = []  # (seconds, tokens evaluated) per item
+        reused = 0
         for item in items:  # the seeded order, until this set's share of the budget is spent
+            key = cache.key(name, item.id)
+            hit = cache.get(key)
+            if hit is not None:
+                feats.append(hit["features"])
+                spent.append((hit["seconds"], hit["tokens"]))
+                reused += 1
+                continue
             if len(feats) >= args.min_items and time.perf_counter() - t0 > set_budget:
                 break
-            feats += await item_features(
+            t1, e1 = time.perf_counter(), scorer.evaluated + rubric_scorer.evaluated
+            (row,) = await item_features(
                 scorer, [item], level=level, max_turns=args.max_turns, rubric_scorer=rubric_scorer
             )
+            took = time.perf_counter() - t1
+            tokens = scorer.evaluated + rubric_scorer.evaluated - e1
+            cache.put(key, name, item.id, row, took, tokens)
+            feats.append(row)
+            spent.append((took, tokens))
         emb = emb[: len(feats)]
         items = items[: len(feats)]
         samples[name] = emb
         variants["minilm"] = {"scores": minilm.score(items)}
         variants["lexical"] = {"scores": lexical.score(items)}
-        seconds = (time.perf_counter() - t0) / max(1, len(items))
+        seconds = sum(s for s, _ in spent) / max(1, len(spent))
         entry["embedded_items"] = len(items)
+        entry["embedded_items_from_cache"] = reused
         entry["features_seconds_per_item"] = round(seconds, 2)
-        evaluated = scorer.evaluated + rubric_scorer.evaluated - e0
-        entry["tokens_evaluated_per_item"] = round(evaluated / max(1, len(items)))
+        entry["tokens_evaluated_per_item"] = round(sum(t for _, t in spent) / max(1, len(spent)))
         rows[name] = feats
         for var, feat in (
             ("rubric_weighted", "rubric"),
@@ -376,7 +494,14 @@ async def main() -> None:
             "run fits in about 25 minutes of wall time on a shared 2-core machine; the sampled "
             "rubric judge on the first --sampled-items items only; rerun with --items N to "
             "reproduce a set's sample exactly",
-            "args": vars(args),
+            "feature_cache": {
+                "file": None if cache.path is None else _shown(cache.path),
+                "feature_code": cache.code,
+                "note": "items whose features were computed by an earlier run of the same "
+                "feature code were read from the cache (embedded_items_from_cache per set); "
+                "their seconds and tokens are those recorded when they were computed",
+            },
+            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
             "seconds": round(time.perf_counter() - started, 1),
         },
     )
