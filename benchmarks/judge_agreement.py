@@ -463,9 +463,6 @@ async def main() -> None:
         "only valid with the model it was fit with",
         "refit": "simulacra eval calibrate (your own ratings) or benchmarks/judge_agreement.py",
     }
-    if not args.no_package:
-        save_calibrations(PACKAGE, shipped, model=args.model, card=card)
-        log(f"calibration -> {PACKAGE}")
     for entry in per_set.values():
         for data in entry["variants"].values():
             data["scores"] = [None if s is None else round(s, 4) for s in data["scores"]]
@@ -505,6 +502,11 @@ async def main() -> None:
             "seconds": round(time.perf_counter() - started, 1),
         },
     )
+
+    # after the result is written, so that its provenance is taken from a clean tree
+    if not args.no_package:
+        save_calibrations(PACKAGE, shipped, model=args.model, card=card)
+        log(f"calibration -> {PACKAGE}")
 
 
 if __name__ == "__main__":
