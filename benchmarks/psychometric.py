@@ -22,16 +22,16 @@ from pathlib import Path
 
 from _common import write_result
 
-from simulacra.models import get_model
-from simulacra.profiles import PopulationSpec, sample_population
-from simulacra.profiles._generate import generate_personas
-from simulacra.profiles._inventory import TRAITS, Inventory, load_inventory
-from simulacra.profiles._psychometric import (
+from simulacra.evaluation._psychometric import (
     Administration,
     PsychometricReport,
     administer_population,
     psychometric_report,
 )
+from simulacra.generation._personas import generate_personas
+from simulacra.models import get_model
+from simulacra.profiles import PopulationSpec, sample_population
+from simulacra.profiles._inventory import TRAITS, Inventory, load_inventory
 
 SPEC = {
     "n": 20,

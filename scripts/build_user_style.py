@@ -24,8 +24,18 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OUT = Path(__file__).resolve().parents[1] / "src/simulacra/participants/data/user_style.json"
 SOURCES = (
     ("multiwoz21", SHARED / "multiwoz21/val.json.zip", 1400, "MultiWOZ 2.1 val (MIT)"),
-    ("taskmaster", SHARED / "taskmaster/TM-1-2019/sample.json", 300, "Taskmaster-1 sample (CC BY 4.0)"),
-    ("taskmaster", SHARED / "taskmaster/TM-4-2024/data/data_07.json", 300, "Taskmaster-4 (CC BY 4.0)"),
+    (
+        "taskmaster",
+        SHARED / "taskmaster/TM-1-2019/sample.json",
+        300,
+        "Taskmaster-1 sample (CC BY 4.0)",
+    ),
+    (
+        "taskmaster",
+        SHARED / "taskmaster/TM-4-2024/data/data_07.json",
+        300,
+        "Taskmaster-4 (CC BY 4.0)",
+    ),
     ("abcd", SHARED / "abcd/data/abcd_sample.json", 300, "ABCD sample (MIT)"),
 )
 
@@ -70,7 +80,10 @@ def main() -> int:
     data = {
         "kind": "simulacra.user_style",
         "version": 1,
-        "sources": [{"corpus": k, "file": str(p.relative_to(SHARED)), "licence": lic} for k, p, _, lic in SOURCES],
+        "sources": [
+            {"corpus": k, "file": str(p.relative_to(SHARED)), "licence": lic}
+            for k, p, _, lic in SOURCES
+        ],
         "turns": rows,
     }
     OUT.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")

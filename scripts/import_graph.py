@@ -54,11 +54,14 @@ LAYERS: tuple[Layer, ...] = (
     Layer(("orchestration",), "the pure conversation loop and turn-taking policies"),
     Layer(("participants",), "everything that speaks: simulated users, targets, the validity gate"),
     Layer(
-        ("datasets", "memory"), "real corpora in their original formats; retrieval over passages"
+        ("datasets", "memory", "generation"),
+        "real corpora in their original formats; retrieval over passages; personas a model writes",
     ),
     Layer(("models", "prompts"), "provider adapters that only translate; versioned templates"),
-    Layer(("profiles",), "who is simulated (the context of a participant)"),
-    Layer(("conversation",), "turns, views, participants: the data everything passes around"),
+    Layer(
+        ("conversation", "profiles"),
+        "the data everything passes around: turns, views, participants, and who is simulated",
+    ),
     Layer(
         (
             "errors",
@@ -79,8 +82,6 @@ module level; function-local upward imports are counted and capped by the contra
 
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
     {
-        # conversation holds a Profile; profiles/__init__ still imports the generators (#17)
-        ("simulacra.conversation", "simulacra.profiles"),
         # TaskGoal and the ontology belong in a scenarios/ package below datasets (#17)
         ("simulacra.datasets._multiwoz", "simulacra.participants"),
         ("simulacra.datasets._multiwoz", "simulacra.participants._agenda_goal"),
@@ -90,9 +91,6 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
         # the voice features are computed by the participant that uses them (#17)
         ("simulacra.datasets._voice_data", "simulacra.participants"),
         ("simulacra.datasets._voice_data", "simulacra.participants._voice"),
-        # persona generation and psychometric instruments call models: not profile data (#17)
-        ("simulacra.profiles._generate", "simulacra.models"),
-        ("simulacra.profiles._psychometric", "simulacra.models"),
     }
 )
 """Module-level upward imports that exist today (issue #17 removes them). The contract test

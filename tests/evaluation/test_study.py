@@ -256,7 +256,10 @@ def test_eval_run_over_a_study_keeps_each_run_s_conversations_apart(tmp_path: Pa
     overwriting the other; a judge over a study is refused in one line."""
     done = _conversation("c", "s1", STUDY[0][1], termination=TerminationReason.GOAL_REACHED)
     not_done = _conversation("c", "s1", STUDY[1][1])
-    runs = [_run(tmp_path / "a", STUDY[0][0], [done]), _run(tmp_path / "b", STUDY[1][0], [not_done])]
+    runs = [
+        _run(tmp_path / "a", STUDY[0][0], [done]),
+        _run(tmp_path / "b", STUDY[1][0], [not_done]),
+    ]
     out = tmp_path / "metrics.json"
     args = ["eval", "run", *map(str, runs), "--metrics", "success", "-o", str(out)]
     result = run_cli(args, cwd=tmp_path)

@@ -15,8 +15,10 @@ from simulacra.models._embedded import default_threads
         ('{"winner": "A"}', {"winner": "A"}),
         ('Verdict:\n```json\n{"winner": "B", "n": 2}\n```', {"winner": "B", "n": 2}),
         # A raw line break inside a string is invalid strict JSON; small judges write it.
-        ('{"explanation": "first line\nsecond line", "winner": "A"}',
-         {"explanation": "first line\nsecond line", "winner": "A"}),
+        (
+            '{"explanation": "first line\nsecond line", "winner": "A"}',
+            {"explanation": "first line\nsecond line", "winner": "A"},
+        ),
     ],
 )
 def test_parse_json_object_reads_what_models_write(text: str, expected: dict[str, object]) -> None:

@@ -14,22 +14,22 @@ from pydantic import ValidationError
 from simulacra._atomic import write_json_atomic, write_text_atomic
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
-from simulacra.models import Model, get_model
-from simulacra.profiles import Persona
-from simulacra.profiles._generate import (
-    GenerationResult,
-    Rejection,
-    domain_seeds,
-    generate_personas,
-)
-from simulacra.profiles._inventory import load_inventory
-from simulacra.profiles._io import load_personas
-from simulacra.profiles._psychometric import (
+from simulacra.evaluation._psychometric import (
     Administration,
     PsychometricReport,
     administer_population,
     psychometric_report,
 )
+from simulacra.generation import (
+    GenerationResult,
+    Rejection,
+    domain_seeds,
+    generate_personas,
+)
+from simulacra.models import Model, get_model
+from simulacra.profiles import Persona
+from simulacra.profiles._inventory import load_inventory
+from simulacra.profiles._io import load_personas
 
 __all__ = ["load_seeds", "make_model", "run_generate", "run_psychometric", "write_personas"]
 

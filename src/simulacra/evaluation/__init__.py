@@ -110,6 +110,12 @@ from simulacra.evaluation._perplexity import (
 )
 from simulacra.evaluation._population import Population, corpus_population, load_population
 from simulacra.evaluation._probes import Interviewer, Probe, ProbeRun, knowledge_probes, run_probes
+from simulacra.evaluation._psychometric import (
+    PsychometricReport,
+    administer,
+    administer_population,
+    psychometric_report,
+)
 from simulacra.evaluation._ratings import (
     RatedItem,
     read_ab_redial,
@@ -191,6 +197,7 @@ __all__ = [
     "Population",
     "Probe",
     "ProbeRun",
+    "PsychometricReport",
     "Ranking",
     "RatedItem",
     "Rating",
@@ -214,6 +221,8 @@ __all__ = [
     "WeightedPair",
     "WeightedRubricJudge",
     "WinRates",
+    "administer",
+    "administer_population",
     "agreement",
     "arena",
     "audit_report",
@@ -273,6 +282,7 @@ __all__ = [
     "pass_hat_k",
     "perplexity",
     "position_bias",
+    "psychometric_report",
     "read_ab_redial",
     "read_annotations",
     "read_decisions",

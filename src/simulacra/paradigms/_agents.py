@@ -175,5 +175,3 @@ def error_conversation(
         ended_at=now,
         metadata=dict(metadata),
     )
-
-

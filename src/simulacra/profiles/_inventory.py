@@ -1,7 +1,7 @@
 """Public-domain Big Five inventories (package data), answer parsing and scoring.
 
 Pure data and functions: nothing here calls a model. Administering an inventory to a simulated
-persona lives in :mod:`simulacra.profiles._psychometric`.
+persona lives in :mod:`simulacra.evaluation._psychometric`.
 """
 
 from __future__ import annotations

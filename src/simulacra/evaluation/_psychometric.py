@@ -20,17 +20,24 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simulacra.conversation import (
+    Conversation,
+    ParticipantInfo,
+    ParticipantKind,
+    TerminationReason,
+    View,
+)
+from simulacra.evaluation._correlation import bootstrap_correlation
+from simulacra.evaluation._stats import bootstrap_mean
 from simulacra.models import GenerateConfig, Model
-from simulacra.profiles._inventory import Inventory, InventoryItem, parse_answer, score_answers
-from simulacra.profiles._kinds import Persona
-
-if TYPE_CHECKING:
-    from simulacra.conversation import Conversation, View
-    from simulacra.participants import Reply
+from simulacra.orchestration import StopConditions, run_conversation
+from simulacra.participants import PromptedUser, Reply
+from simulacra.profiles import Inventory, Persona, parse_answer, score_answers
+from simulacra.profiles._inventory import InventoryItem
 
 __all__ = [
     "DEFAULT_GOAL",
@@ -92,8 +99,6 @@ class QuestionnaireInterviewer:
         id: str = "interviewer",
         name: str = "Interviewer",
     ) -> None:
-        from simulacra.conversation import ParticipantInfo, ParticipantKind
-
         self.items = list(items)
         self.reask = reask
         self.info = ParticipantInfo(id=id, name=name, kind=ParticipantKind.AI_SYSTEM)
@@ -101,8 +106,6 @@ class QuestionnaireInterviewer:
         self._attempt = 0
 
     async def respond(self, view: View) -> Reply:
-        from simulacra.participants import Reply
-
         if self._index >= 0:
             last = view.messages[-1] if view.messages else None
             answered = last is not None and last.role == "user"
@@ -229,10 +232,6 @@ async def administer(
     Returns:
         The answers and scores. Errors inside a conversation are recorded, never raised.
     """
-    from simulacra.conversation import TerminationReason
-    from simulacra.orchestration import StopConditions, run_conversation
-    from simulacra.participants import PromptedUser
-
     person = _questionnaire_persona(persona)
     per_call = GenerateConfig(max_tokens=10).merged(config)
     groups = [[item] for item in inventory.items] if fresh_context else [inventory.items]
@@ -406,8 +405,6 @@ def trait_agreement(
 ) -> TraitAgreement:
     """Pearson, Spearman and MAE with bootstrap intervals for (assigned, measured) pairs."""
     # Imported here: simulacra.evaluation imports simulacra.conversation, which imports profiles.
-    from simulacra.evaluation._correlation import bootstrap_correlation
-    from simulacra.evaluation._stats import bootstrap_mean
 
     row = TraitAgreement(trait=trait, n=len(pairs))
     if not pairs:

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulacra.models import ChatMessage, GenerateConfig
-from simulacra.profiles import Persona
-from simulacra.profiles._generate import (
+from simulacra.generation._personas import (
     GENERATION_SCHEMA,
     deduplicate,
     domain_seeds,
@@ -16,6 +14,8 @@ from simulacra.profiles._generate import (
     persona_from_json,
     similarity,
 )
+from simulacra.models import ChatMessage, GenerateConfig
+from simulacra.profiles import Persona
 from simulacra.testing import FakeOpenAIServer, FakeResponse, function_model
 from tests._cli import run_cli
 

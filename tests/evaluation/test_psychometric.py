@@ -11,6 +11,13 @@ import pytest
 
 from simulacra.errors import ConfigError
 from simulacra.evaluation._correlation import bootstrap_correlation, pearson, ranks, spearman
+from simulacra.evaluation._psychometric import (
+    QuestionnaireInterviewer,
+    administer,
+    administer_population,
+    first_person,
+    psychometric_report,
+)
 from simulacra.models import ChatMessage, GenerateConfig
 from simulacra.profiles import Persona
 from simulacra.profiles._inventory import (
@@ -19,13 +26,6 @@ from simulacra.profiles._inventory import (
     load_inventory,
     parse_answer,
     score_answers,
-)
-from simulacra.profiles._psychometric import (
-    QuestionnaireInterviewer,
-    administer,
-    administer_population,
-    first_person,
-    psychometric_report,
 )
 from simulacra.testing import FakeOpenAIServer, FakeResponse, function_model
 from tests._cli import run_cli
@@ -218,7 +218,7 @@ async def test_model_errors_are_data_not_crashes() -> None:
 
 async def test_interviewer_asks_in_order_and_stops_after_last_item() -> None:
     from simulacra import run_conversation
-    from simulacra.profiles._psychometric import read_answers
+    from simulacra.evaluation._psychometric import read_answers
     from simulacra.testing import ScriptedParticipant
 
     user = ScriptedParticipant(["5", "what?", "2"], id="user")
