@@ -29,6 +29,28 @@ from simulacra.models import (
 )
 from simulacra.runs import RunConfig, _runner, execute_run, parse_config
 
+RUNNER_CODE = (
+    "benchmarks/_fake.py",
+    "src/simulacra/runs/_runner.py",
+    "src/simulacra/runs/_engine.py",
+    "src/simulacra/runs/_store.py",
+    "src/simulacra/log",
+    "src/simulacra/orchestration/_loop.py",
+    "src/simulacra/models/_model.py",
+    "src/simulacra/participants/_simulated_user.py",
+    "src/simulacra/participants/_targets.py",
+)
+"""The code a run on the fake models goes through: every benchmark below declares it (with
+its own script and extras) as the code paths its result depends on."""
+
+HTTP_CODE = (
+    *RUNNER_CODE,
+    "src/simulacra/models/_openai.py",
+    "src/simulacra/models/_limits.py",
+    "src/simulacra/testing/_faulty_server.py",
+)
+""":data:`RUNNER_CODE` plus the OpenAI-compatible client and the fake server."""
+
 GOAL = "Get a refund for a pair of running shoes (order 7731) that fell apart after two weeks."
 # The runner's default user became the goal-state user (#15); these benchmarks measure the
 # engine, the run log and the HTTP path, so they pin the prompted user they were written for.

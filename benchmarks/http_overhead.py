@@ -33,23 +33,13 @@ import argparse
 from typing import Any
 
 from _common import write_result
-from _fake import SIDES, interleaved, median, table
+from _fake import HTTP_CODE, SIDES, interleaved, median, table
 
 CONVERSATIONS, USER_TURNS = 50, 10
 GOAL_RATIO = 1.05
 CODE_PATHS = [
     "benchmarks/http_overhead.py",
-    "benchmarks/_fake.py",
-    "src/simulacra/runs/_runner.py",
-    "src/simulacra/runs/_engine.py",
-    "src/simulacra/runs/_store.py",
-    "src/simulacra/orchestration/_loop.py",
-    "src/simulacra/models/_model.py",
-    "src/simulacra/participants/_simulated_user.py",
-    "src/simulacra/participants/_targets.py",
-    "src/simulacra/models/_openai.py",
-    "src/simulacra/models/_limits.py",
-    "src/simulacra/testing/_faulty_server.py",
+    *HTTP_CODE,
 ]
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import write_result
-from _fake import instant_config, instant_models, table
+from _fake import RUNNER_CODE, instant_config, instant_models, table
 
 GOAL_RATIO = 1.2
 
@@ -122,14 +122,7 @@ def main() -> None:
         goal_met=ratios[main_ws] <= GOAL_RATIO,
         code_paths=[
             "benchmarks/memory_streaming.py",
-            "benchmarks/_fake.py",
-            "src/simulacra/runs/_runner.py",
-            "src/simulacra/runs/_engine.py",
-            "src/simulacra/runs/_store.py",
-            "src/simulacra/orchestration/_loop.py",
-            "src/simulacra/models/_model.py",
-            "src/simulacra/participants/_simulated_user.py",
-            "src/simulacra/participants/_targets.py",
+            *RUNNER_CODE,
             "src/simulacra/runs/_config.py",
         ],
         details={

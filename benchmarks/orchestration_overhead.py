@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import write_result
-from _fake import instant_config, instant_models, median, table
+from _fake import RUNNER_CODE, instant_config, instant_models, median, table
 
 from simulacra.conversation import Conversation
 from simulacra.runs import RunConfig, _runner, execute_run
@@ -49,14 +49,7 @@ from simulacra.runs._store import RunWriter
 GOAL_TPS = 20_000
 CODE_PATHS = [
     "benchmarks/orchestration_overhead.py",
-    "benchmarks/_fake.py",
-    "src/simulacra/runs/_runner.py",
-    "src/simulacra/runs/_engine.py",
-    "src/simulacra/runs/_store.py",
-    "src/simulacra/orchestration/_loop.py",
-    "src/simulacra/models/_model.py",
-    "src/simulacra/participants/_simulated_user.py",
-    "src/simulacra/participants/_targets.py",
+    *RUNNER_CODE,
     "src/simulacra/models/_cache.py",
     # the "default user" variant
     "src/simulacra/participants/_goal_state.py",

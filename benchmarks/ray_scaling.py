@@ -31,7 +31,7 @@ from typing import Any
 
 import ray
 from _common import write_result
-from _fake import fake_server, median, run_dict, table
+from _fake import HTTP_CODE, fake_server, median, run_dict, table
 
 from simulacra.runs import execute_run, parse_config, read_conversations
 
@@ -132,17 +132,7 @@ def main() -> None:
         goal_met=None,
         code_paths=[
             "benchmarks/ray_scaling.py",
-            "benchmarks/_fake.py",
-            "src/simulacra/runs/_runner.py",
-            "src/simulacra/runs/_engine.py",
-            "src/simulacra/runs/_store.py",
-            "src/simulacra/orchestration/_loop.py",
-            "src/simulacra/models/_model.py",
-            "src/simulacra/participants/_simulated_user.py",
-            "src/simulacra/participants/_targets.py",
-            "src/simulacra/models/_openai.py",
-            "src/simulacra/models/_limits.py",
-            "src/simulacra/testing/_faulty_server.py",
+            *HTTP_CODE,
             "src/simulacra/runs/_ray.py",
         ],
         details=details,

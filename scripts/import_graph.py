@@ -59,6 +59,10 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(("models", "prompts"), "provider adapters that only translate; versioned templates"),
     Layer(
+        ("log",),
+        "the run directory format for readers: run.json, conversations.jsonl, schema version",
+    ),
+    Layer(
         ("conversation", "profiles"),
         "the data everything passes around: turns, views, participants, and who is simulated",
     ),

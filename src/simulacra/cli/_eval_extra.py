@@ -64,8 +64,8 @@ def bias_command(
     the reference) or create them (``eval bias --config cfg.yaml --swap gender=female,male``
     runs the config once per value, personas otherwise unchanged, same seed).
     """
-    from simulacra.evaluation._bias import bias_audit_runs, run_swapped
-    from simulacra.runs import load_config
+    from simulacra.evaluation._bias import bias_audit_runs
+    from simulacra.runs import load_config, run_swapped
 
     if config_path is not None:
         if run_dirs:

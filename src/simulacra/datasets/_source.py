@@ -18,6 +18,7 @@ from typing import Any
 
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
+from simulacra.log import read_conversations, read_records, read_run
 
 __all__ = [
     "ConversationSource",
@@ -73,8 +74,6 @@ def read_conversation_file(path: Path) -> Iterator[Conversation]:
     Raises:
         ConfigError: ``file:line`` of the first line that is not a conversation record.
     """
-    from simulacra.runs._records import read_records
-
     yield from read_records(path, skip_torn=False)
 
 
@@ -84,8 +83,6 @@ def load_source(path: str | Path) -> ConversationSource:
     Raises:
         ConfigError: If the path does not exist, is not a run directory, or holds a bad record.
     """
-    from simulacra.runs import read_conversations, read_run
-
     p = Path(path)
     if p.is_dir():
         if (p / "run.json").is_file():

@@ -34,7 +34,6 @@ from simulacra.evaluation._bias import (
     bias_audit,
     bias_audit_runs,
     holm,
-    run_swapped,
     swap_profiles,
     swapped_configs,
 )
@@ -294,7 +293,6 @@ __all__ = [
     "role_adherence",
     "role_violation",
     "run_probes",
-    "run_swapped",
     "self_bleu",
     "swap_profiles",
     "swapped_configs",

@@ -36,6 +36,7 @@ from simulacra.conversation import Conversation, ParticipantKind, TerminationRea
 from simulacra.errors import ConfigError
 from simulacra.evaluation._annotation_check import check_header, check_task, read_jsonl
 from simulacra.evaluation._rubric import Rubric
+from simulacra.log import read_conversations, read_run
 
 __all__ = [
     "DEFAULT_QUESTION",
@@ -160,8 +161,6 @@ class _Run:
 
 
 def _load_run(path: Path, labels: set[str]) -> _Run:
-    from simulacra.runs import read_conversations, read_run
-
     manifest = read_run(path)
     scenarios = (manifest.get("config") or {}).get("scenarios") or []
     goals = {str(s["id"]): str(s["goal"]) for s in scenarios if "id" in s and "goal" in s}

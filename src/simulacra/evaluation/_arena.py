@@ -27,6 +27,7 @@ from simulacra.evaluation._arena_fit import ELO_BASE as ELO_BASE
 from simulacra.evaluation._arena_fit import ELO_SCALE as ELO_SCALE
 from simulacra.evaluation._arena_fit import Battle, Ranking, SystemRating, bradley_terry, elo
 from simulacra.evaluation._reliability import PairVerdict, PositionBias, compare_pair, position_bias
+from simulacra.log import read_conversations, read_run
 from simulacra.models import GenerateConfig, Model
 
 # The rating half of the arena lives in ``_arena_fit``; its names (and the Elo scale constants)
@@ -94,8 +95,6 @@ def _key(c: Conversation) -> str:
 def _load(
     runs: Sequence[str | Path] | Mapping[str, Sequence[Conversation]],
 ) -> tuple[dict[str, str], dict[str, dict[str, Conversation]]]:
-    from simulacra.runs import read_conversations, read_run
-
     if isinstance(runs, Mapping):
         return {n: "" for n in runs}, {n: {_key(c): c for c in cs} for n, cs in runs.items()}
     names: dict[str, str] = {}

@@ -3,9 +3,9 @@
 Take a run config's personas, change ONE attribute (gender, age, nationality...) to each of a
 few values and keep everything else — the other attributes, the scenarios, the models, the
 seed and the profile ids, so every work item gets the same seed in every swapped run
-(:func:`swapped_configs`, :func:`run_swapped`). Then compare what was said per value
-(:func:`bias_audit`, :func:`bias_audit_runs`), on each side (the simulated user's turns and the
-target's replies):
+(:func:`swapped_configs`; :func:`simulacra.runs.run_swapped` runs them). Then compare what was
+said per value (:func:`bias_audit`, :func:`bias_audit_runs`), on each side (the simulated
+user's turns and the target's replies):
 
 - ``toxicity``: share of turns with a toxic term (lexicon), ``sentiment``: mean valence of a
   turn's sentiment words (lexicon), ``length``: words per turn, ``refusal``: share of turns
@@ -41,7 +41,6 @@ from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError, MissingExtraError
 from simulacra.evaluation._bias_swaps import (
     attribute_value,
-    run_swapped,
     swap_profiles,
     swapped_configs,
 )
@@ -53,6 +52,7 @@ from simulacra.evaluation._stats import (
     bootstrap_mean_difference,
 )
 from simulacra.evaluation._text_measures import bias_lexicon, measure_turn
+from simulacra.log import read_conversations, read_run
 from simulacra.profiles import Persona
 
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
     "holm",
     "min_mann_whitney_p",
     "min_sign_flip_p",
-    "run_swapped",
     "swap_profiles",
     "swapped_configs",
 ]
@@ -394,8 +393,6 @@ def bias_audit(
 
 
 def _run_label(run: Path, attribute: str) -> str:
-    from simulacra.runs import read_run
-
     manifest = read_run(run)
     config = manifest.get("config") or {}
     found = set()
@@ -414,8 +411,6 @@ def bias_audit_runs(runs: Sequence[str | Path], *, attribute: str, **options: An
     Raises:
         ConfigError: If a directory is missing or two runs get the same label.
     """
-    from simulacra.runs import read_conversations
-
     groups: dict[str, list[Conversation]] = {}
     for run in runs:
         path = Path(run)

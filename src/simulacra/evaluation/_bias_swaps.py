@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from simulacra.errors import ConfigError
 from simulacra.profiles import Demographics, Persona, Profile
 
-__all__ = ["attribute_value", "run_swapped", "swap_profiles", "swapped_configs"]
+__all__ = ["attribute_value", "swap_profiles", "swapped_configs"]
 
 
 def _path(attribute: str) -> tuple[str, str]:
@@ -110,16 +109,3 @@ def swapped_configs(config: Any, attribute: str, values: Sequence[str]) -> dict[
         name = f"{config.name}-{_slug(attribute)}-{_slug(v)}"
         out[v] = config.model_copy(update={"profiles": profiles, "name": name})
     return out
-
-
-async def run_swapped(
-    config: Any, attribute: str, values: Sequence[str], *, output_dir: Path
-) -> dict[str, Path]:
-    """Run :func:`swapped_configs` one after another; value → run directory."""
-    from simulacra.runs import execute_run
-
-    dirs = {}
-    for value, cfg in swapped_configs(config, attribute, values).items():
-        result = await execute_run(cfg, output_dir=output_dir)
-        dirs[value] = result.directory
-    return dirs

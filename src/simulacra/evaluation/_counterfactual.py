@@ -44,6 +44,7 @@ from typing import Any, Protocol, runtime_checkable
 from simulacra.conversation import Conversation, ParticipantKind, TerminationReason
 from simulacra.errors import ConfigError, MissingExtraError
 from simulacra.evaluation._stats import Estimate, _estimate_dict
+from simulacra.log import read_conversations
 
 __all__ = [
     "ESTIMATORS",
@@ -200,8 +201,6 @@ def decisions_from_run(
         ConfigError: Not a run directory, a bad propensity (naming the file and line), or no
             decision in the run.
     """
-    from simulacra.runs import read_conversations
-
     path = Path(run_dir) / "conversations.jsonl"
     score = reward or _conversation_reward
     out: list[LoggedDecision] = []

@@ -22,6 +22,7 @@ from simulacra.conversation import (
     Turn,
 )
 from simulacra.errors import ConfigError
+from simulacra.log import read_conversations, read_run
 from simulacra.participants._agenda_goal import TaskGoal
 
 __all__ = ["Population", "corpus_population", "load_population", "run_population"]
@@ -70,8 +71,6 @@ def run_population(run_dir: str | Path) -> Population:
     Raises:
         ConfigError: Not a run directory, or a corrupted record.
     """
-    from simulacra.runs import read_conversations, read_run
-
     directory = Path(run_dir)
     if not directory.is_dir():
         raise ConfigError(f"run directory not found: {directory}")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
+from simulacra.log import read_run
 
 __all__ = [
     "SensitivityReport",
@@ -205,7 +206,6 @@ def run_metrics(run_dir: str | Path) -> dict[str, dict[str, float]]:
     from simulacra.conversation import TerminationReason
     from simulacra.evaluation._population import run_population
     from simulacra.participants import is_simulator_invalid, task_success
-    from simulacra.runs import read_run
 
     population = run_population(run_dir)
     judged = _judge_scores(Path(run_dir))

@@ -4,6 +4,7 @@ Layers: :func:`load_config` (file → :class:`RunConfig`), :func:`build_models` 
 :func:`execute_run` (work items → ``conversations.jsonl`` + ``run.json``).
 """
 
+from simulacra.log import RUN_SCHEMA_VERSION, read_conversations, read_run
 from simulacra.runs._config import (
     RunConfig,
     ScenarioConfig,
@@ -24,7 +25,8 @@ from simulacra.runs._runner import (
     work_item_id,
     work_items,
 )
-from simulacra.runs._store import RUN_SCHEMA_VERSION, RunWriter, read_conversations, read_run
+from simulacra.runs._store import RunWriter
+from simulacra.runs._swaps import run_swapped
 
 __all__ = [
     "RUN_SCHEMA_VERSION",
@@ -48,6 +50,7 @@ __all__ = [
     "play",
     "read_conversations",
     "read_run",
+    "run_swapped",
     "work_item_id",
     "work_items",
 ]

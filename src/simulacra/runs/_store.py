@@ -16,7 +16,6 @@ import json
 import os
 import time
 import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,8 +28,8 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks, one writer
 from simulacra._secrets import redact_json, redact_text
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError, OutputError
+from simulacra.log import RUN_SCHEMA_VERSION, read_conversations, read_run
 from simulacra.runs._engine import RunStats
-from simulacra.runs._records import read_records
 
 __all__ = [
     "LOCK_FILE",
@@ -43,7 +42,6 @@ __all__ = [
     "scan_run",
 ]
 
-RUN_SCHEMA_VERSION = 1
 
 LOCK_FILE = ".lock"
 """The lock file inside a run directory; its content is the writer's pid (for the message)."""
@@ -427,33 +425,3 @@ def _scan_records(directory: Path, path: Path, lock: _DirLock) -> ExistingRun:
                 duplicates.append((valid, len(line)))
             valid += len(line)
     return ExistingRun(directory, set(first), stats, torn, valid, duplicates, lock)
-
-
-def read_run(directory: str | Path) -> dict[str, Any]:
-    """Read ``run.json`` of a run directory.
-
-    Raises:
-        ConfigError: If it is not a run directory.
-    """
-    path = Path(directory) / "run.json"
-    if path.exists() and not path.is_file():
-        raise ConfigError(f"{path}: not a regular file")
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{directory}: not a run directory (no run.json)") from None
-    except ValueError as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    return data
-
-
-def read_conversations(directory: str | Path) -> Iterator[Conversation]:
-    """Stream the conversations of a run. A truncated last line (a crash mid-write) is skipped.
-
-    Raises:
-        ConfigError: If a complete line is not a valid record.
-    """
-    path = Path(directory) / "conversations.jsonl"
-    if not path.is_file():
-        raise ConfigError(f"{directory}: not a run directory (no conversations.jsonl)")
-    yield from read_records(path, skip_torn=True)

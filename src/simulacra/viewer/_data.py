@@ -22,7 +22,7 @@ from typing import Any
 from simulacra._secrets import redact_json
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
-from simulacra.runs import read_conversations, read_run
+from simulacra.log import read_conversations, read_run
 
 __all__ = [
     "ConversationFilter",
