@@ -188,13 +188,31 @@ async def main() -> None:
     details["inventory"] = report.inventory
     details["personas"] = args.personas
     details["item_missing"] = report.item_missing
+    met = all(
+        t.pearson is not None
+        and t.pearson > 0.5
+        and t.pearson_ci is not None
+        and t.pearson_ci[0] > 0
+        for t in report.traits
+    )
     write_result(
         "psychometric",
         value=report.mean_pearson if report.mean_pearson is not None else float("nan"),
         unit="mean Pearson r (assigned vs. Mini-IPIP-measured Big Five, 5 traits)",
         ratio=report.response_rate,
         goal="r > 0.5 on every trait with the 95% interval above 0 (ratio = response rate)",
+        goal_met=met,
         model=f"embedded:{args.tier}",
+        templates=["profile/persona", "user/chat_system", "user/chat_kickoff"],
+        code_paths=[
+            "benchmarks/psychometric.py",
+            "src/simulacra/evaluation/_psychometric.py",
+            "src/simulacra/profiles/_inventory.py",
+            "src/simulacra/profiles/data/mini_ipip.yaml",
+            "src/simulacra/profiles/_population.py",
+            "src/simulacra/generation/_personas.py",
+            "src/simulacra/participants/_simulated_user.py",
+        ],
         details=details,
     )
 
