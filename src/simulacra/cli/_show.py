@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from simulacra.runs import read_conversations, read_run
+from simulacra.log import read_conversations, read_manifest
 
 
 @click.command("show")
@@ -15,8 +15,8 @@ from simulacra.runs import read_conversations, read_run
 @click.option("--width", default=100, show_default=True, help="Wrap width.")
 def show_command(run_dir: Path, conversation_id: str | None, reasoning: bool, width: int) -> None:
     """Print the transcripts of a run readably."""
-    manifest = read_run(run_dir)
-    click.echo(f"run {manifest.get('name')} ({manifest.get('status')}) — {run_dir}")
+    manifest = read_manifest(run_dir)
+    click.echo(f"run {manifest.name} ({manifest.status}) — {run_dir}")
     shown = 0
     for c in read_conversations(run_dir):
         if conversation_id and not c.id.startswith(conversation_id):
