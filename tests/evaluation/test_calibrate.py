@@ -14,6 +14,7 @@ from simulacra.evaluation._calibrate import (
     FEATURES,
     centred_ranks,
     fit_calibration,
+    k_fold_within_groups,
     leave_one_group_out,
     load_calibrations,
     save_calibrations,
@@ -58,6 +59,52 @@ def test_leave_one_group_out_predicts_each_set_from_the_other() -> None:
     # a set predicted by a model that never saw it: refitting without it changes nothing
     only_a = fit_calibration(rows[:40], humans[:40], groups[:40], level="turn")
     assert lodo["b"] == pytest.approx(only_a.predict(rows[40:]))
+
+
+def test_k_fold_within_groups_predicts_each_fold_from_the_rest_of_its_own_set() -> None:
+    rows, humans, groups = _data()
+    within = k_fold_within_groups(rows, humans, groups, level="turn", k=4, seed=3)
+    assert set(within) == {"a", "b"} and len(within["a"]) == len(within["b"]) == 40
+    for g, lo in (("a", 0), ("b", 40)):
+        rho = spearman(within[g], humans[lo : lo + 40])
+        assert rho is not None and rho > 0.8
+    # each prediction comes from a model that never saw the item's rating, nor any rating of
+    # another set: changing them leaves the prediction as it was
+    for j in (0, 17, 39):
+        changed = list(humans)
+        changed[40 + j] = -1000.0
+        changed[:40] = [-h for h in changed[:40]]
+        assert k_fold_within_groups(rows, changed, groups, level="turn", k=4, seed=3)["b"][
+            j
+        ] == pytest.approx(within["b"][j])
+    # and it does come from the rest of its set: changing all of those moves it
+    flipped = humans[:40] + [-h for h in humans[40:]]
+    assert k_fold_within_groups(rows, flipped, groups, level="turn", k=4, seed=3)["b"][
+        0
+    ] != pytest.approx(within["b"][0])
+
+
+def test_k_fold_within_groups_does_not_leak_on_noise() -> None:
+    rng = random.Random(7)
+    rows = [{f: rng.gauss(0, 1) for f in FEATURES} for _ in range(40)]
+    humans = [rng.gauss(0, 1) for _ in range(40)]
+    groups = ["noise"] * 40
+    in_sample = spearman(
+        fit_calibration(rows, humans, groups, level="turn", alpha=0.1).predict(rows), humans
+    )
+    out_of_fold = spearman(
+        k_fold_within_groups(rows, humans, groups, level="turn", alpha=0.1)["noise"], humans
+    )
+    assert in_sample is not None and out_of_fold is not None
+    assert in_sample > 0.3 and out_of_fold < in_sample - 0.3
+
+
+def test_k_fold_within_groups_skips_small_sets_and_refuses_k_below_2() -> None:
+    rows, humans, groups = _data()
+    small = k_fold_within_groups(rows[:7], humans[:7], groups[:7], level="turn", k=5)
+    assert small == {}
+    with pytest.raises(ConfigError, match="k >= 2"):
+        k_fold_within_groups(rows, humans, groups, level="turn", k=1)
 
 
 def test_calibration_file_round_trip(tmp_path: Path) -> None:

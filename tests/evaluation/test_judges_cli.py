@@ -94,11 +94,26 @@ def test_weighted_judge_and_calibrate_round_trip_on_the_tiny_model(tmp_path: Pat
     assert all("engagement:entropy" in i["details"] for i in items)
     cal = tmp_path / "cal" / "mine.json"
     r = run_cli(
-        ["eval", "calibrate", str(a), str(b), "--model", "embedded:tiny", "-o", str(cal)],
+        [
+            "eval",
+            "calibrate",
+            str(a),
+            str(b),
+            "--model",
+            "embedded:tiny",
+            "--folds",
+            "2",
+            "-o",
+            str(cal),
+        ],
         tmp_path,
     )
     assert r.returncode == 0, r.stderr
     assert "left out set_a: Spearman" in r.stdout and "left out set_b" in r.stdout
+    assert "set_a: 2-fold within-set Spearman" in r.stdout
+    assert "set_b: too few items for 2-fold cross-validation" in r.stdout
+    card = json.loads(cal.read_text())["card"]
+    assert set(card["within_set_cross_validated_spearman"]) == {"set_a"} and card["folds"] == 2
     model, levels = load_calibrations(cal)
     assert model == "embedded:tiny" and set(levels) == {"turn"}
     assert levels["turn"].groups == {"set_a": 6, "set_b": 4}

@@ -187,6 +187,13 @@ def register(group: click.Group) -> None:
     @click.option("--seed", default=0, show_default=True)
     @click.option("--alpha", default=10.0, show_default=True, help="Ridge penalty.")
     @click.option("--max-turns", default=6, show_default=True, help="Dialogue items: last turns.")
+    @click.option(
+        "--folds",
+        type=click.IntRange(min=2),
+        default=5,
+        show_default=True,
+        help="Within-set cross-validation folds (the estimate for more ratings of the same kind).",
+    )
     @click.option("-o", "--output", type=OutputPath(), required=True, help="Calibration file.")
     def eval_calibrate_command(
         ratings: Sequence[Path],
@@ -199,14 +206,18 @@ def register(group: click.Group) -> None:
         seed: int,
         alpha: float,
         max_turns: int,
+        folds: int,
         output: Path,
     ) -> None:
         """Fit the calibrated judge on your own ratings (each RATINGS file or folder is one
-        rating set) and write a calibration file for ``--judge calibrated:FILE``. With two or
-        more sets it also reports leave-one-set-out Spearman."""
+        rating set) and write a calibration file for ``--judge calibrated:FILE``. Reports each
+        set's cross-validated Spearman (--folds folds within the set: how the calibration does
+        on new items like these) and, with two or more sets, leave-one-set-out Spearman (how it
+        does on another kind of data)."""
         from simulacra.evaluation._calibrate import (
             fit_calibration,
             item_features,
+            k_fold_within_groups,
             leave_one_group_out,
             save_calibrations,
         )
@@ -234,6 +245,16 @@ def register(group: click.Group) -> None:
         if len(rows) < 3:
             raise ConfigError(f"too few rated items to fit ({len(rows)})")
         cal = fit_calibration(rows, humans, groups, level=lv, alpha=alpha)
+        within = k_fold_within_groups(rows, humans, groups, level=lv, k=folds, alpha=alpha)
+        in_set: dict[str, float | None] = {}
+        for name in sets:
+            own = [h for h, g in zip(humans, groups, strict=True) if g == name]
+            if name not in within:
+                click.echo(f"  {name}: too few items for {folds}-fold cross-validation")
+                continue
+            in_set[name] = spearman(within[name], own)
+            value = "—" if in_set[name] is None else f"{in_set[name]:.3f}"
+            click.echo(f"  {name}: {folds}-fold within-set Spearman {value} (n={len(own)})")
         lodo = leave_one_group_out(rows, humans, groups, level=lv, alpha=alpha)
         held: dict[str, float | None] = {}
         for name, preds in lodo.items():
@@ -247,6 +268,8 @@ def register(group: click.Group) -> None:
             "what": "ridge regression fitted with simulacra eval calibrate",
             "training_sets": {n: len(rs) for n, rs in sets.items()},
             "leave_one_set_out_spearman": held,
+            "within_set_cross_validated_spearman": in_set,
+            "folds": folds,
             "sample": f"seed {seed}, at most {limit} items per set",
         }
         save_calibrations(output, {lv: cal}, model=model, card=card)
