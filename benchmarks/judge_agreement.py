@@ -62,10 +62,10 @@ from simulacra.evaluation._calibrate import (
     RUBRICS,
     fit_calibration,
     item_features,
-    k_fold_within_groups,
     leave_one_group_out,
     save_calibrations,
 )
+from simulacra.evaluation._calibrate_cv import k_fold_within_groups
 from simulacra.evaluation._correlation import spearman
 from simulacra.evaluation._length_bias import item_length, length_bias
 from simulacra.evaluation._likelihood import load_followups
@@ -103,6 +103,7 @@ PRIOR_SAMPLED = {
 CODE = [
     "benchmarks/judge_agreement.py",
     "src/simulacra/evaluation/_calibrate.py",
+    "src/simulacra/evaluation/_calibrate_cv.py",
     "src/simulacra/evaluation/_likelihood.py",
     "src/simulacra/evaluation/_logprob.py",
     "src/simulacra/evaluation/_weighted.py",

@@ -14,11 +14,11 @@ from simulacra.evaluation._calibrate import (
     FEATURES,
     centred_ranks,
     fit_calibration,
-    k_fold_within_groups,
     leave_one_group_out,
     load_calibrations,
     save_calibrations,
 )
+from simulacra.evaluation._calibrate_cv import k_fold_within_groups
 from simulacra.evaluation._correlation import spearman
 
 

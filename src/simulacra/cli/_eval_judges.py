@@ -217,10 +217,10 @@ def register(group: click.Group) -> None:
         from simulacra.evaluation._calibrate import (
             fit_calibration,
             item_features,
-            k_fold_within_groups,
             leave_one_group_out,
             save_calibrations,
         )
+        from simulacra.evaluation._calibrate_cv import k_fold_within_groups
         from simulacra.evaluation._correlation import spearman
         from simulacra.evaluation._logprob import EmbeddedScorer
 

@@ -10,9 +10,7 @@ means and deviations and the weights are the closed-form ridge solution
 ``w = (XᵀX + αI)⁻¹ Xᵀy`` (numpy only). One model per level (turn, dialogue).
 
 :func:`leave_one_group_out` fits on every rating set but one and predicts the one left out —
-the honest estimate of how the judge does on another kind of data; :func:`k_fold_within_groups`
-fits and predicts within one set (out of fold) — the estimate for a calibration fitted on your
-own ratings and used on more of the same. The shipped model
+the honest estimate of how the judge does on ratings it has not seen. The shipped model
 (``evaluation/data/calibrated_judge.json``, with its data card) is refit by
 ``benchmarks/judge_agreement.py`` and by users on their own ratings with
 ``simulacra eval calibrate``.
@@ -22,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -48,7 +45,6 @@ __all__ = [
     "Calibration",
     "fit_calibration",
     "item_features",
-    "k_fold_within_groups",
     "leave_one_group_out",
     "load_calibrations",
     "save_calibrations",
@@ -219,53 +215,6 @@ def leave_one_group_out(
             alpha=alpha,
         )
         out[g] = model.predict([rows[i] for i in test])
-    return out
-
-
-def k_fold_within_groups(
-    rows: Sequence[Mapping[str, float]],
-    humans: Sequence[float],
-    groups: Sequence[str],
-    *,
-    level: str,
-    k: int = 5,
-    seed: int = 0,
-    features: Sequence[str] = FEATURES,
-    alpha: float = 10.0,
-) -> dict[str, list[float]]:
-    """For each rating set: out-of-fold predictions of models fit on the *same* set only.
-
-    Each set's items are shuffled (seeded) and dealt into ``k`` folds; every fold is predicted by
-    a model fit on the set's other folds. This estimates what a calibration fitted on your own
-    ratings does on new items of the same kind (``simulacra eval calibrate``), where
-    :func:`leave_one_group_out` estimates what it does on another kind of data. Sets with fewer
-    than ``k + 3`` items are left out. Predictions are in each set's row order.
-    """
-    if k < 2:
-        raise ConfigError(f"k-fold cross-validation needs k >= 2, got {k}")
-    out: dict[str, list[float]] = {}
-    for g in dict.fromkeys(groups):
-        idx = [i for i, gi in enumerate(groups) if gi == g]
-        if len(idx) < k + 3:
-            continue
-        order = list(range(len(idx)))
-        random.Random(f"{seed}:{g}").shuffle(order)
-        preds: list[float] = [0.0] * len(idx)
-        for fold in range(k):
-            test = set(order[fold::k])
-            train = [idx[j] for j in range(len(idx)) if j not in test]
-            model = fit_calibration(
-                [rows[i] for i in train],
-                [humans[i] for i in train],
-                [g] * len(train),
-                level=level,
-                features=features,
-                alpha=alpha,
-            )
-            held = sorted(test)
-            for j, p in zip(held, model.predict([rows[idx[j]] for j in held]), strict=True):
-                preds[j] = p
-        out[g] = preds
     return out
 
 
