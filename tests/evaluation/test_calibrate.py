@@ -152,7 +152,13 @@ def test_the_shipped_calibration_loads_with_its_data_card() -> None:
     assert levels["turn"].features == FEATURES and levels["turn"].rubric == "engagement"
     assert levels["dialogue"].rubric == "satisfaction"
     card = json.loads(_package_file().read_text())["card"]
-    for key in ("training_sets", "licences", "leave_one_dataset_out_spearman", "caveats"):
+    for key in (
+        "training_sets",
+        "licences",
+        "spearman_per_set",
+        "mean_spearman_over_sets",
+        "caveats",
+    ):
         assert card[key]
     assert set(levels["turn"].groups) == {
         "pe-dailydialog",
