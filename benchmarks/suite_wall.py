@@ -79,6 +79,9 @@ def main() -> None:
     args = parser.parse_args()
     clone = ROOT.parent / f".suite_wall_{os.getpid()}"
     _clone(clone)
+    tested = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout.strip()
     runs: dict[str, Any] = {}
     try:
         if args.quiet_first:
@@ -109,6 +112,7 @@ def main() -> None:
         model="the suite's own (embedded:tiny and embedded:default where tests mark it)",
         code_paths=[".ci/run", "scripts/test.sh", "benchmarks/suite_wall.py"],
         details={
+            "tested_commit": tested,
             "runs": runs,
             "load": args.load,
             "cpus": os.cpu_count(),
