@@ -122,7 +122,17 @@ def main() -> None:
         unit="held-out perplexity of real MultiWOZ user turns (trained SmolLM2-135M + LoRA)",
         ratio=round(tuned_ppl / base_ppl, 4),
         goal="ratio < 1: fine-tuning on real user turns makes real user turns more likely",
+        goal_met=high < 1,
         model="SmolLM2-135M-Instruct (embedded:tiny GGUF Q4_1, dequantised to F32) + LoRA r=16",
+        code_paths=[
+            "benchmarks/user_lm_recipe.py",
+            "src/simulacra/datasets/_export.py",
+            "src/simulacra/datasets/_multiwoz_adapter.py",
+            "src/simulacra/training/_config.py",
+            "src/simulacra/training/_data.py",
+            "src/simulacra/training/_perplexity.py",
+            "src/simulacra/training/_trainers.py",
+        ],
         details={
             "base_perplexity": round(base_ppl, 3),
             "trained_perplexity": round(tuned_ppl, 3),
