@@ -45,7 +45,7 @@ def robustness_command(
     max_tokens: int,
 ) -> None:
     """Run CONFIG as a baseline and once per --shift; report each metric's change."""
-    from simulacra.cli._eval import _make_judge
+    from simulacra.cli._eval_common import build_judge
     from simulacra.models import get_model
     from simulacra.robustness import parse_shift, run_robustness
     from simulacra.runs import UserConfig, load_config
@@ -55,7 +55,7 @@ def robustness_command(
     if len(set(labels)) != len(labels):
         raise ConfigError("--shift: the same shift is given twice")
     cfg = load_config(config)
-    judge = _make_judge(judge_spec, rubric_id, max_tokens=max_tokens) if judge_spec else None
+    judge = build_judge(judge_spec, rubric_id, max_tokens=max_tokens) if judge_spec else None
     model = None
     if any(s.kind == "paraphrase" and s.arg == "llm" for s in parsed):
         spec = paraphrase_model
