@@ -48,6 +48,7 @@ CODE_PATHS = [
     "src/simulacra/evaluation/_correlation.py",
     "src/simulacra/evaluation/_ratings.py",
     "src/simulacra/cli/_eval.py",
+    "src/simulacra/cli/_eval_common.py",
 ]
 
 
