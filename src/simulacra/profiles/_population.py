@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
+from simulacra.profiles._kinds import Persona
 from simulacra.profiles._persona import Behaviour, BigFive, Demographics, Hexaco
 
 __all__ = [
@@ -229,8 +230,6 @@ def sample_population(spec: PopulationSpec, *, source: str = "population") -> li
         ConfigError: A sampled persona is not valid (say a non-integer age): one line naming
             ``source`` (the spec's file) and the attribute, or ``base``, that gave the value.
     """
-    from simulacra.profiles import Persona
-
     rng = random.Random(spec.seed)
     numeric = [p for p, a in spec.attributes.items() if a.is_numeric]
     shift = [rng.random() for _ in numeric]
@@ -276,8 +275,6 @@ def sample_population(spec: PopulationSpec, *, source: str = "population") -> li
 
 def _bad_persona(exc: ValidationError, spec: PopulationSpec, source: str, i: int) -> str:
     """Where in the spec an invalid sampled persona came from, and why."""
-    from simulacra.profiles import Persona
-
     loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
     message = summarise(exc, model=Persona).partition(": ")[2]
     attribute = next((a for a in spec.attributes if loc == a or loc.startswith(a + ".")), None)
