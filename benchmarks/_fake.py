@@ -27,7 +27,7 @@ from simulacra.models import (
     RetryPolicy,
     Usage,
 )
-from simulacra.runs import RunConfig, _runner, execute_run, parse_config
+from simulacra.runs import RunConfig, _items, _runner, execute_run, parse_config
 
 RUNNER_CODE = (
     "benchmarks/_fake.py",
@@ -308,7 +308,7 @@ def instant_models() -> Iterator[None]:
                 retry=RetryPolicy(max_retries=0),
                 cache=cache if role in config.cache.roles else None,
             )
-            for role in _runner._used_roles(config)
+            for role in _items._used_roles(config)
         }
 
     _runner.build_models = build

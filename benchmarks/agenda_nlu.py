@@ -38,7 +38,7 @@ CODE_PATHS = [
     "benchmarks/agenda_nlu.py",
     "src/simulacra/participants/_agenda_nlu.py",
     "src/simulacra/participants/_agenda_success.py",
-    "src/simulacra/participants/_agenda_ontology.py",
+    "src/simulacra/scenarios/_ontology.py",
     "src/simulacra/datasets/_multiwoz.py",
 ]
 

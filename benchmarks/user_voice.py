@@ -33,9 +33,9 @@ from typing import Any
 
 from _common import write_result
 
-from simulacra.datasets._voice_data import voice_examples
 from simulacra.evaluation import wilson
 from simulacra.participants._voice import UserVoiceScorer, VoiceExample, train_user_voice
+from simulacra.participants._voice_data import voice_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -239,7 +239,7 @@ def main() -> None:
         code_paths=[
             "benchmarks/user_voice.py",
             "src/simulacra/participants/_voice.py",
-            "src/simulacra/datasets/_voice_data.py",
+            "src/simulacra/participants/_voice_data.py",
         ],
         model="user-voice linear (this file)",
         details={

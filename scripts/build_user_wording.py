@@ -21,7 +21,6 @@ from pathlib import Path
 
 from simulacra.datasets import import_corpus
 from simulacra.evaluation._fidelity_classifier import surface_text
-from simulacra.participants._agenda_ontology import DOMAINS, DialogueAct, parse_acts
 from simulacra.participants._real_wording import (
     Placement,
     clean_closing,
@@ -29,6 +28,7 @@ from simulacra.participants._real_wording import (
     delexicalise,
     wording_key,
 )
+from simulacra.scenarios import DOMAINS, DialogueAct, parse_acts
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SOURCE = SHARED / "multiwoz21/val.json.zip"

@@ -15,8 +15,8 @@ from simulacra.conversation import Conversation, ParticipantKind, TerminationRea
 from simulacra.datasets._adapters import ADAPTERS, import_corpus
 from simulacra.datasets._casino import DEAL_MOVES
 from simulacra.errors import ConfigError
-from simulacra.participants._agenda_ontology import parse_acts
 from simulacra.profiles import Persona
+from simulacra.scenarios import parse_acts
 
 DEAL = DEAL_MOVES
 

@@ -22,7 +22,7 @@ from simulacra.evaluation._fidelity_measures import (
     _words,
 )
 from simulacra.evaluation._stats import Estimate, _percentiles
-from simulacra.participants._agenda_ontology import format_acts
+from simulacra.scenarios import format_acts
 from tests._cli import run_cli
 from tests.evaluation._convs import conversation
 

@@ -42,7 +42,7 @@ def _use(monkeypatch: pytest.MonkeyPatch, brain: Brain) -> list[Model]:
         built.append(model)
         return model
 
-    monkeypatch.setattr("simulacra.runs._runner.get_model", fake_get_model)
+    monkeypatch.setattr("simulacra.runs._items.get_model", fake_get_model)
     return built
 
 

@@ -334,7 +334,7 @@ def _use(monkeypatch: pytest.MonkeyPatch, brain: Brain) -> None:
     def fake_get_model(spec: object, *, role: str, cache: object = None) -> Model:
         return function_model(brain, role=role, name=f"function:{role}")
 
-    monkeypatch.setattr("simulacra.runs._runner.get_model", fake_get_model)
+    monkeypatch.setattr("simulacra.runs._items.get_model", fake_get_model)
 
 
 GROUP: dict[str, object] = {

@@ -115,3 +115,55 @@ async def test_run_paradigm_from_python_without_a_run() -> None:
         await run_paradigm({"type": "test_echo", "judge": "judge"}, goal="x", models={})
     with pytest.raises(ValueError, match="run_conversation"):
         await run_paradigm({"type": "human_ai"}, goal="x", models={"user": function_model(str)})
+
+
+def test_human_ai_is_a_registered_paradigm_like_the_others() -> None:
+    from simulacra.paradigms import HumanAIOptions, get_paradigm
+
+    options_model, runner = get_paradigm("human_ai")
+    assert options_model is HumanAIOptions and options_model.uses_profiles
+    with pytest.raises(ValueError, match="already registered"):
+        register_paradigm("human_ai", options=HumanAIOptions)(runner)
+    prompted = HumanAIOptions.model_validate({"user": {"type": "prompted", "model": "u"}})
+    assert prompted.model_roles() == ["u"]
+    agenda = HumanAIOptions.model_validate({"user": {"type": "agenda"}})
+    assert agenda.model_roles() == []
+
+
+async def test_a_run_without_a_paradigm_goes_through_the_registered_human_ai_runner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulacra.paradigms import _registry
+    from simulacra.testing import function_model
+
+    options_model, runner = _registry._REGISTRY["human_ai"]
+    seen: list[tuple[str, str | None, str]] = []
+
+    async def spy(options: ParadigmOptions, ctx: ParadigmContext) -> Conversation:
+        assert ctx.target is not None
+        seen.append((ctx.scenario_id, ctx.profile.profile_id() if ctx.profile else None, ctx.goal))
+        return await runner(options, ctx)
+
+    monkeypatch.setitem(_registry._REGISTRY, "human_ai", (options_model, spy))
+    monkeypatch.setattr(
+        "simulacra.runs._items.get_model",
+        lambda spec, *, role="default", cache=None: function_model(
+            lambda view: "Thanks, bye." if role == "user" else "Sure.", role=role
+        ),
+    )
+    config = parse_config(
+        {
+            **BASE,
+            "models": {"user": "embedded:tiny", "target": "embedded:tiny"},
+            "user": {"type": "prompted"},
+            "target": {"type": "model", "model": "target"},
+        }
+    )
+    result = await execute_run(config, output_dir=tmp_path)
+    records = read_conversations(result.directory)
+    # one call per scenario x profile, each with its profile, and the record is the work item's
+    assert sorted(seen) == sorted(
+        (s, p, g) for s, g in (("s1", "hello"), ("s2", "bye")) for p in ("a", "b")
+    )
+    assert {c.id for c in records} == {item.id for item in work_items(config)}
+    assert all("paradigm" not in c.metadata for c in records)  # human_ai records as before

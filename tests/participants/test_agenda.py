@@ -26,7 +26,7 @@ from simulacra.participants import (
     task_success,
 )
 from simulacra.participants._agenda_nlu import SystemNLU
-from simulacra.participants._agenda_ontology import parse_acts
+from simulacra.scenarios import parse_acts
 from simulacra.testing import ScriptedParticipant
 
 HOTEL = {

@@ -12,13 +12,13 @@ from simulacra.conversation import View
 from simulacra.errors import ConfigError
 from simulacra.memory import PreferenceState
 from simulacra.participants import AgendaUser, TaskGoal
-from simulacra.participants._agenda_goal import task_from_record
-from simulacra.participants._agenda_schema import (
+from simulacra.runs import execute_run, load_config, read_conversations
+from simulacra.scenarios import (
     MULTIWOZ_SCHEMA,
     load_schema,
     schema_from_goals,
+    task_from_record,
 )
-from simulacra.runs import execute_run, load_config, read_conversations
 from tests._cli import run_cli
 from tests.runs.test_corpus_scenarios import FIXTURE, imported_run
 

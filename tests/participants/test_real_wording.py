@@ -11,10 +11,10 @@ from simulacra.datasets import import_corpus
 from simulacra.evaluation._fidelity_classifier import surface_text
 from simulacra.models import ChatMessage, GenerateConfig
 from simulacra.participants import GoalStateUser, TaskGoal, ValidityOptions, gate_user
-from simulacra.participants._agenda_ontology import DialogueAct, parse_acts
 from simulacra.participants._content import unsaid
 from simulacra.participants._goal_state import GoalStateOptions
 from simulacra.participants._real_wording import RealWording, delexicalise, wording_key
+from simulacra.scenarios import DialogueAct, parse_acts
 from simulacra.testing import function_model
 from tests.participants._chat import Chat
 

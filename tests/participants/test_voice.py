@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from simulacra.conversation import Conversation, ParticipantInfo, ParticipantKind, Turn
-from simulacra.datasets._voice_data import run_voice_examples, voice_examples
 from simulacra.errors import ConfigError
 from simulacra.participants import UserVoiceScorer, VoiceExample, train_user_voice
 from simulacra.participants._voice import VOICE_FILE_KIND, voice_features
+from simulacra.participants._voice_data import run_voice_examples, voice_examples
 from tests._cli import run_cli
 
 ASSISTANT_STYLE = [

@@ -60,7 +60,7 @@ def function_models(monkeypatch: pytest.MonkeyPatch) -> list[Model]:
         built.append(model)
         return model
 
-    monkeypatch.setattr("simulacra.runs._runner.get_model", fake_get_model)
+    monkeypatch.setattr("simulacra.runs._items.get_model", fake_get_model)
     return built
 
 

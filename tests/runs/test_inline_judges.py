@@ -14,7 +14,7 @@ import pytest
 from simulacra.errors import ConfigError
 from simulacra.evaluation._judge import JUDGMENTS_FILE, conversation_items
 from simulacra.models import ChatMessage, GenerateConfig, Model
-from simulacra.runs import _runner, execute_run, load_config, read_conversations
+from simulacra.runs import _items, _runner, execute_run, load_config, read_conversations
 from simulacra.testing import function_model
 
 JUDGES = """
@@ -65,7 +65,7 @@ def judge(monkeypatch: pytest.MonkeyPatch) -> _Judge:
     def get_model(spec: Any, *, role: str = "default", cache: Any = None) -> Model:
         return function_model(fn, role=role, name="fn-judge")
 
-    monkeypatch.setattr(_runner, "get_model", get_model)
+    monkeypatch.setattr(_items, "get_model", get_model)
     return fn
 
 

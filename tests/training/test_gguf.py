@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from simulacra.errors import ConfigError
-from simulacra.training._base import rope_permute
-from simulacra.training._gguf import read_gguf, write_gguf
+from simulacra.models._gguf import read_gguf, write_gguf
+from simulacra.models._torch_base import rope_permute
 
 
 def test_write_then_read_round_trip(tmp_path: Path) -> None:

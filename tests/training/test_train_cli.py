@@ -80,7 +80,7 @@ def test_missing_train_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     from simulacra.errors import MissingExtraError
-    from simulacra.training._base import import_torch
+    from simulacra.models._torch_base import import_torch
 
     monkeypatch.setitem(sys.modules, "peft", None)  # import peft -> ImportError
     with pytest.raises(MissingExtraError, match=r"pip install 'simulacra\[train\]'"):

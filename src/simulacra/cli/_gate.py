@@ -121,8 +121,8 @@ def gate_voice_train(
     fewer than 5 conversations) by a scorer fit on the other 80%; the file written is then fit
     on everything. Load it with UserVoiceScorer.load(OUT).
     """
-    from simulacra.datasets._voice_data import voice_examples
     from simulacra.participants._voice import train_user_voice
+    from simulacra.participants._voice_data import voice_examples
 
     sources = _voice_sources(corpora, runs)
     examples = voice_examples(sources, limit_per_corpus=limit, seed=seed, mapping=mapping)

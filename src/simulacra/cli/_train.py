@@ -42,7 +42,7 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _train(kind: Literal["sft", "dpo"], config: Path | None, overrides: dict[str, Any]) -> None:
-    from simulacra.training._base import import_torch
+    from simulacra.models._torch_base import import_torch
     from simulacra.training._config import load_train_config
 
     cfg = load_train_config(config, overrides, kind=kind)

@@ -41,6 +41,8 @@ from simulacra.datasets._source import (
     user_participant,
 )
 from simulacra.errors import ConfigError, MissingExtraError
+from simulacra.profiles import GeneralUser
+from simulacra.prompts import STOP_SENTINEL, get_template, render_profile
 
 __all__ = [
     "FORMAT_VERSION",
@@ -111,11 +113,6 @@ def system_prompt(
     Rendered with ``user/chat_system`` and the profile's own template: the prompt a
     chat-prompted :class:`~simulacra.PromptedUser` with this profile and goal would get.
     """
-    from simulacra.participants._render import render_profile
-    from simulacra.participants._simulated_user import STOP_SENTINEL
-    from simulacra.profiles import GeneralUser
-    from simulacra.prompts import get_template
-
     info = conversation.participant(user_id)
     profile = info.profile or GeneralUser(name=info.name)
     profile_text, profile_ref = render_profile(profile)
@@ -136,8 +133,6 @@ def system_prompt(
 
 
 def _kickoff() -> tuple[Message, str]:
-    from simulacra.prompts import get_template
-
     template = get_template("user/chat_kickoff")
     return {"role": "user", "content": template.render().strip()}, template.ref
 

@@ -49,6 +49,7 @@ from simulacra._validation import read_yaml, summarise
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.datasets._corpus import CorpusInfo, RealTurn, build_conversation
 from simulacra.errors import ConfigError
+from simulacra.scenarios import task_from_record
 
 __all__ = ["FieldMap", "GenericMapping", "load_mapping", "read_generic"]
 
@@ -237,8 +238,6 @@ def _goal_fields(
     f: FieldMap, row: Mapping[str, Any], out: dict[str, str], where: str, cid: str
 ) -> None:
     """The goal fields of one row into ``out`` (a field already read is kept)."""
-    from simulacra.participants._agenda_goal import task_from_record
-
     for key, name in (
         ("goal", f.goal),
         ("goal.task", f.task),

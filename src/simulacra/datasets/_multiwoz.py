@@ -28,11 +28,11 @@ from pydantic import BaseModel, ConfigDict
 
 from simulacra.datasets._corpus import read_json
 from simulacra.errors import ConfigError
-from simulacra.participants._agenda_goal import TaskGoal
-from simulacra.participants._agenda_ontology import (
+from simulacra.scenarios import (
     BOOK_SLOTS,
     DOMAINS,
     DialogueAct,
+    TaskGoal,
     did_you_mean,
     normalise_slot,
 )

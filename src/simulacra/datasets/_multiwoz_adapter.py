@@ -18,7 +18,7 @@ from pathlib import Path
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.datasets._corpus import CorpusInfo, RealTurn, build_conversation
 from simulacra.datasets._multiwoz import MULTIWOZ_LICENCE, multiwoz_dialogues
-from simulacra.participants._agenda_ontology import format_acts
+from simulacra.scenarios import format_acts
 
 __all__ = ["MULTIWOZ", "read_multiwoz"]
 

@@ -44,9 +44,9 @@ from simulacra.evaluation._metrics import _is_user
 from simulacra.evaluation._population import Population
 from simulacra.evaluation._role import role_violation
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, wilson
-from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._checklist import Checklist
 from simulacra.participants._validity import _CALENDAR, _NUMBER_WORDS, failed
+from simulacra.scenarios import DOMAINS, DONTCARE, TaskGoal
 
 __all__ = ["AUDIT_RULES", "AuditFlag", "AuditReport", "audit_report", "stated_facts"]
 
@@ -348,7 +348,6 @@ def _invented_slots(utterance: str, task: TaskGoal, before: str) -> list[str]:
     """Constraint values the user states that no goal domain holds and nobody said before
     (a slot counts for the goal's domains whose ontology has it)."""
     from simulacra.participants._agenda_nlu import clean_text, detect_slot_values, value_pattern
-    from simulacra.participants._agenda_ontology import DOMAINS
 
     text = clean_text(utterance)
     seen = clean_text(before)

@@ -40,6 +40,7 @@ from simulacra.conversation import Conversation
 from simulacra.evaluation._metrics import _is_user, _sacrebleu, distinct_n, side_text
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 from simulacra.evaluation._vectors import embed
+from simulacra.scenarios import parse_acts
 
 __all__ = ["DiversityReport", "diversity_report", "self_bleu"]
 
@@ -146,7 +147,6 @@ def _ended_by(c: Conversation, users: set[str]) -> str:
 
 
 def _acts(c: Conversation, users: set[str]) -> list[str] | None:
-    from simulacra.participants._agenda_ontology import parse_acts
 
     labels: list[str] = []
     for t in c.turns:

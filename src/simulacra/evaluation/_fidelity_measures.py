@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
+from simulacra.scenarios import parse_acts
 
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
@@ -81,7 +82,6 @@ def _act_label(intent: str, domain: str) -> str:
 
 
 def _from_conversation(c: Conversation, user_id: str) -> _Dialogue:
-    from simulacra.participants._agenda_ontology import parse_acts
 
     user = [t for t in c.turns if t.speaker == user_id]
     acts: list[tuple[str, ...]] | None = []

@@ -23,7 +23,7 @@ from simulacra.conversation import (
 )
 from simulacra.errors import ConfigError
 from simulacra.log import read_conversations, read_run
-from simulacra.participants._agenda_goal import TaskGoal
+from simulacra.scenarios import TaskGoal, format_acts
 
 __all__ = ["Population", "corpus_population", "load_population", "run_population"]
 
@@ -97,7 +97,6 @@ def run_population(run_dir: str | Path) -> Population:
 
 
 def _corpus_conversation(dialogue: Any) -> Conversation:
-    from simulacra.participants._agenda_ontology import format_acts
 
     turns = [
         Turn(

@@ -16,7 +16,7 @@ from simulacra.evaluation._population import Population, run_population
 
 if TYPE_CHECKING:
     from simulacra.evaluation._fidelity_baseline import RealBaseline
-    from simulacra.participants._agenda_goal import TaskGoal
+    from simulacra.scenarios import TaskGoal
 
 __all__ = ["large_baseline", "max_turns_flags", "pair_conversations", "study_population"]
 

@@ -66,7 +66,7 @@ def _check_compatible(adapter: Path, base_spec: str) -> None:
     """Refuse an adapter trained on another base (by folder, or GGUF file hash) before loading
     anything."""
     from simulacra.models._catalogue import file_sha256
-    from simulacra.training._base import resolve_base_path
+    from simulacra.models._torch_base import resolve_base_path
 
     prov = _provenance(adapter)
     trained_on = prov.get("base")
@@ -115,7 +115,7 @@ class TransformersAPI(ModelAPI):
         name: str | None = None,
         n_threads: int | None = None,
     ) -> None:
-        from simulacra.training._base import import_torch, load_base
+        from simulacra.models._torch_base import import_torch, load_base
 
         torch = import_torch()
         if n_threads:

@@ -1,9 +1,9 @@
 """The paradigm registry: what kind of interaction a run simulates (survey §4).
 
 A paradigm turns one work item (a scenario, an epoch, a seed, and for some paradigms a profile)
-into a conversation record. ``human_ai`` — a simulated user against a system under test — is the
-default and is built into :mod:`simulacra.runs`; every other paradigm registers here with an
-options model (its section of the run config) and an async runner — in this package, in the
+into a conversation record. Every paradigm registers here with an options model (its section of
+the run config) and an async runner — the default ``human_ai`` (a simulated user against a system
+under test, :mod:`simulacra.paradigms._human_ai`) like the others, in this package, in the
 caller's code, or in another package through the ``simulacra.paradigms`` entry point group (the
 entry point's name is the paradigm's name; it names the module that registers it, loaded the first
 time the name is asked for; see :mod:`simulacra._plugins`).
@@ -15,7 +15,7 @@ import difflib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -24,7 +24,9 @@ from simulacra._validation import summarise
 from simulacra.conversation import Conversation
 from simulacra.models import Model
 from simulacra.orchestration import StopConditions
+from simulacra.participants import Participant
 from simulacra.profiles import Profile
+from simulacra.scenarios import TaskGoal
 
 __all__ = [
     "ParadigmContext",
@@ -72,6 +74,10 @@ class ParadigmContext:
         stop: The run's stop conditions (max turns etc.) for this scenario.
         profile: The work item's profile, for paradigms with ``uses_profiles``.
         metadata: Recorded on the conversation (profile id, epoch, seed).
+        task: The scenario's structured goal, if it has one.
+        first_speaker: Who speaks first in a two-party scenario: ``user`` or ``target``.
+        target: The system under test, for paradigms that test one (``human_ai``); built once
+            per run by :mod:`simulacra.runs` from the config's ``target:``.
     """
 
     conversation_id: str
@@ -85,6 +91,9 @@ class ParadigmContext:
     opening: str | None = None
     profile: Profile | None = None
     metadata: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+    task: TaskGoal | None = None
+    first_speaker: Literal["user", "target"] = "user"
+    target: Participant | None = None
 
 
 OptionsT = TypeVar("OptionsT", bound=ParadigmOptions)
@@ -108,7 +117,7 @@ def register_paradigm(
     """
 
     def decorate(runner: ParadigmRunner[OptionsT]) -> ParadigmRunner[OptionsT]:
-        if name in _REGISTRY or name == "human_ai":
+        if name in _REGISTRY:
             raise ValueError(f"paradigm {name!r} is already registered")
         _REGISTRY[name] = (options, runner)
         return runner
@@ -117,9 +126,9 @@ def register_paradigm(
 
 
 def paradigm_names() -> list[str]:
-    """Registered paradigm names (plus the built-in ``human_ai`` and those offered by installed
-    plug-ins, which are not imported)."""
-    return sorted({"human_ai", *_REGISTRY, *plugin_names(PARADIGMS_GROUP)})
+    """Registered paradigm names (plus those offered by installed plug-ins, which are not
+    imported)."""
+    return sorted({*_REGISTRY, *plugin_names(PARADIGMS_GROUP)})
 
 
 def get_paradigm(
@@ -131,7 +140,7 @@ def get_paradigm(
         ValueError: Unknown name (with the closest known one).
         PluginError: The name's plug-in failed to load or registered no paradigm of that name.
     """
-    if name not in _REGISTRY and name != "human_ai":
+    if name not in _REGISTRY:
         loaded = load_plugin(PARADIGMS_GROUP, name)
         if loaded is not None and name not in _REGISTRY:
             raise PluginError(
@@ -151,7 +160,8 @@ def get_paradigm(
 def parse_paradigm(
     data: Mapping[str, object], *, context: Mapping[str, object] | None = None
 ) -> ParadigmOptions | None:
-    """Validate a ``paradigm:`` section (``{type: NAME, ...options}``); ``None`` for human_ai.
+    """Validate a ``paradigm:`` section (``{type: NAME, ...options}``); ``None`` for ``human_ai``,
+    whose options are the run config's ``user:``, ``validity:`` and ``stop:`` sections.
 
     ``context`` is passed to the options' validators (``base_dir``: the config file's folder,
     against which options resolve relative file paths).

@@ -7,8 +7,6 @@ group conversations fall out of one loop.
 """
 
 from simulacra.participants._agenda import AgendaUser, AgendaUserOptions, agenda_user_from_options
-from simulacra.participants._agenda_goal import DomainGoal, TaskGoal
-from simulacra.participants._agenda_ontology import DialogueAct
 from simulacra.participants._agenda_success import TaskSuccess, task_goal_check, task_success
 from simulacra.participants._augmented import (
     AugmentedUser,
@@ -56,6 +54,7 @@ from simulacra.participants._validity import (
     simulator_validity,
 )
 from simulacra.participants._voice import UserVoiceScorer, VoiceExample, train_user_voice
+from simulacra.scenarios import DialogueAct, DomainGoal, TaskGoal
 
 __all__ = [
     "DETECTORS",

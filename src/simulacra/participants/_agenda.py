@@ -28,12 +28,19 @@ from pydantic import (
 from simulacra._validation import summarise
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.errors import ConfigError
-from simulacra.participants._agenda_goal import DONTCARE, DomainGoal, TaskGoal
 from simulacra.participants._agenda_nlg import TEMPLATES_VERSION, verbalise
 from simulacra.participants._agenda_nlu import SystemNLU
-from simulacra.participants._agenda_ontology import DialogueAct, format_acts
-from simulacra.participants._agenda_schema import Schema, load_schema, schema_from_goals
 from simulacra.participants._protocol import Reply
+from simulacra.scenarios import (
+    DONTCARE,
+    DialogueAct,
+    DomainGoal,
+    Schema,
+    TaskGoal,
+    format_acts,
+    load_schema,
+    schema_from_goals,
+)
 
 __all__ = ["Agenda", "AgendaUser", "AgendaUserOptions", "SystemActs", "agenda_user_from_options"]
 

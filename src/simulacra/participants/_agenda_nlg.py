@@ -7,8 +7,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from simulacra.participants._agenda_goal import DONTCARE
-from simulacra.participants._agenda_ontology import DialogueAct
+from simulacra.scenarios import DONTCARE, DialogueAct
 
 __all__ = ["TEMPLATES_VERSION", "verbalise"]
 

@@ -26,9 +26,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
-from simulacra.participants._agenda_ontology import BOOK_SLOTS, DOMAINS, DialogueAct
-from simulacra.participants._agenda_schema import Schema, slot_words
+from simulacra.scenarios import (
+    BOOK_SLOTS,
+    DOMAINS,
+    DONTCARE,
+    DialogueAct,
+    Schema,
+    TaskGoal,
+    slot_words,
+)
 
 __all__ = ["SystemNLU", "clean_text", "detect_slot_values", "domain_of", "value_pattern"]
 

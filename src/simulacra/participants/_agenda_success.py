@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from simulacra.conversation import Conversation, ParticipantKind
-from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._agenda_nlu import (
     SystemNLU,
     clean_text,
@@ -34,6 +33,7 @@ from simulacra.participants._agenda_nlu import (
     domain_of,
     value_pattern,
 )
+from simulacra.scenarios import DONTCARE, TaskGoal
 
 __all__ = ["TaskSuccess", "task_goal_check", "task_success"]
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from simulacra.models import ChatMessage, GenerateConfig, Model
-from simulacra.participants._agenda_goal import DONTCARE, TaskGoal
 from simulacra.participants._agenda_nlu import (
     clean_text,
     detect_slot_values,
@@ -31,6 +30,7 @@ from simulacra.participants._agenda_nlu import (
     value_pattern,
 )
 from simulacra.participants._content import REQUEST_WORDS, content_words
+from simulacra.scenarios import DONTCARE, TaskGoal
 
 __all__ = [
     "REQUEST_WORDS",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from simulacra.participants._agenda_goal import TaskGoal
 from simulacra.participants._checklist import Checklist, rule_checklist
 from simulacra.participants._protocol import Participant
-from simulacra.participants._render import render_profile
 from simulacra.participants._validity import GatedUser, ValidityGate, ValidityOptions
 from simulacra.profiles import Profile
+from simulacra.prompts import render_profile
+from simulacra.scenarios import TaskGoal
 
 __all__ = ["default_voice", "gate_user"]
 

@@ -34,8 +34,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._agenda import AgendaUser
-from simulacra.participants._agenda_goal import TaskGoal
-from simulacra.participants._agenda_ontology import DialogueAct, parse_acts
 from simulacra.participants._checklist import (
     GIVEN_CUES,
     Checklist,
@@ -47,12 +45,12 @@ from simulacra.participants._content import COPIED_KEY, PHRASE, SAYS_KEY, values
 from simulacra.participants._noise import add_typos, knob_rng, shorten, word_budget
 from simulacra.participants._protocol import Reply, call_ref
 from simulacra.participants._real_wording import Placement, RealWording
-from simulacra.participants._render import render_profile
 from simulacra.participants._simulated_user import STOP_SENTINEL, clean_utterance
 from simulacra.participants._style import Position, StyleBank, acts_to_notes
 from simulacra.participants._validity import stuck
 from simulacra.profiles import GeneralUser, Profile
-from simulacra.prompts import get_template
+from simulacra.prompts import get_template, render_profile
+from simulacra.scenarios import DialogueAct, TaskGoal, parse_acts
 
 __all__ = ["GoalStateOptions", "GoalStateUser"]
 

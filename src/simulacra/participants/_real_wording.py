@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from simulacra.participants._agenda_ontology import DialogueAct
+from simulacra.scenarios import DialogueAct
 
 __all__ = [
     "Placement",

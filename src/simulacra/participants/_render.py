@@ -1,33 +1,9 @@
-"""Profiles into prompt text, through their versioned templates."""
+"""Kept only because ``participants/_simulated_user.py`` imports :func:`render_profile` from here
+and eleven benchmark results hash that file: import it from :mod:`simulacra.prompts`. Delete this
+module when ``_simulated_user.py`` is next edited (and its benchmarks rerun)."""
 
 from __future__ import annotations
 
-from simulacra.profiles import Hybrid, Profile
-from simulacra.prompts import get_template
+from simulacra.prompts import render_profile
 
 __all__ = ["render_profile"]
-
-_SECTION_TITLES = {
-    "persona": "Who you are",
-    "roleplay": "The character you play",
-    "individual": "Your own life and history",
-}
-
-
-def render_profile(profile: Profile) -> tuple[str, str]:
-    """Render a profile with its template; returns ``(text, template_ref)``.
-
-    A :class:`~simulacra.profiles.Hybrid` renders each part with the part's own template, in
-    precedence order, inside ``profile/hybrid``; its ref lists every template used, highest
-    precedence first (``profile/hybrid@1+profile/roleplay@2+profile/persona@3``).
-    """
-    template = get_template(profile.template)
-    if not isinstance(profile, Hybrid):
-        return template.render(p=profile), template.ref
-    refs = [template.ref]
-    sections = []
-    for part in profile.ordered_parts():
-        text, ref = render_profile(part)
-        refs.append(ref)
-        sections.append({"kind": part.kind, "title": _SECTION_TITLES[part.kind], "text": text})
-    return template.render(p=profile, sections=sections), "+".join(refs)

@@ -10,10 +10,9 @@ from simulacra.conversation import ModelCallRef, ParticipantInfo, ParticipantKin
 from simulacra.memory import Hit
 from simulacra.models import ChatMessage, GenerateConfig, Model
 from simulacra.participants._protocol import Reply, call_ref
-from simulacra.participants._render import render_profile
 from simulacra.participants._simulated_user import STOP_SENTINEL, clean_utterance
 from simulacra.profiles import GeneralUser, Profile
-from simulacra.prompts import get_template
+from simulacra.prompts import get_template, render_profile
 
 __all__ = ["GeneratorVerifierUser", "parse_json_lenient"]
 

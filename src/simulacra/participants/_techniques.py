@@ -33,8 +33,6 @@ from simulacra.memory import (
     make_retriever,
 )
 from simulacra.models import GenerateConfig, Model
-from simulacra.participants._agenda_goal import TaskGoal
-from simulacra.participants._agenda_ontology import DOMAINS, did_you_mean
 from simulacra.participants._augmented import (
     AugmentedUser,
     ClassifierGate,
@@ -48,6 +46,7 @@ from simulacra.participants._protocol import Participant
 from simulacra.participants._simulated_user import PromptedUser, Prompting
 from simulacra.participants._strategies import GeneratorVerifierUser
 from simulacra.profiles import Profile
+from simulacra.scenarios import DOMAINS, TaskGoal, did_you_mean
 
 __all__ = [
     "TECHNIQUES",

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
     PrivateAttr,
     SerializerFunctionWrapHandler,
-    Tag,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,17 +23,15 @@ from simulacra._validation import read_yaml, summarise
 from simulacra.errors import ConfigError
 from simulacra.models import ModelSpec
 from simulacra.paradigms import ParadigmOptions, parse_paradigm
+from simulacra.paradigms._human_ai import UserConfig, UserOptions
 from simulacra.participants import (
-    AgendaUserOptions,
     GoalStateOptions,
-    TaskGoal,
-    Technique,
     ValidityOptions,
-    normalise_techniques,
     prepare_techniques,
 )
 from simulacra.profiles import GeneralUser, Profile
-from simulacra.runs._scenarios import ScenarioSource, render_template
+from simulacra.runs._scenarios import ScenarioSource, add_corpus_scenarios, check_scenarios
+from simulacra.scenarios import ScenarioConfig
 
 __all__ = [
     "CacheConfig",
@@ -55,118 +50,6 @@ __all__ = [
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class ScenarioTarget(_Strict):
-    """What a scenario changes of the target (``scenarios[].target``)."""
-
-    system_prompt: str | None = None
-    """The system prompt for this scenario (itself templated like ``target.system_prompt``)."""
-    name: str | None = None
-
-
-_NEW_SCENARIO_FIELDS = ("service", "source", "fields", "target")
-
-
-class ScenarioConfig(_Strict):
-    """One scenario: what the simulated user wants.
-
-    Attributes:
-        id: Stable id (part of work-item ids).
-        goal: The user's goal (private to the user).
-        instructions: Extra instructions for the simulated user.
-        first_speaker: ``user`` or ``target``.
-        opening: A first message said by the first speaker verbatim (a seed prompt).
-        max_turns: Overrides ``stop.max_turns`` for this scenario.
-    """
-
-    id: str = Field(min_length=1)
-    goal: str = Field(min_length=1)
-    instructions: str | None = None
-    first_speaker: Literal["user", "target"] = "user"
-    opening: str | None = None
-    max_turns: int | None = Field(default=None, ge=1, le=100_000)
-    task: TaskGoal | None = None
-    """A structured goal (domains or services, intents, constraints, requests), e.g. from
-    MultiWOZ or an imported corpus: needed by the agenda-based user, the ``state`` technique
-    and ``stop.task_success``."""
-    service: str | None = None
-    """The service(s) of the goal (``scenarios_from`` fills it; a template field)."""
-    source: str | None = None
-    """The real conversation this scenario's goal comes from (``scenarios_from``)."""
-    fields: dict[str, str] = Field(default_factory=dict)
-    """Values for ``{name}`` placeholders of the target's system prompt (``scenarios_from``
-    fills them from the structured goal: ``service``, ``intent``, its slots)."""
-    target: ScenarioTarget | None = None
-    """This scenario's own target system prompt / name."""
-
-    @model_serializer(mode="wrap")
-    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # configs that do not use the per-scenario fields keep the hash they had before them
-        data: dict[str, Any] = handler(self)
-        for key in _NEW_SCENARIO_FIELDS:
-            if not data.get(key):
-                data.pop(key, None)
-        return data
-
-    def template_values(self) -> dict[str, str]:
-        """What ``{name}`` in a target prompt can use: ``id``, ``goal``, ``service``,
-        ``intent`` and the scenario's ``fields``."""
-        values = {"id": self.id, "goal": self.goal}
-        if self.task is not None:
-            values["service"] = ",".join(self.task.domain_names)
-            intents = [i for d in self.task.domains for i in d.intents]
-            if intents:
-                values["intent"] = intents[0]
-        if self.service:
-            values["service"] = self.service
-        return {**values, **self.fields}
-
-    def system_prompt(
-        self, default: str | None, by_service: Mapping[str, str] | None = None
-    ) -> str | None:
-        """The target's system prompt for this scenario: its own, else its service's (from
-        ``by_service``, matched case-insensitively), else ``default``, with ``{name}``
-        placeholders filled (:meth:`template_values`).
-
-        Raises:
-            ConfigError: A placeholder without a value (naming the scenario).
-        """
-        own = self.target.system_prompt if self.target is not None else None
-        services = {k.lower(): v for k, v in (by_service or {}).items()}
-        mine = [s.strip().lower() for s in (self.template_values().get("service") or "").split(",")]
-        service = next((services[s] for s in mine if s in services), None)
-        template = own if own is not None else service if service is not None else default
-        if template is None:
-            return None
-        field = (
-            "target.system_prompt"
-            if own is not None
-            else "(target.service_prompts)"
-            if service is not None
-            else "(target.system_prompt)"
-        )
-        return render_template(template, self.template_values(), f"scenarios.{self.id}.{field}")
-
-
-class UserConfig(_Strict):
-    """How the simulated user is produced: ``type: prompted`` (default, an LLM) or
-    ``type: agenda`` (:class:`~simulacra.participants.AgendaUserOptions`)."""
-
-    type: Literal["prompted"] = "prompted"
-    model: str = "user"
-    """The model role that plays the user."""
-    prompting: Literal["transcript", "chat"] = "transcript"
-    reasoning: bool = False
-    exemplars: list[str] = Field(default_factory=list)
-    techniques: list[Technique] = Field(default_factory=list)
-    """Stacked techniques (``persona``, ``few_shot``, ``retrieval``, ``state``, ``verifier``,
-    ``reasoning``), see ``docs/techniques.md``."""
-
-    @field_validator("techniques", mode="before")
-    @classmethod
-    def _technique_names(cls, value: Any) -> Any:
-        return normalise_techniques(value)
 
 
 class TargetConfig(_Strict):
@@ -305,19 +188,6 @@ class JudgeConfig(_Strict):
         return self
 
 
-_PROMPTED_ONLY = frozenset({"prompting", "reasoning", "exemplars", "techniques"})
-
-
-def _user_type(value: Any) -> str:
-    """The user's ``type``; without one, ``goal_state`` (the default user), or ``prompted`` when
-    the section sets fields only the prompted user has (configs written before 0.5)."""
-    if isinstance(value, dict):
-        if "type" in value:
-            return str(value["type"])
-        return "prompted" if _PROMPTED_ONLY & set(value) else "goal_state"
-    return str(getattr(value, "type", "goal_state"))
-
-
 _NAME_MAX = 200
 
 
@@ -357,12 +227,7 @@ class RunConfig(_Strict):
     epochs: int = Field(default=1, ge=1, le=1_000_000)
     output_dir: str = "runs"
     models: dict[str, ModelSpec]
-    user: Annotated[
-        Annotated[GoalStateOptions, Tag("goal_state")]
-        | Annotated[UserConfig, Tag("prompted")]
-        | Annotated[AgendaUserOptions, Tag("agenda")],
-        Discriminator(_user_type),
-    ] = Field(default_factory=GoalStateOptions)
+    user: UserOptions = Field(default_factory=GoalStateOptions)
     """The simulated user: ``goal_state`` (default), ``prompted`` or ``agenda``."""
     validity: ValidityOptions = Field(default_factory=ValidityOptions)
     """The simulator validity gate (on by default): detectors, regeneration budget, whether
@@ -502,8 +367,6 @@ def load_config(path: str | Path) -> RunConfig:
         config = config.model_copy(
             update={"user": config.user.model_copy(update={"techniques": ready})}
         )
-    from simulacra.runs._scenarios import add_corpus_scenarios, check_scenarios
-
     if config.scenarios_from is not None:
         config = add_corpus_scenarios(config, path)
     config = check_scenarios(config, path)

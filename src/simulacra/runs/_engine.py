@@ -14,7 +14,8 @@ from simulacra.runs._accounting import CallAccounting
 if TYPE_CHECKING:
     from simulacra.models import CallCache, Model
     from simulacra.runs._config import Price
-    from simulacra.runs._runner import RunControl, WorkItem
+    from simulacra.runs._items import WorkItem
+    from simulacra.runs._runner import RunControl
     from simulacra.runs._store import RunWriter
 
 __all__ = ["COUNTED_ERRORS", "ERRORS_LOUD_SHARE", "RunStats", "run_work"]

@@ -39,20 +39,14 @@ from simulacra.participants._human import HumanParticipant
 from simulacra.profiles import GeneralUser, Profile
 from simulacra.runs._config import RunConfig, UserConfig
 from simulacra.runs._engine import RunStats
+from simulacra.runs._items import WorkItem, run_item, work_items
 from simulacra.runs._play_seats import (
     _brief,
     group_chat_seat,
     human_ai_user_seat,
     human_human_seat,
 )
-from simulacra.runs._runner import (
-    WorkItem,
-    _config_sha,
-    _run_dir,
-    _run_item,
-    _versions,
-    work_items,
-)
+from simulacra.runs._runner import _config_sha, _run_dir, _versions
 from simulacra.runs._store import RunWriter
 
 __all__ = ["PLAYABLE", "PlayResult", "Seat", "parse_seat", "play"]
@@ -259,7 +253,7 @@ async def play(
         if kind == "human_ai" and chosen.role == "user":
             conversation = await human_ai_user_seat(config, item, built, person)
         elif kind == "human_ai":
-            conversation = await _run_item(config, item, built, person)
+            conversation = await run_item(config, item, built, person)
         elif kind == "human_human":
             conversation = await human_human_seat(config, item, built, person)
         else:

@@ -15,7 +15,7 @@ from simulacra.participants import Participant, PromptedUser
 from simulacra.participants._human import HumanParticipant
 from simulacra.profiles import GeneralUser
 from simulacra.runs._config import RunConfig
-from simulacra.runs._runner import WorkItem, _build_target, _stop_conditions, converse_user_target
+from simulacra.runs._items import WorkItem, _build_target, _stop_conditions, converse_user_target
 
 __all__ = ["group_chat_seat", "human_ai_user_seat", "human_human_seat"]
 

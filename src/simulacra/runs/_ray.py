@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError, MissingExtraError
+from simulacra.models import rollout_index
+from simulacra.runs._config import RunConfig
+from simulacra.runs._items import WorkItem, _build_target, _open_cache, build_models, run_item
 
 if TYPE_CHECKING:
-    from simulacra.runs._config import RunConfig
-    from simulacra.runs._runner import RunControl, WorkItem
+    from simulacra.runs._runner import RunControl
     from simulacra.runs._store import RunWriter
 
 __all__ = ["check_ray", "merge_stats", "run_on_ray"]
@@ -81,8 +83,6 @@ class _Worker:
     """A Ray actor: builds the models once, runs batches of work items concurrently."""
 
     def __init__(self, config_json: str, in_flight: int) -> None:
-        from simulacra.runs._config import RunConfig
-
         self.config = RunConfig.model_validate_json(config_json)
         self.in_flight = in_flight
         self.models: dict[str, Any] | None = None
@@ -91,15 +91,11 @@ class _Worker:
 
     async def _setup(self) -> None:
         if self.models is None:
-            from simulacra.runs._runner import _build_target, _open_cache, build_models
-
             self.cache = _open_cache(self.config)
             self.models = build_models(self.config, cache=self.cache)
             self.target = _build_target(self.config, self.models)
 
     async def run_batch(self, items: list[WorkItem]) -> list[str]:
-        from simulacra.models import rollout_index
-        from simulacra.runs._runner import _run_item
 
         await self._setup()
         assert self.models is not None
@@ -109,7 +105,7 @@ class _Worker:
             async with semaphore:
                 rollout_index.set(item.epoch)
                 assert self.models is not None
-                conversation = await _run_item(self.config, item, self.models, self.target)
+                conversation = await run_item(self.config, item, self.models, self.target)
                 return conversation.model_dump_json()
 
         return list(await asyncio.gather(*(one(i) for i in items)))

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import json
 import random
-import string
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,10 +39,16 @@ from pydantic import (
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
 from simulacra.participants import ModelTarget, Participant
-from simulacra.participants._agenda_goal import TaskGoal, task_from_record
+from simulacra.scenarios import (
+    ScenarioConfig,
+    TaskGoal,
+    load_schema,
+    render_template,
+    task_from_record,
+)
 
 if TYPE_CHECKING:
-    from simulacra.runs._config import RunConfig, ScenarioConfig
+    from simulacra.runs._config import RunConfig
 
 __all__ = [
     "ScenarioSource",
@@ -246,31 +251,6 @@ def corpus_scenarios(source: ScenarioSource, base: Path) -> list[dict[str, Any]]
     return found
 
 
-def render_template(template: str, values: Mapping[str, str], where: str) -> str:
-    """Fill ``{name}`` placeholders from ``values``.
-
-    Raises:
-        ConfigError: One line naming ``where`` and the placeholder that has no value.
-    """
-    names: list[str] = []
-    try:
-        for _, name, _, _ in string.Formatter().parse(template):
-            if name is not None:
-                names.append(name)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: not a valid template ({exc})") from None
-    for name in names:
-        if name == "" or not name.isidentifier():
-            raise ConfigError(
-                f"{where}: placeholder {{{name}}} is not a plain field name (use {{service}}, "
-                "{goal}, {intent} or a field of the scenario; {{ and }} for braces)"
-            )
-        if name not in values:
-            have = ", ".join(sorted(values)) or "none"
-            raise ConfigError(f"{where}: no value for {{{name}}} (this scenario has: {have})")
-    return template.format_map(dict(values))
-
-
 def scenario_target(
     config: RunConfig, scenario: ScenarioConfig, target: Participant
 ) -> Participant:
@@ -296,7 +276,6 @@ def add_corpus_scenarios(config: RunConfig, path: Path) -> RunConfig:
     Raises:
         ConfigError: One line naming the config file and the source.
     """
-    from simulacra.runs._config import ScenarioConfig
 
     source = config.scenarios_from
     assert source is not None
@@ -317,9 +296,7 @@ def check_scenarios(config: RunConfig, path: Path) -> RunConfig:
     a structured goal for the agenda user and the ``state`` technique (checked against the
     agenda user's ``schema`` when it has one), and the target prompt's placeholders."""
     from simulacra.participants import AgendaUserOptions
-    from simulacra.participants._agenda_schema import load_schema
     from simulacra.participants._techniques import StateTechnique
-    from simulacra.runs._config import UserConfig
 
     user = config.user
     if isinstance(user, AgendaUserOptions):
@@ -345,17 +322,18 @@ def check_scenarios(config: RunConfig, path: Path) -> RunConfig:
                     TaskGoal.parse(scenario.task, source=f"{where}: task", schema=schema)
                 except ConfigError as exc:
                     raise ConfigError(f"{exc} (schema {schema.name})") from None
-    if isinstance(user, UserConfig):
-        for n, t in enumerate(user.techniques):
-            if isinstance(t, StateTechnique) and not t.preferences:
-                for scenario in config.scenarios:
-                    if scenario.task is None:
-                        raise ConfigError(
-                            f"{path}: scenarios.{scenario.id}: technique 'state' "
-                            f"(user.techniques.{n}) needs a structured goal (task:, or "
-                            "scenarios_from a corpus with goals), or give the technique "
-                            "'preferences'"
-                        )
+    # only the prompted user has techniques
+    for n, technique in enumerate(getattr(user, "techniques", ())):
+        if not isinstance(technique, StateTechnique) or technique.preferences:
+            continue
+        for scenario in config.scenarios:
+            if scenario.task is None:
+                raise ConfigError(
+                    f"{path}: scenarios.{scenario.id}: technique 'state' "
+                    f"(user.techniques.{n}) needs a structured goal (task:, or "
+                    "scenarios_from a corpus with goals), or give the technique "
+                    "'preferences'"
+                )
     if config.paradigm_options is None and config.target.type == "model":
         for scenario in config.scenarios:
             try:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from simulacra.errors import ConfigError
-from simulacra.training._base import name_map, resolve_base_path, rope_permute
-from simulacra.training._gguf import read_gguf, write_gguf
+from simulacra.models._gguf import read_gguf, write_gguf
+from simulacra.models._torch_base import name_map, resolve_base_path, rope_permute
 
 __all__ = ["export_merged_gguf", "lora_deltas"]
 

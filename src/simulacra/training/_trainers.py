@@ -10,7 +10,7 @@ from typing import Any
 
 from simulacra._atomic import write_json_atomic
 from simulacra.errors import ConfigError
-from simulacra.training._base import BaseModel, load_base
+from simulacra.models._torch_base import BaseModel, load_base
 from simulacra.training._config import TrainConfig
 from simulacra.training._data import check_enough, file_digest, read_dpo_jsonl, read_sft_jsonl
 from simulacra.training._output import (

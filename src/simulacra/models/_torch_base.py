@@ -1,5 +1,5 @@
-"""Base models for fine-tuning, all offline: a tiny random model, the embedded GGUF family, or a
-local Hugging Face directory.
+"""Base models in torch, for the ``transformers:`` provider and for fine-tuning, all offline: a
+tiny random model, the embedded GGUF family, or a local Hugging Face directory.
 
 ``base`` values:
 
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from simulacra.errors import ConfigError, MissingExtraError
-from simulacra.training._gguf import GGUFFile, read_gguf
+from simulacra.models._gguf import GGUFFile, read_gguf
 
 __all__ = [
     "CHATML_TRAINING_TEMPLATE",

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from simulacra.conversation import Conversation
-from simulacra.datasets._adapters import ADAPTERS, import_corpus
-from simulacra.datasets._source import load_source, user_participant
+from simulacra.datasets import ADAPTERS, import_corpus, load_source, user_participant
 from simulacra.errors import ConfigError
 from simulacra.participants._voice import VoiceExample
 

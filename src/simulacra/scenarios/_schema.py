@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from simulacra._validation import read_yaml
 from simulacra.errors import ConfigError
-from simulacra.participants._agenda_ontology import BOOK_SLOTS, DOMAINS, REQUESTABLE
+from simulacra.scenarios._ontology import BOOK_SLOTS, DOMAINS, REQUESTABLE
 
 if TYPE_CHECKING:
-    from simulacra.participants._agenda_goal import TaskGoal
+    from simulacra.scenarios._goal import TaskGoal
 
 __all__ = [
     "MULTIWOZ_SCHEMA",

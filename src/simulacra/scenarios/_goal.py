@@ -1,6 +1,6 @@
 """Structured task goals: per domain (service), intents, constraints, requests, booking.
 
-A goal is checked against a schema (:mod:`simulacra.participants._agenda_schema`): the MultiWOZ
+A goal is checked against a schema (:mod:`simulacra.scenarios._schema`): the MultiWOZ
 ontology by default; a schema file's services when the validation context holds ``schema``; and
 with ``open_goals`` in the context, a domain outside MultiWOZ is accepted as it is (the goals
 are their own ontology). MultiWOZ domains are always checked against MultiWOZ.
@@ -25,14 +25,14 @@ from pydantic import (
 
 from simulacra._validation import summarise
 from simulacra.errors import ConfigError
-from simulacra.participants._agenda_ontology import (
+from simulacra.scenarios._ontology import (
     BOOK_SLOTS,
     DOMAINS,
     REQUESTABLE,
     did_you_mean,
     normalise_slot,
 )
-from simulacra.participants._agenda_schema import Schema
+from simulacra.scenarios._schema import Schema
 
 __all__ = ["DONTCARE", "DomainGoal", "TaskGoal", "task_from_record"]
 
