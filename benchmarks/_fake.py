@@ -32,6 +32,8 @@ from simulacra.runs import RunConfig, _items, _runner, execute_run, parse_config
 RUNNER_CODE = (
     "benchmarks/_fake.py",
     "src/simulacra/runs/_runner.py",
+    "src/simulacra/runs/_items.py",
+    "src/simulacra/paradigms/_human_ai.py",
     "src/simulacra/runs/_engine.py",
     "src/simulacra/runs/_store.py",
     "src/simulacra/log",

@@ -300,6 +300,7 @@ def main() -> None:
             "src/simulacra/participants/_agenda_nlg.py",
             "src/simulacra/participants/_agenda_nlu.py",
             "src/simulacra/scenarios/_ontology.py",
+            "src/simulacra/scenarios/_schema.py",
             "src/simulacra/participants/_agenda_success.py",
             "src/simulacra/datasets/_multiwoz.py",
             "src/simulacra/orchestration/_loop.py",

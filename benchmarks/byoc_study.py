@@ -128,6 +128,7 @@ def main() -> None:
         code_paths=[
             "src/simulacra/runs/_scenarios.py",
             "src/simulacra/runs/_config.py",
+            "src/simulacra/scenarios/_config.py",
             "src/simulacra/evaluation/_study.py",
             "src/simulacra/evaluation/_fidelity.py",
             "src/simulacra/datasets/_abcd.py",

@@ -11,9 +11,9 @@ import re
 import stat
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,7 @@ __all__ = [
     "load_yaml_model",
     "parse_json",
     "read_json",
+    "read_jsonl",
     "read_text",
     "read_yaml",
     "summarise",
@@ -193,3 +194,62 @@ def load_yaml_model(path: Path, model: type[_M]) -> _M:
 def duplicates(values: Sequence[str]) -> list[str]:
     """The values that occur more than once, sorted (for "duplicate id" errors)."""
     return sorted({v for v in values if values.count(v) > 1})
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+
+
+def read_jsonl(
+    path: Path,
+    *,
+    what: str = "JSON Lines file",
+    objects: bool = True,
+    on_invalid: Callable[[int, str], None] | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of a JSON Lines file, streamed: the one
+    JSONL reader of the package.
+
+    A missing file, a folder or an unreadable one is a one-line
+    :class:`~simulacra.errors.ConfigError` naming it; a line that is not UTF-8 or not JSON is
+    ``PATH:LINE[:COLUMN]: cause`` (:func:`parse_json`), and with ``objects`` a value that is not a
+    JSON object is ``PATH:LINE: expected a JSON object, got array``. With ``on_invalid`` a bad
+    line is handed to it (line number, the message) and skipped instead.
+    """
+    check_regular_file(path)
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    with f:
+        number = 0
+        while True:
+            try:
+                raw = f.readline()
+            except OSError as exc:
+                raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+            if not raw:
+                return
+            number += 1
+            try:
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ConfigError(
+                        f"{path}:{number}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+                    ) from None
+                if not line.strip():
+                    continue
+                value = parse_json(line.rstrip("\r\n"), path, line=number)
+                if objects and not isinstance(value, dict):
+                    kind = _JSON_TYPES.get(type(value), "number")
+                    raise ConfigError(f"{path}:{number}: expected a JSON object, got {kind}")
+            except ConfigError as exc:
+                if on_invalid is None:
+                    raise
+                on_invalid(number, str(exc))
+                continue
+            yield number, value

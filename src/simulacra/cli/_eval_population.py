@@ -4,13 +4,13 @@ conversations (a run directory, a study of several, or a MultiWOZ file)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from simulacra._validation import read_jsonl
 from simulacra.cli._eval_common import build_judge, estimate, write_json
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
@@ -149,13 +149,10 @@ def _read_hidden(path: Path | None) -> dict[str, list[str]]:
     if not path.is_file():
         raise ConfigError(f"hidden-facts file not found: {path}")
     out: dict[str, list[str]] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for n, row in read_jsonl(path, what="hidden-facts file"):
         try:
-            row = json.loads(line)
             out[str(row["id"])] = [str(f) for f in row["hidden"]]
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             raise ConfigError(
                 f"{path}:{n}: expected a JSON object with 'id' and a 'hidden' list"
             ) from None

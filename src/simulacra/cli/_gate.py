@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from pathlib import Path
 
 import click
 
+from simulacra._validation import read_jsonl
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
 from simulacra.memory import GateExample, multiwoz_gate_examples, train_gate
@@ -19,13 +19,10 @@ def _read_labels(path: Path) -> list[GateExample]:
     if not path.is_file():
         raise ConfigError(f"{path}: labelled file not found")
     out: list[GateExample] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for n, row in read_jsonl(path, what="labelled file"):
         try:
-            row = json.loads(line)
             out.append(GateExample(text=str(row["text"]), retrieve=bool(row["retrieve"])))
-        except (ValueError, KeyError, TypeError):
+        except KeyError:
             raise ConfigError(
                 f'{path}:{n}: expected {{"text": ..., "retrieve": true|false}}'
             ) from None

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
 
+from simulacra._atomic import atomic_file
 from simulacra._validation import summarise
 from simulacra.cli._paths import OutputPath
 from simulacra.cli._persona_checks import (
@@ -176,13 +177,10 @@ def generate_command(
 
 
 def _write_atomically(outputs: list[tuple[Path, str]]) -> None:
-    temps = []
-    for path, text in outputs:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        temps.append((tmp, path))
-    for tmp, path in temps:
-        os.replace(tmp, path)
+    # every file is written before any is replaced: a failure leaves all of them as they were
+    with contextlib.ExitStack() as stack:
+        for path, text in outputs:
+            stack.enter_context(atomic_file(path)).write(text)
 
 
 @personas_command.command("import-history")

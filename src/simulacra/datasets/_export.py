@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulacra._atomic import atomic_file
 from simulacra.conversation import Conversation
 from simulacra.datasets._source import (
     conversation_goal,
@@ -230,23 +231,16 @@ def write_jsonl(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
     Raises:
         ConfigError: If there is no row (nothing is written) or the folder cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     count = 0
     try:
-        with tmp.open("w", encoding="utf-8") as f:
+        with atomic_file(path, durable=True, mkdir=True) as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
-            f.flush()
-            os.fsync(f.fileno())
-        if count == 0:
-            raise ConfigError(f"{path}: nothing to write (the selection is empty)")
-        os.replace(tmp, path)
+            if count == 0:
+                raise ConfigError(f"{path}: nothing to write (the selection is empty)")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return count
 
 

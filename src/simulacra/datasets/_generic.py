@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from simulacra._validation import read_yaml, summarise
+from simulacra._validation import read_jsonl, read_yaml, summarise
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.datasets._corpus import CorpusInfo, RealTurn, build_conversation
 from simulacra.errors import ConfigError
@@ -108,23 +108,13 @@ def load_mapping(mapping: str | Path | Mapping[str, Any]) -> GenericMapping:
 
 
 def _rows(file: Path, fmt: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    if fmt == "jsonl":
+        yield from read_jsonl(file, what="JSONL file")
+        return
     try:
         with file.open(encoding="utf-8", newline="") as f:
-            if fmt == "jsonl":
-                for number, line in enumerate(f, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except ValueError as exc:
-                        raise ConfigError(f"{file}:{number}: not JSON ({exc})") from None
-                    if not isinstance(row, Mapping):
-                        raise ConfigError(f"{file}:{number}: not a JSON object")
-                    yield number, row
-            else:
-                reader = csv.DictReader(f, delimiter="\t" if fmt == "tsv" else ",")
-                for number, row in enumerate(reader, start=2):
-                    yield number, row
+            reader = csv.DictReader(f, delimiter="\t" if fmt == "tsv" else ",")
+            yield from enumerate(reader, start=2)
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:

@@ -33,6 +33,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
 
+from simulacra._validation import read_jsonl
 from simulacra.conversation import Conversation
 from simulacra.datasets._export import (
     FORMAT_VERSION,
@@ -114,19 +115,13 @@ def read_judgments(
         ConfigError: A bad line, several judges/rubrics and none chosen, or no verdict left.
     """
     rows: list[dict[str, Any]] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("scores", {}), dict):
-                raise ValueError("not a verdict object")
-        except ValueError as exc:
-            raise ConfigError(f"{path}:{number}: not a verdict ({exc})") from None
+
+    def not_a_verdict(number: int, message: str) -> None:
+        raise ConfigError(f"{path}:{number}: not a verdict ({message.split(': ', 1)[-1]})")
+
+    for number, row in read_jsonl(path, what="judgments file", on_invalid=not_a_verdict):
+        if not isinstance(row.get("scores", {}), dict):
+            not_a_verdict(number, "scores is not an object")
         rows.append(row)
     kinds = sorted({(str(r.get("judge")), str(r.get("rubric"))) for r in rows})
     chosen = [

@@ -19,13 +19,13 @@ Only work items that every (simulator, target) cell completed are compared.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulacra._validation import read_jsonl
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 from simulacra.log import read_run
 
@@ -180,13 +180,9 @@ def _judge_scores(directory: Path) -> dict[str, float]:
     if not path.is_file():
         return {}
     sums: dict[str, list[float]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        scores = row.get("scores") if isinstance(row, dict) else None
-        cid = row.get("conversation_id") if isinstance(row, dict) else None
+    for _, row in read_jsonl(path, on_invalid=lambda number, message: None):  # torn: skipped
+        scores = row.get("scores")
+        cid = row.get("conversation_id")
         if isinstance(scores, dict) and isinstance(cid, str):
             vals = [float(x) for x in scores.values() if isinstance(x, int | float)]
             if vals:

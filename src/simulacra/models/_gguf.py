@@ -9,7 +9,6 @@ published GGUF v3 layout; anything outside it is a :class:`~simulacra.errors.Con
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from simulacra._atomic import atomic_file
 from simulacra.errors import ConfigError
 
 __all__ = ["GGUFFile", "GGUFTensor", "read_gguf", "write_gguf"]
@@ -205,15 +205,10 @@ def write_gguf(
         blobs.append(blob + b"\0" * (padded - len(blob)))
         offset += padded
     header += b"\0" * (-(-len(header) // _ALIGN) * _ALIGN - len(header))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as out:
-            out.write(header)
-            for blob in blobs:
-                out.write(blob)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_file(path, binary=True, per_process=True) as out:
+        out.write(header)
+        for blob in blobs:
+            out.write(blob)
 
 
 def metadata_type(kind_name: str) -> int:

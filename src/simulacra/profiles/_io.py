@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from simulacra._validation import check_regular_file, read_yaml, summarise
+from simulacra._validation import read_jsonl, read_yaml, summarise
 from simulacra.errors import ConfigError
 from simulacra.profiles._population import PopulationSpec
 
@@ -38,26 +37,10 @@ def load_profiles(path: Path) -> list[Any]:
             raise ConfigError(f"{path}: expected a list of profiles")
         records = [(f"{path}: profile {i}", r) for i, r in enumerate(data, start=1)]
     else:
-        check_regular_file(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: file not found") from None
-        except IsADirectoryError:
-            raise ConfigError(f"{path}: is a folder, not a profiles file") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append((f"{path}:{number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: malformed JSON: {exc.msg}") from None
-            except (ValueError, RecursionError) as exc:  # over-long integers, deep nesting
-                problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                raise ConfigError(f"{path}:{number}: {problem[:120]}") from None
+        records = [
+            (f"{path}:{number}", record)
+            for number, record in read_jsonl(path, what="profiles file", objects=False)
+        ]
     profiles = []
     for where, record in records:
         if isinstance(record, dict):

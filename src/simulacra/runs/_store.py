@@ -25,6 +25,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, one writer is on the user
     fcntl = None  # type: ignore[assignment]
 
+from simulacra._atomic import atomic_file
 from simulacra._secrets import redact_json, redact_text
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError, OutputError
@@ -149,17 +150,11 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         OutputError: It cannot be written (disk full...): the old ``run.json`` stays, no
             ``.tmp`` is left.
     """
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as f:
+        with atomic_file(path, durable=True) as f:
             json.dump(redact_json(data), f, indent=2, default=str)
             f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
@@ -334,8 +329,7 @@ class ExistingRun:
 
 def _rewrite_without(path: Path, spans: list[tuple[int, int]], size: int) -> None:
     """Replace ``path`` by its first ``size`` bytes less ``spans``, atomically and durably."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with path.open("rb") as src, tmp.open("wb") as dst:
+    with path.open("rb") as src, atomic_file(path, binary=True, durable=True, sync_dir=True) as dst:
         position = 0
         for offset, length in [*sorted(spans), (size, 0)]:
             remaining = offset - position
@@ -347,14 +341,6 @@ def _rewrite_without(path: Path, spans: list[tuple[int, int]], size: int) -> Non
                 remaining -= len(chunk)
             src.seek(offset + length)
             position = offset + length
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def scan_run(directory: Path, *, config_sha: str, force: bool) -> ExistingRun:

@@ -14,10 +14,10 @@ Every problem is one line naming the file and line number.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from simulacra._validation import read_jsonl
 from simulacra.errors import ConfigError
 
 __all__ = ["check_enough", "file_digest", "read_dpo_jsonl", "read_sft_jsonl"]
@@ -45,18 +45,8 @@ def _rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     if not path.is_file():
         raise ConfigError(f"{path}: data file not found")
     rows: list[tuple[str, dict[str, Any]]] = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}: line {n}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise ConfigError(f"{where}: expected a JSON object")
-            rows.append((where, row))
+    for n, row in read_jsonl(path, what="data file"):
+        rows.append((f"{path}: line {n}", row))
     if not rows:
         raise ConfigError(f"{path}: no training rows")
     return rows

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from simulacra._secrets import redact_json
+from simulacra._validation import read_jsonl
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
 from simulacra.log import read_conversations, read_run
@@ -104,18 +105,11 @@ def _read_judgments(directory: Path, notes: list[str]) -> list[dict[str, Any]]:
     path = directory / JUDGMENTS_FILE
     if not path.is_file():
         return []
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            notes.append(f"{JUDGMENTS_FILE}:{n}: not JSON, skipped")
-            continue
-        if isinstance(row, dict):
-            out.append(row)
-    return out
+
+    def skip(number: int, message: str) -> None:
+        notes.append(f"{JUDGMENTS_FILE}:{number}: not a JSON object, skipped")
+
+    return [row for _, row in read_jsonl(path, on_invalid=skip)]
 
 
 def _read_reports(directory: Path, notes: list[str]) -> dict[str, dict[str, Any]]:
