@@ -18,7 +18,7 @@ from typing import Any
 
 from simulacra.conversation import Conversation, ParticipantKind
 from simulacra.errors import ConfigError
-from simulacra.log import read_conversations, read_records, read_run
+from simulacra.log import model_calls, read_conversations, read_records, read_run
 
 __all__ = [
     "ConversationSource",
@@ -173,7 +173,7 @@ def conversation_provenance(
         if isinstance(user, Mapping):
             model = str(user.get("name")) if user.get("name") is not None else None
     if model is None:
-        calls = {str(c.get("model")) for c in conversation.model_calls if c.get("role") == "user"}
+        calls = {c.model for c in model_calls(conversation) if c.role == "user"}
         model = ", ".join(sorted(calls)) or None
     return Provenance(
         source=f"simulacra run {name}", licence=None, citation=None, real=False, model=model
