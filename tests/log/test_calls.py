@@ -16,7 +16,10 @@ async def test_what_the_model_wrapper_records_is_a_model_call_with_every_field_t
     def fail(messages: object, config: object) -> str:
         raise TransientError("upstream hiccup")
 
-    ok, broken = function_model(lambda m, c: "hello", role="user"), function_model(fail, role="judge")
+    ok, broken = (
+        function_model(lambda m, c: "hello", role="user"),
+        function_model(fail, role="judge"),
+    )
     with record_calls() as log:
         await ok.generate([ChatMessage(role="user", content="hi")], config=GenerateConfig(seed=3))
         with pytest.raises(TransientError):
