@@ -33,6 +33,7 @@ from simulacra.evaluation._metrics import _is_user
 from simulacra.evaluation._population import Population
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles, bootstrap_mean
 from simulacra.evaluation._vectors import embed
+from simulacra.participants import render_profile
 
 __all__ = [
     "DRIFT_RUBRIC",
@@ -122,7 +123,6 @@ class DriftReport:
 
 def profile_text(population: Population, conversation: Conversation) -> str:
     """The user's rendered profile and goal, as the user was given them."""
-    from simulacra.participants import render_profile
 
     users = _is_user(conversation)
     parts = []

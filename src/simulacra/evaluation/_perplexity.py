@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError, MissingExtraError, ModelNotAvailableError
+from simulacra.evaluation._metrics import _is_user
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
-from simulacra.models import check_model_requests_allowed
+from simulacra.models import CATALOGUE, check_model_requests_allowed, resolve_gguf
 
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
@@ -121,7 +123,6 @@ class ReferenceLM:
             ConfigError: For another kind of spec (a server gives no token log-probabilities
                 of given text here).
         """
-        from simulacra.models import CATALOGUE, resolve_gguf
 
         prefix, _, rest = spec.partition(":")
         if prefix == "embedded" and rest in CATALOGUE:
@@ -191,8 +192,6 @@ class ReferenceLM:
 def _dialogue_turns(
     d: Conversation | MultiWOZDialogue, user_id: str | None
 ) -> list[tuple[bool, str]]:
-    from simulacra.conversation import Conversation
-    from simulacra.evaluation._metrics import _is_user
 
     if isinstance(d, Conversation):
         users = {user_id} if user_id else _is_user(d)

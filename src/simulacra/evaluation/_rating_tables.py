@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from simulacra.errors import ConfigError
-from simulacra.evaluation._annotation import Study
-from simulacra.evaluation._annotation_io import Rating
+from simulacra.evaluation._annotation import FORMAT, Study, _study_id
+from simulacra.evaluation._annotation_io import Rating, validate_rating
+from simulacra.evaluation._rubric import load_rubric
 
 __all__ = ["AB_REDIAL_ASPECTS", "ab_redial_table", "engagement_study", "engagement_table"]
 
@@ -125,9 +126,6 @@ def engagement_study(root: str | Path) -> tuple[Study, list[Rating]]:
     Raises:
         ConfigError: The file is missing or a score is not a scale point.
     """
-    from simulacra.evaluation._annotation import FORMAT, _study_id
-    from simulacra.evaluation._annotation_io import validate_rating
-    from simulacra.evaluation._rubric import load_rubric
 
     path = Path(root) / "data" / "DailyDialog_groungtruth_annotated.csv"
     rubric = load_rubric("engagement")

@@ -26,8 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulacra._validation import read_jsonl
+from simulacra.conversation import TerminationReason
+from simulacra.evaluation._population import run_population
 from simulacra.evaluation._stats import Estimate, _estimate_dict, _percentiles
 from simulacra.log import read_run
+from simulacra.participants import is_simulator_invalid, task_success
 
 __all__ = [
     "SensitivityReport",
@@ -199,9 +202,6 @@ def run_metrics(run_dir: str | Path) -> dict[str, dict[str, float]]:
     left out. Work items are keyed
     ``scenario|epoch|k``, ``k`` counting the conversations of that scenario and epoch in
     profile-id order (so simulators with different profiles still pair up)."""
-    from simulacra.conversation import TerminationReason
-    from simulacra.evaluation._population import run_population
-    from simulacra.participants import is_simulator_invalid, task_success
 
     population = run_population(run_dir)
     judged = _judge_scores(Path(run_dir))

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from simulacra.errors import ConfigError, MissingExtraError
+from simulacra.memory import load_embedding_model
+from simulacra.memory._dense import _LOCK
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,9 +28,6 @@ TFIDF = "tfidf:word-1-2gram"
 
 def _minilm(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     import numpy as np
-
-    from simulacra.memory import load_embedding_model
-    from simulacra.memory._dense import _LOCK
 
     model = load_embedding_model()
     with _LOCK:  # torch modules are not safe to call from several threads at once

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulacra.errors import ConfigError
+from simulacra.models._embedded import EmbeddedAPI
+from simulacra.models._embedded_batched import BatchedEmbeddedAPI
 from simulacra.models._model import ModelAPI
 
 if TYPE_CHECKING:
@@ -33,8 +35,6 @@ def embedded_api(spec: ModelSpec, path: Path, *, n_ctx: int, sha256: str | None)
     if engine not in ("batched", "single"):
         raise ConfigError(f"{ENGINE_ENV}: expected 'batched' or 'single', got {engine!r}")
     if engine == "single":
-        from simulacra.models._embedded import EmbeddedAPI
-
         return EmbeddedAPI(
             path,
             name=spec.model,
@@ -44,7 +44,6 @@ def embedded_api(spec: ModelSpec, path: Path, *, n_ctx: int, sha256: str | None)
             reuse_prefix=spec.reuse_prefix,
             sha256=sha256,
         )
-    from simulacra.models._embedded_batched import BatchedEmbeddedAPI
 
     return BatchedEmbeddedAPI(
         path,

@@ -14,12 +14,14 @@ from simulacra.models._cache import CallCache
 from simulacra.models._catalogue import CATALOGUE, file_sha256, resolve_gguf
 from simulacra.models._guard import check_model_requests_allowed
 from simulacra.models._model import Model, ModelAPI, RetryPolicy
+from simulacra.models._openai import OpenAICompatibleAPI
 from simulacra.models._providers import (
     get_provider,
     is_provider,
     provider_schemes,
     register_provider,
 )
+from simulacra.models._transformers import TransformersAPI, parse_transformers_target
 from simulacra.models._types import GenerateConfig
 
 __all__ = ["ModelSpec", "build_api", "get_model", "parse_model_spec"]
@@ -139,7 +141,6 @@ def _gguf_api(spec: ModelSpec) -> ModelAPI:
 
 
 def _transformers_api(spec: ModelSpec) -> ModelAPI:
-    from simulacra.models._transformers import TransformersAPI, parse_transformers_target
 
     base, adapter = parse_transformers_target(spec.target)
     check_model_requests_allowed(spec.model)
@@ -147,7 +148,6 @@ def _transformers_api(spec: ModelSpec) -> ModelAPI:
 
 
 def _openai_api(spec: ModelSpec) -> ModelAPI:
-    from simulacra.models._openai import OpenAICompatibleAPI
 
     base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL")
     if not base_url:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from simulacra.errors import ConfigError, MissingExtraError
+from simulacra.models._catalogue import CATALOGUE, file_sha256, resolve_gguf
 from simulacra.models._gguf import GGUFFile, read_gguf
 
 __all__ = [
@@ -75,8 +76,6 @@ class BaseModel:
 def resolve_base_path(spec: str) -> Path | None:
     """The GGUF file behind ``embedded:<tier>`` / ``gguf:PATH`` (``None`` for other specs)."""
     if spec.startswith("embedded:"):
-        from simulacra.models._catalogue import CATALOGUE, resolve_gguf
-
         tier = spec.partition(":")[2]
         if tier not in CATALOGUE:
             known = ", ".join(CATALOGUE)
@@ -104,8 +103,6 @@ def load_base(
         return _tiny_random(list(texts), seed)
     gguf_path = resolve_base_path(spec)
     if gguf_path is not None:
-        from simulacra.models._catalogue import file_sha256
-
         model, tokenizer = gguf_to_transformers(read_gguf(gguf_path), getattr(torch, dtype))
         facts = {"gguf": str(gguf_path), "sha256": file_sha256(gguf_path)}
         return BaseModel(model, tokenizer, spec, facts)

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from simulacra.errors import ConfigError, ModelError
+from simulacra.models._catalogue import file_sha256
 from simulacra.models._model import ModelAPI
 from simulacra.models._types import ChatMessage, GenerateConfig, ModelOutput, Usage
 
@@ -65,7 +66,6 @@ def _base_of(adapter: Path) -> str:
 def _check_compatible(adapter: Path, base_spec: str) -> None:
     """Refuse an adapter trained on another base (by folder, or GGUF file hash) before loading
     anything."""
-    from simulacra.models._catalogue import file_sha256
     from simulacra.models._torch_base import resolve_base_path
 
     prov = _provenance(adapter)

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from simulacra.datasets import ADAPTERS, multiwoz_dialogues
+from simulacra.datasets._real_turns import real_conversations, real_user_turns
 from simulacra.errors import ConfigError
 from simulacra.memory import (
     PreferenceState,
@@ -102,12 +104,9 @@ class _CorpusSource(_Strict):
 
     @model_validator(mode="after")
     def _adapter_known(self) -> _CorpusSource:
-        if self.adapter is not None:
-            from simulacra.datasets import ADAPTERS
-
-            if self.adapter not in ADAPTERS:
-                known = ", ".join(ADAPTERS)
-                raise ValueError(f"adapter: unknown {self.adapter!r} (known: {known})")
+        if self.adapter is not None and self.adapter not in ADAPTERS:
+            known = ", ".join(ADAPTERS)
+            raise ValueError(f"adapter: unknown {self.adapter!r} (known: {known})")
         if self.adapter is not None and self.mapping is not None:
             raise ValueError("give 'adapter' or 'mapping', not both")
         return self
@@ -250,7 +249,6 @@ def _gate(path: str) -> TrainedGate:
 
 @functools.lru_cache(maxsize=4)
 def _user_turns(path: str) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
-    from simulacra.datasets import multiwoz_dialogues
 
     return tuple(
         (frozenset(d.goal.domain_names), tuple(t.text for t in d.user_turns if t.text))
@@ -262,7 +260,6 @@ def _user_turns(path: str) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]
 def _corpus_turns(
     path: str, adapter: str | None, mapping: str | None
 ) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
-    from simulacra.datasets._real_turns import real_conversations, real_user_turns
 
     found = real_user_turns(real_conversations(path, adapter=adapter, mapping=_mapping(mapping)))
     if not found:

@@ -23,6 +23,7 @@ from typing import Any
 
 from simulacra.conversation import Conversation
 from simulacra.datasets import ADAPTERS, import_corpus, load_source, user_participant
+from simulacra.datasets._generic import load_mapping
 from simulacra.errors import ConfigError
 from simulacra.participants._voice import VoiceExample
 
@@ -99,7 +100,6 @@ def _corpus_examples(
     if kind == "generic":
         if mapping is None:
             raise ConfigError(f"{path}: the generic adapter needs a field mapping (--mapping)")
-        from simulacra.datasets._generic import load_mapping
 
         options["mapping"] = load_mapping(mapping)
     return [

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from simulacra._validation import read_jsonl, read_yaml, summarise
 from simulacra.errors import ConfigError
+from simulacra.profiles import Persona, Profile
 from simulacra.profiles._population import PopulationSpec
 
 __all__ = ["load_personas", "load_profiles", "load_spec"]
@@ -28,7 +29,6 @@ def load_profiles(path: Path) -> list[Any]:
 
     A record without ``kind`` is a persona (the format ``simulacra personas`` writes).
     """
-    from simulacra.profiles import Profile
 
     adapter: TypeAdapter[Any] = TypeAdapter(Profile)
     if path.suffix in (".yaml", ".yml"):
@@ -54,7 +54,6 @@ def load_profiles(path: Path) -> list[Any]:
 
 def load_personas(path: Path) -> list[Any]:
     """Read personas from JSONL (one per line); other kinds are an error."""
-    from simulacra.profiles import Persona
 
     profiles = load_profiles(path)
     for i, profile in enumerate(profiles, start=1):

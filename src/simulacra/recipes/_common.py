@@ -11,6 +11,7 @@ from typing import Any
 from simulacra._atomic import write_json_atomic, write_text_atomic
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
+from simulacra.evaluation._stats import wilson
 from simulacra.models import GenerateConfig, Model, ModelAPI, RetryPolicy, build_api
 from simulacra.models import parse_model_spec as _parse_spec
 
@@ -78,7 +79,6 @@ def write_outputs(
 
 def estimate(successes: int, n: int) -> dict[str, Any]:
     """A proportion with its Wilson 95% interval and n, as JSON."""
-    from simulacra.evaluation._stats import wilson
 
     e = wilson(successes, n)
     return {"value": e.value, "low": e.low, "high": e.high, "n": n, "successes": successes}

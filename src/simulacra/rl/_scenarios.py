@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from simulacra.participants import TaskGoal
 from simulacra.profiles import GeneralUser, Profile
+from simulacra.runs import RunConfig
 
 __all__ = ["EnvScenario", "scenarios_from_config"]
 
@@ -35,7 +36,6 @@ class EnvScenario:
 def scenarios_from_config(config: object) -> list[EnvScenario]:
     """Scenarios × profiles of a :class:`~simulacra.runs.RunConfig` (e.g. MultiWOZ goals loaded
     with ``scenarios_from``)."""
-    from simulacra.runs import RunConfig
 
     assert isinstance(config, RunConfig)
     return [

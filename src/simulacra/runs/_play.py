@@ -31,6 +31,8 @@ import httpx
 from simulacra.conversation import Conversation, TerminationReason
 from simulacra.errors import ConfigError
 from simulacra.models import Model, OpenAICompatibleAPI, get_model
+from simulacra.paradigms._group_chat import _group_instructions
+from simulacra.paradigms._human_human import DEFAULT_PEER_GOAL, _person_ids
 from simulacra.participants import (
     GoalStateOptions,
     render_profile,
@@ -139,8 +141,6 @@ def _plan(config: RunConfig, item: WorkItem, seat: Seat, source: str) -> _Plan:
         )
         return _Plan("assistant", config.target.name, brief, roles)
     if kind == "human_human":
-        from simulacra.paradigms._human_human import DEFAULT_PEER_GOAL, _person_ids
-
         if seat.role == "system":
             raise ConfigError("--as: a human_human config has no system seat; use member:ID")
         ids = _person_ids(options.people)
@@ -154,7 +154,6 @@ def _plan(config: RunConfig, item: WorkItem, seat: Seat, source: str) -> _Plan:
             _profile_text(person.profile),
         )
         return _Plan(ids[k], names[k], brief, [other.model or options.model])
-    from simulacra.paradigms._group_chat import _group_instructions
 
     roles = options.model_roles()
     if seat.role == "system":

@@ -10,7 +10,10 @@ from typing import Any
 
 from simulacra.conversation import Conversation, Turn
 from simulacra.models import GenerateConfig, Model
-from simulacra.orchestration import WeightedRandom, run_conversation
+from simulacra.orchestration import LLMModerator, TurnPolicy, WeightedRandom, run_conversation
+from simulacra.paradigms._group_chat import _group_instructions
+from simulacra.paradigms._human_human import DEFAULT_PEER_GOAL, _person_ids
+from simulacra.paradigms.group_chat import GroupAssistant, run_group_chat
 from simulacra.participants import Participant, PromptedUser
 from simulacra.participants._human import HumanParticipant
 from simulacra.profiles import GeneralUser
@@ -40,7 +43,6 @@ async def human_ai_user_seat(
 async def human_human_seat(
     config: RunConfig, item: WorkItem, models: Mapping[str, Model], human: HumanParticipant
 ) -> Conversation:
-    from simulacra.paradigms._human_human import DEFAULT_PEER_GOAL, _person_ids
 
     options: Any = config.paradigm_options
     scenario = item.scenario
@@ -76,9 +78,6 @@ async def human_human_seat(
 async def group_chat_seat(
     config: RunConfig, item: WorkItem, models: Mapping[str, Model], human: HumanParticipant
 ) -> Conversation:
-    from simulacra.orchestration import LLMModerator, TurnPolicy
-    from simulacra.paradigms._group_chat import _group_instructions
-    from simulacra.paradigms.group_chat import GroupAssistant, run_group_chat
 
     options: Any = config.paradigm_options
     scenario = item.scenario

@@ -6,7 +6,15 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from simulacra.conversation import ParticipantInfo, ParticipantKind, View
-from simulacra.models import ChatMessage, GenerateConfig, Model, ModelAPI, ModelOutput, Usage
+from simulacra.models import (
+    ChatMessage,
+    GenerateConfig,
+    Model,
+    ModelAPI,
+    ModelOutput,
+    RetryPolicy,
+    Usage,
+)
 from simulacra.participants import Reply
 
 __all__ = ["FunctionModelAPI", "ScriptedModelAPI", "ScriptedParticipant", "function_model"]
@@ -74,7 +82,6 @@ class ScriptedModelAPI(ModelAPI):
 
 def function_model(fn: ModelFunction, *, role: str = "default", name: str = "function") -> Model:
     """A :class:`Model` over a :class:`FunctionModelAPI` (no retries)."""
-    from simulacra.models import RetryPolicy
 
     return Model(FunctionModelAPI(fn, name=name), role=role, retry=RetryPolicy(max_retries=0))
 

@@ -19,6 +19,7 @@ from simulacra.training._output import (
     atomic_output_dir,
     environment_facts,
 )
+from simulacra.training._perplexity import user_turn_perplexity
 
 __all__ = ["TrainResult", "build_sft_trainer", "train_dpo", "train_sft"]
 
@@ -206,8 +207,6 @@ def train_sft(config: TrainConfig) -> TrainResult:
         trainer.train()
         result = _finish(trainer, base, log, config, out, n, t0)
         if config.eval_data is not None:
-            from simulacra.training._perplexity import user_turn_perplexity
-
             held_out = read_sft_jsonl(config.eval_data)
             model = trainer.model.eval()
             ppl = user_turn_perplexity(model, base.tokenizer, held_out, config.max_length)

@@ -24,9 +24,11 @@ from typing import Any
 from simulacra._atomic import write_text_atomic
 from simulacra._version import __version__
 from simulacra.conversation import Conversation
+from simulacra.datasets._multiwoz import multiwoz_dialogues
 from simulacra.errors import ConfigError
 from simulacra.viewer import _svg
 from simulacra.viewer._data import LoadedRun, load_runs
+from simulacra.viewer._sections import human_likeness_section, sensitivity_section
 from simulacra.viewer._summary import (
     find_curves,
     find_estimates,
@@ -94,7 +96,6 @@ def parse_reference(spec: str) -> tuple[str, Path]:
 def reference_turn_lengths(spec: str, *, limit: int | None = 1000) -> tuple[str, list[float]]:
     """Words per real user turn of a reference corpus, and its display name."""
     kind, path = parse_reference(spec)
-    from simulacra.datasets._multiwoz import multiwoz_dialogues
 
     lengths = [
         float(len(t.text.split()))
@@ -325,7 +326,6 @@ def build_report(
     )
     plots("Turn lengths", _length_plots(runs, reference))
     plots("Drift and other evaluation reports", _other_report_plots(runs))
-    from simulacra.viewer._sections import human_likeness_section, sensitivity_section
 
     sections += [s for s in (human_likeness_section(runs), sensitivity_section(runs)) if s]
     notes = [f"{r.name}: {n}" for r in runs for n in r.notes]
