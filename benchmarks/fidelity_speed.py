@@ -56,6 +56,12 @@ FIDELITY_FILES = [
 ]
 GOAL = 5.0
 ONE = "before_one_blas_thread"
+MOVED = {
+    b"simulacra.participants._agenda_ontology": b"simulacra.scenarios._ontology",
+    b"simulacra.participants._agenda_goal": b"simulacra.scenarios._goal",
+}
+"""Modules that moved since ``BEFORE`` (0.10.0, issue #17): the old fidelity code imports them
+under their new names; nothing else of it changes."""
 LAUNCH = "import sys, simulacra; print(simulacra.__file__, file=sys.stderr); "
 LAUNCH += "from simulacra.cli import main; sys.argv[0] = 'simulacra'; main()"
 
@@ -68,6 +74,8 @@ def _before_tree(tmp: Path) -> Path:
         old = subprocess.run(
             ["git", "show", f"{BEFORE}:{name}"], cwd=ROOT, check=True, capture_output=True
         ).stdout
+        for was, now in MOVED.items():
+            old = old.replace(was, now)
         (tmp / "before" / name).write_bytes(old)
     return src
 
