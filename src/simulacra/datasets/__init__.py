@@ -10,6 +10,7 @@ dataset cards (see docs/datasets.md).
 
 from simulacra.datasets._adapters import ADAPTERS, Adapter, import_corpus
 from simulacra.datasets._card import corpus_stats, dataset_card
+from simulacra.datasets._casino_json import casino_records
 from simulacra.datasets._export import (
     FORMAT_VERSION,
     chat_examples,
@@ -53,6 +54,7 @@ __all__ = [
     "Provenance",
     "Scores",
     "casino_personas",
+    "casino_records",
     "chat_examples",
     "corpus_stats",
     "dataset_card",

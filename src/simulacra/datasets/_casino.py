@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from simulacra.conversation import Conversation, ParticipantKind
+from simulacra.datasets._casino_json import casino_files, casino_records
 from simulacra.datasets._corpus import (
     CorpusInfo,
     RealTurn,
-    as_list,
     build_conversation,
     field,
-    read_json,
 )
 from simulacra.datasets._personas import _casino_persona
 from simulacra.errors import ConfigError
@@ -39,15 +38,6 @@ CASINO = CorpusInfo(
 
 DEAL_MOVES = frozenset({"Submit-Deal", "Accept-Deal", "Reject-Deal", "Walk-Away"})
 _AGENTS = ("mturk_agent_1", "mturk_agent_2")
-
-
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(path.glob("casino*.json"))
-        if not files:
-            raise ConfigError(f"{path}: no casino*.json files")
-        return files
-    return [path]
 
 
 def _goal(info: Mapping[str, Any]) -> str:
@@ -68,8 +58,8 @@ def read_casino(
         raise ConfigError(f"user_agent: must be one of {', '.join(_AGENTS)}, got {user_agent!r}")
     other = _AGENTS[1 - _AGENTS.index(user_agent)]
     count = 0
-    for file in _files(Path(path)):
-        for index, d in enumerate(as_list(read_json(file), file, "CaSiNo dialogues")):
+    for file in casino_files(path):
+        for index, d in enumerate(casino_records(file)):
             if limit is not None and count >= limit:
                 return
             where = f"dialogue {index}"

@@ -13,11 +13,11 @@ study compares against, and must not leak into prompts. Persona ids let a study 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from simulacra.datasets._casino_json import casino_files, casino_records
 from simulacra.errors import ConfigError
 from simulacra.profiles import Persona
 
@@ -49,20 +49,12 @@ def casino_personas(path: str | Path) -> Iterator[Persona]:
     Raises:
         ConfigError: If a file is missing or not in the CaSiNo format.
     """
-    path = Path(path)
-    files = sorted(path.glob("casino_*.json")) if path.is_dir() else [path]
-    if not files:
-        raise ConfigError(f"{path}: no casino_*.json files")
-    for file in files:
-        try:
-            dialogues = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{file}: not a CaSiNo JSON file ({exc})") from None
-        for index, dialogue in enumerate(dialogues):
+    for file in casino_files(path):
+        for index, dialogue in enumerate(casino_records(file)):
             try:
                 for agent, info in sorted(dialogue["participant_info"].items()):
                     yield _casino_persona(f"casino:{dialogue['dialogue_id']}:{agent}", info)
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise ConfigError(f"{file}: dialogue {index}: missing or bad field {exc}") from None
 
 

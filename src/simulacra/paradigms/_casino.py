@@ -3,14 +3,14 @@ really happened replayed through :func:`~simulacra.paradigms._negotiation.analys
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulacra.conversation import Turn
+from simulacra.datasets import casino_records
+from simulacra.errors import ConfigError
 from simulacra.paradigms._negotiation import (
     WALK_AWAY,
     NegotiationOutcome,
@@ -47,34 +47,19 @@ class CasinoDialogue:
 
 def load_casino(path: str | Path) -> list[dict[str, object]]:
     """The dialogues of a CaSiNo JSON file (``casino_valid.json``...) or of every
-    ``casino_*.json`` in a folder, in the original format (read once per file and cached).
+    ``casino*.json`` in a folder, in the original format (read once per file and cached:
+    :func:`simulacra.datasets.casino_records`).
 
     Raises:
         ValueError: The file is missing or not in the CaSiNo format (one line).
     """
     path = Path(path)
-    files = sorted(path.glob("casino_*.json")) if path.is_dir() else [path]
-    if not files:
-        raise ValueError(f"no casino_*.json files in {path}")
-    out: list[dict[str, object]] = []
-    for file in files:
-        if not file.is_file():
-            raise ValueError(f"file not found: {file}")
-        out.extend(_read(str(file.resolve()), file.stat().st_mtime_ns))
-    return out
-
-
-@functools.lru_cache(maxsize=8)
-def _read(file: str, mtime: int) -> tuple[dict[str, object], ...]:
+    if not path.exists():
+        raise ValueError(f"file not found: {path}")
     try:
-        data = json.loads(Path(file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{file} is not a CaSiNo JSON file ({type(exc).__name__})") from None
-    if not isinstance(data, list) or not all(
-        isinstance(d, dict) and "participant_info" in d and "dialogue_id" in d for d in data
-    ):
-        raise ValueError(f"{file} is not a CaSiNo JSON file (a list of dialogues)")
-    return tuple(data)
+        return casino_records(path)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def casino_dialogue(raw: Mapping[str, object]) -> CasinoDialogue:
