@@ -97,14 +97,19 @@ def read_text(path: Path, *, what: str = "file") -> str:
     check_regular_file(path)
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a {what}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise _unreadable(path, exc, what) from None
+
+
+def _unreadable(path: Path, exc: OSError, what: str) -> ConfigError:
+    """The one-line error for a file that cannot be opened: missing, a folder, or why not."""
+    if isinstance(exc, FileNotFoundError):
+        return ConfigError(f"{path}: file not found")
+    if isinstance(exc, IsADirectoryError):
+        return ConfigError(f"{path}: is a folder, not a {what}")
+    return ConfigError(f"{path}: cannot read ({exc.strerror or exc})")
 
 
 def read_yaml(path: Path) -> object:
@@ -218,12 +223,8 @@ def read_jsonl(
     check_regular_file(path)
     try:
         f = path.open("rb")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a {what}") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise _unreadable(path, exc, what) from None
     with f:
         number = 0
         while True:

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from simulacra.conversation import Conversation, TerminationReason
 from simulacra.errors import ConfigError
 from simulacra.models import Model, OpenAICompatibleAPI, get_model
@@ -41,7 +39,7 @@ from simulacra.participants._human import HumanParticipant
 from simulacra.profiles import GeneralUser, Profile
 from simulacra.runs._config import RunConfig, UserConfig
 from simulacra.runs._engine import RunStats
-from simulacra.runs._items import WorkItem, run_item, work_items
+from simulacra.runs._items import WorkItem, _preflight_openai, run_item, work_items
 from simulacra.runs._play_seats import (
     _brief,
     group_chat_seat,
@@ -194,13 +192,7 @@ def _build_models(config: RunConfig, roles: list[str]) -> dict[str, Model]:
         except ConfigError as exc:
             raise ConfigError(f"models.{role}: {exc}") from None
         if isinstance(model.api, OpenAICompatibleAPI):
-            try:
-                httpx.get(f"{model.api.base_url}/models", timeout=5.0)
-            except httpx.HTTPError as exc:
-                raise ConfigError(
-                    f"models.{role}: cannot reach {model.api.base_url} ({type(exc).__name__}); "
-                    "start the server or fix base_url"
-                ) from None
+            _preflight_openai(role, model.api)
         models[role] = model
     return models
 
