@@ -51,6 +51,7 @@ def counterfactual_command(
     LOG is a JSONL file (one {context, action, propensity, reward} object per line) or a run
     directory whose target recorded 'action' and 'propensity' in its turn metadata.
     """
+    from simulacra.evaluation import load_policy
     from simulacra.evaluation._counterfactual import (
         ESTIMATORS,
         check_support,
@@ -58,7 +59,6 @@ def counterfactual_command(
         off_policy_evaluate,
         read_decisions,
     )
-    from simulacra.evaluation._counterfactual_policy import load_policy
 
     chosen = [e.strip() for raw in estimators for e in raw.split(",") if e.strip()] or list(
         ESTIMATORS

@@ -15,7 +15,7 @@ import click
 from simulacra._atomic import write_json_atomic
 from simulacra.cli._paths import OutputPath
 from simulacra.errors import ConfigError
-from simulacra.evaluation._stats import Estimate
+from simulacra.evaluation import Estimate
 
 __all__ = ["register"]
 
@@ -64,7 +64,7 @@ def bias_command(
     the reference) or create them (``eval bias --config cfg.yaml --swap gender=female,male``
     runs the config once per value, personas otherwise unchanged, same seed).
     """
-    from simulacra.evaluation._bias import bias_audit_runs
+    from simulacra.evaluation import bias_audit_runs
     from simulacra.runs import load_config, run_swapped
 
     if config_path is not None:
@@ -75,7 +75,7 @@ def bias_command(
         attribute, _, raw = swap.partition("=")
         values = [v.strip() for v in raw.split(",") if v.strip()]
         config = load_config(config_path)
-        from simulacra.evaluation._bias import swapped_configs
+        from simulacra.evaluation import swapped_configs
 
         swapped_configs(config, attribute, values)  # validate before running anything
         dirs = asyncio.run(run_swapped(config, attribute, values, output_dir=output_dir))
@@ -133,7 +133,7 @@ def arena_command(
 ) -> None:
     """Rank the target systems of 2+ runs (same scenarios, profiles and seed) by a pairwise
     judge: Bradley–Terry and Elo ratings with bootstrap intervals."""
-    from simulacra.evaluation._arena import arena
+    from simulacra.evaluation import arena
     from simulacra.models import GenerateConfig, get_model, parse_model_spec
 
     if len(run_dirs) < 2:
@@ -205,7 +205,7 @@ def perplexity_command(
     output: Path | None,
 ) -> None:
     """Perplexity of the user turns of RUN_DIR under a reference model (and of real users)."""
-    from simulacra.evaluation._perplexity import ReferenceLM, compare_perplexity, perplexity
+    from simulacra.evaluation import ReferenceLM, compare_perplexity, perplexity
     from simulacra.runs import read_conversations
 
     _check_dirs([run_dir])
@@ -214,7 +214,7 @@ def perplexity_command(
     convs = list(read_conversations(run_dir))[:limit]
     real: list[Any] = []
     if reference is not None:
-        from simulacra.datasets._multiwoz import multiwoz_dialogues
+        from simulacra.datasets import multiwoz_dialogues
         from simulacra.evaluation._fidelity import _pair
 
         real, paired = _pair(convs, list(multiwoz_dialogues(reference, with_turns=True)))

@@ -65,11 +65,14 @@ def make_judge(spec: str, rubric_id: str | None) -> Any | None:
     """The judge of a spelling of this module, or ``None`` if it is not one of them."""
     if not check_judge_spec(spec, rubric_id):
         return None
-    from simulacra.evaluation._calibrate import CalibratedJudge, load_calibrations
-    from simulacra.evaluation._likelihood import LikelihoodJudge
+    from simulacra.evaluation import (
+        CalibratedJudge,
+        LikelihoodJudge,
+        WeightedRubricJudge,
+        load_calibrations,
+        load_rubric,
+    )
     from simulacra.evaluation._logprob import EmbeddedScorer, scorer_from_spec
-    from simulacra.evaluation._rubric import load_rubric
-    from simulacra.evaluation._weighted import WeightedRubricJudge
 
     if spec.startswith("calibrated"):
         path = _model_part(spec) or None
@@ -119,13 +122,13 @@ def read_rated(
     ratings: Path, adapter: str, subset: str | None, mapping: Sequence[str], level: str
 ) -> list[Any]:
     """The rated items of a ratings file or an adapter's folder (one-line errors)."""
-    from simulacra.evaluation._ratings import (
+    from simulacra.evaluation import (
         read_ab_redial,
         read_predictive_engagement,
         read_ratings,
+        read_topical_chat_ratings,
     )
     from simulacra.evaluation._ratings_file import check_ratings_file
-    from simulacra.evaluation._ratings_topical import read_topical_chat_ratings
 
     if not ratings.exists():
         raise ConfigError(f"{ratings}: ratings file not found")
@@ -214,6 +217,7 @@ def register(group: click.Group) -> None:
         set's cross-validated Spearman (--folds folds within the set: how the calibration does
         on new items like these) and, with two or more sets, leave-one-set-out Spearman (how it
         does on another kind of data)."""
+        from simulacra.evaluation import EmbeddedScorer
         from simulacra.evaluation._calibrate import (
             fit_calibration,
             item_features,
@@ -222,7 +226,6 @@ def register(group: click.Group) -> None:
         )
         from simulacra.evaluation._calibrate_cv import k_fold_within_groups
         from simulacra.evaluation._correlation import spearman
-        from simulacra.evaluation._logprob import EmbeddedScorer
 
         if not model.startswith(("embedded:", "gguf:")):
             raise ConfigError(f"--model {model!r}: calibration needs embedded:<tier> or gguf:PATH")

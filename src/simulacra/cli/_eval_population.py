@@ -20,7 +20,7 @@ __all__ = ["register"]
 
 def _populations(sources: Sequence[Path], limit: int | None, domains: str | None) -> list[Any]:
     """Load every source (run directory or MultiWOZ file) before anything is computed."""
-    from simulacra.evaluation._population import load_population
+    from simulacra.evaluation import load_population
 
     wanted = [d.strip() for d in domains.split(",") if d.strip()] if domains else None
     out = []
@@ -55,7 +55,7 @@ def eval_diversity_command(
     output: Path | None,
 ) -> None:
     """Diversity of each population: run directories and/or MultiWOZ files (real users)."""
-    from simulacra.evaluation._diversity import diversity_report
+    from simulacra.evaluation import diversity_report
 
     populations = _populations(sources, limit, domains)
     reports = [
@@ -112,8 +112,7 @@ def eval_drift_command(
 ) -> None:
     """Persona consistency per user turn and its drift over the conversation (SOURCE: a run
     directory or a MultiWOZ file)."""
-    from simulacra.evaluation._drift import drift_items, drift_report
-    from simulacra.evaluation._judge import judge_run
+    from simulacra.evaluation import drift_items, drift_report, judge_run
 
     if judge_spec is not None and judge_spec.startswith("baseline"):
         raise ConfigError("--judge for drift needs a model (e.g. embedded:default), not a baseline")
@@ -183,7 +182,7 @@ def eval_audit_command(
     """Self-audit of the simulated user's turns (SOURCES: a run directory or a MultiWOZ file;
     several run directories are one study, each conversation audited against its own run's
     goals)."""
-    from simulacra.evaluation._audit import AUDIT_RULES, audit_report
+    from simulacra.evaluation import AUDIT_RULES, audit_report
 
     facts = _read_hidden(hidden)
     if len(sources) > 1:

@@ -118,7 +118,7 @@ def gate_voice_train(
     fewer than 5 conversations) by a scorer fit on the other 80%; the file written is then fit
     on everything. Load it with UserVoiceScorer.load(OUT).
     """
-    from simulacra.participants._voice import train_user_voice
+    from simulacra.participants import train_user_voice
     from simulacra.participants._voice_data import voice_examples
 
     sources = _voice_sources(corpora, runs)
@@ -183,7 +183,7 @@ def gate_voice_train(
 @click.argument("texts", nargs=-1)
 def gate_voice_score(model: Path | None, texts: tuple[str, ...]) -> None:
     """Print P(user) for each TEXT (or each line of stdin): score, verdict, text."""
-    from simulacra.participants._voice import UserVoiceScorer
+    from simulacra.participants import UserVoiceScorer
 
     scorer = UserVoiceScorer.load(model) if model else UserVoiceScorer.default()
     lines = list(texts) or [line for line in sys.stdin if line.strip()]

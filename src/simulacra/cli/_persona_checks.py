@@ -27,8 +27,7 @@ from simulacra.generation import (
     generate_personas,
 )
 from simulacra.models import Model, get_model
-from simulacra.profiles import Persona
-from simulacra.profiles._inventory import load_inventory
+from simulacra.profiles import Persona, load_inventory
 from simulacra.profiles._io import load_personas
 
 __all__ = ["load_seeds", "make_model", "run_generate", "run_psychometric", "write_personas"]

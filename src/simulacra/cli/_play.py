@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from simulacra.errors import MissingExtraError
-from simulacra.participants._human import HumanParticipant
-from simulacra.runs import RunConfig, load_config
-from simulacra.runs._play import PlayResult, parse_seat, play
+from simulacra.participants import HumanParticipant
+from simulacra.runs import PlayResult, RunConfig, load_config, parse_seat, play
 
 
 @click.command("play")

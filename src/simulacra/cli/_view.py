@@ -19,7 +19,7 @@ def view_command(run_dirs: tuple[Path, ...], host: str, port: int) -> None:
     Without RUN_DIRS, every run directory under ./runs is shown. Only these directories are
     served; the page is reachable from this machine only unless --host says otherwise.
     """
-    from simulacra.viewer._data import load_runs
+    from simulacra.viewer import load_runs
     from simulacra.viewer._server import bind, is_loopback, serve_forever, url_of
 
     dirs = list(run_dirs)

@@ -35,7 +35,7 @@ from simulacra.models import CATALOGUE, check_model_requests_allowed, resolve_gg
 
 if TYPE_CHECKING:
     from simulacra.conversation import Conversation
-    from simulacra.datasets._multiwoz import MultiWOZDialogue
+    from simulacra.datasets import MultiWOZDialogue
 
 __all__ = [
     "PerplexityComparison",

@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulacra._validation import summarise
 from simulacra.models import ChatMessage, GenerateConfig, Model
-from simulacra.profiles._kinds import Persona
-from simulacra.profiles._persona import Behaviour, BigFive, Demographics
+from simulacra.profiles import Behaviour, BigFive, Demographics, Persona
 
 __all__ = [
     "GENERATION_SCHEMA",

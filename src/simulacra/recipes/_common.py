@@ -11,7 +11,7 @@ from typing import Any
 from simulacra._atomic import write_json_atomic, write_text_atomic
 from simulacra.conversation import Conversation
 from simulacra.errors import ConfigError
-from simulacra.evaluation._stats import wilson
+from simulacra.evaluation import wilson
 from simulacra.models import GenerateConfig, Model, ModelAPI, RetryPolicy, build_api
 from simulacra.models import parse_model_spec as _parse_spec
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from simulacra.conversation import Conversation, TerminationReason
-from simulacra.evaluation._judge import JudgeItem, Verdict, conversation_items
+from simulacra.evaluation import JudgeItem, Verdict, conversation_items
 from simulacra.participants import TaskGoal, task_success
 
 __all__ = [

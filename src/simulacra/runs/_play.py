@@ -33,9 +33,9 @@ from simulacra.paradigms._group_chat import _group_instructions
 from simulacra.paradigms._human_human import DEFAULT_PEER_GOAL, _person_ids
 from simulacra.participants import (
     GoalStateOptions,
+    HumanParticipant,
     render_profile,
 )
-from simulacra.participants._human import HumanParticipant
 from simulacra.profiles import GeneralUser, Profile
 from simulacra.runs._config import RunConfig, UserConfig
 from simulacra.runs._engine import RunStats

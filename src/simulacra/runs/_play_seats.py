@@ -14,8 +14,7 @@ from simulacra.orchestration import LLMModerator, TurnPolicy, WeightedRandom, ru
 from simulacra.paradigms._group_chat import _group_instructions
 from simulacra.paradigms._human_human import DEFAULT_PEER_GOAL, _person_ids
 from simulacra.paradigms.group_chat import GroupAssistant, run_group_chat
-from simulacra.participants import Participant, PromptedUser
-from simulacra.participants._human import HumanParticipant
+from simulacra.participants import HumanParticipant, Participant, PromptedUser
 from simulacra.profiles import GeneralUser
 from simulacra.runs._config import RunConfig
 from simulacra.runs._items import WorkItem, _build_target, _stop_conditions, converse_user_target

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulacra.errors import ConfigError, MissingExtraError
-from simulacra.evaluation._annotation import Study
+from simulacra.evaluation import Study
 from simulacra.evaluation._annotation_io import (
     Rating,
     append_ratings,

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 from simulacra.errors import MissingExtraError
 from simulacra.models import Model
 from simulacra.participants._human import QueuedHumanParticipant
-from simulacra.runs._config import RunConfig
-from simulacra.runs._play import PlayResult, play
+from simulacra.runs import PlayResult, RunConfig, play
 from simulacra.viewer._local_app import json_error, local_app, same_origin_json, static_routes
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from typing import Any
 from simulacra._atomic import write_text_atomic
 from simulacra._version import __version__
 from simulacra.conversation import Conversation
-from simulacra.datasets._multiwoz import multiwoz_dialogues
+from simulacra.datasets import multiwoz_dialogues
 from simulacra.errors import ConfigError
 from simulacra.viewer import _svg
 from simulacra.viewer._data import LoadedRun, load_runs

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from simulacra.conversation import Conversation, ParticipantKind
-from simulacra.evaluation._stats import Estimate, bootstrap_mean, wilson
+from simulacra.evaluation import Estimate, bootstrap_mean, wilson
 from simulacra.participants import simulator_validity
 from simulacra.viewer import _svg
 from simulacra.viewer._data import LoadedRun, profile_fields
