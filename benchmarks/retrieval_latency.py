@@ -105,6 +105,13 @@ def main() -> None:
         goal="retrieval adds little to a user turn: BM25 at 100k passages well under 100 ms; "
         "ratio = turn latency with / without always-on retrieval (embedded:tiny)",
         model="embedded:tiny (turns); all-MiniLM-L6-v2 (dense)",
+        goal_met=details["bm25_ms_100000"] < 100,
+        code_paths=[
+            "benchmarks/retrieval_latency.py",
+            "src/simulacra/memory",
+            "src/simulacra/participants/_augmented.py",
+            "src/simulacra/participants/_simulated_user.py",
+        ],
         details={k: round(v, 4) for k, v in details.items()},
     )
 
