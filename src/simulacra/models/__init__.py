@@ -1,6 +1,7 @@
 """Models: a :class:`Model` wrapper over provider adapters that only translate.
 
 Providers: :class:`EmbeddedAPI` (llama.cpp in-process, the offline default),
+:class:`ServerEmbeddedAPI` (the same model on a managed ``llama-server``),
 :class:`OpenAICompatibleAPI` (any OpenAI-compatible server), and the test doubles in
 :mod:`simulacra.testing`. Run configs name models with :class:`ModelSpec` strings such as
 ``embedded:default``, ``gguf:/path.gguf`` or ``openai:<model>``; :func:`register_provider` (or a
@@ -16,6 +17,7 @@ from simulacra.models._guard import (
     check_model_requests_allowed,
 )
 from simulacra.models._limits import AdaptiveLimiter, shared_limiter
+from simulacra.models._llama_server import ServerEmbeddedAPI
 from simulacra.models._model import CallLog, Model, ModelAPI, RetryPolicy, record_calls
 from simulacra.models._openai import OpenAICompatibleAPI
 from simulacra.models._providers import (
@@ -45,6 +47,7 @@ __all__ = [
     "OpenAICompatibleAPI",
     "ProviderFactory",
     "RetryPolicy",
+    "ServerEmbeddedAPI",
     "Usage",
     "build_api",
     "cache_dir",

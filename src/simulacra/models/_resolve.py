@@ -61,9 +61,14 @@ class ModelSpec(GenerateConfig):
     reuse_prefix: bool = True
     n_slots: int | None = Field(default=None, gt=0)
     """KV slots of an embedded model on the batched engine (default: from memory, at most 8)."""
-    engine: Literal["batched", "single"] | None = None
+    engine: Literal["batched", "single", "server"] | None = None
     """Engine of an embedded model (default: ``$SIMULACRA_ENGINE``, else the built-in default;
     see docs/performance.md)."""
+    draft: str | None = None
+    """Draft model for speculative decoding on the ``server`` engine (``embedded:small`` or
+    ``gguf:<path>``; same tokenizer as the model)."""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Loopback port of the ``server`` engine's ``llama-server`` (default: a free one)."""
     max_retries: int = Field(default=3, ge=0)
     timeout: float | None = Field(default=None, gt=0)
     total_timeout: float | None = Field(default=None, gt=0)
