@@ -136,6 +136,27 @@ def test_text_does_not_depend_on_the_batch_and_matches_the_single_engine_unpenal
     assert served == reference
 
 
+def test_a_draft_model_drafts_and_leaves_the_greedy_text_unchanged(
+    tiny_gguf: str, server_binary: Path
+) -> None:
+    messages = _conversation("You are a travel agent in Rome.", "I want to visit in May.")
+    config = GenerateConfig(temperature=0.0, max_tokens=32, seed=3)
+    plain = _api(tiny_gguf, n_slots=1)
+    try:
+        reference = plain.generate_sync(messages, config).text
+    finally:
+        asyncio.run(plain.aclose())
+    drafted = _api(tiny_gguf, n_slots=1, draft=tiny_gguf)  # a model is its own best draft
+    try:
+        text = drafted.generate_sync(messages, config).text
+        assert drafted.drafted_tokens > 0
+        assert 0 < drafted.accepted_tokens <= drafted.drafted_tokens
+        assert drafted.describe()["draft"] == tiny_gguf
+    finally:
+        asyncio.run(drafted.aclose())
+    assert text == reference
+
+
 def test_adapters_of_one_model_share_one_server_that_stops_with_the_last(
     tiny_gguf: str, server_binary: Path
 ) -> None:

@@ -45,7 +45,7 @@ SERVER_ENV = "SIMULACRA_LLAMA_SERVER"
 BUILD_COMMAND = "scripts/build_llama_server.sh"
 #: Seconds a server may take to load its model(s) before the start counts as hung.
 STARTUP_TIMEOUT = 600.0
-#: Draft tokens per speculative step.
+#: Most draft tokens per speculative step (a request may ask fewer: ``speculative.n_max``).
 DRAFT_MAX = 8
 
 _PR_SET_PDEATHSIG = 1
@@ -171,6 +171,7 @@ class ServerProcess:
         if draft is not None:
             args += [
                 "--model-draft", str(draft),
+                "--spec-type", "draft-simple",
                 "--spec-draft-n-max", str(DRAFT_MAX),
                 "--spec-draft-n-min", "0",
                 "--threads-draft", str(n_threads),

@@ -169,6 +169,9 @@ class ServerEmbeddedAPI(ModelAPI):
         self._slots = _TABLES.setdefault(self.server, _SlotTable(self.server.n_slots))
         self.max_concurrency = self.server.n_slots
         self.connection_key = f"llama-server:{self.server.port}"
+        #: Draft tokens proposed and accepted on this adapter's calls (speculative decoding).
+        self.drafted_tokens = 0
+        self.accepted_tokens = 0
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
@@ -253,7 +256,13 @@ class ServerEmbeddedAPI(ModelAPI):
             raise ModelError(f"{self.name}: llama-server request failed: {exc}") from exc
         except json.JSONDecodeError as exc:
             raise ModelError(f"{self.name}: llama-server sent invalid JSON") from exc
+        self._count_drafts(data)
         return output_of(data)
+
+    def _count_drafts(self, data: dict[str, Any]) -> None:
+        timings = data.get("timings") or {}
+        self.drafted_tokens += int(timings.get("draft_n") or 0)
+        self.accepted_tokens += int(timings.get("draft_n_accepted") or 0)
 
     def generate_sync(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
         """Blocking generation (tests and benchmarks; several threads may call it at once)."""
@@ -274,6 +283,7 @@ class ServerEmbeddedAPI(ModelAPI):
             if self.server.died():
                 raise ModelError(f"{self.name}: {self.server.exit_message()}") from exc
             raise ModelError(f"{self.name}: llama-server request failed: {exc}") from exc
+        self._count_drafts(data)
         return output_of(data)
 
     def _release(self) -> None:
