@@ -40,14 +40,17 @@ from simulacra.models import (
     CATALOGUE,
     ChatMessage,
     GenerateConfig,
+    Model,
     ServerEmbeddedAPI,
     get_model,
     resolve_gguf,
 )
+from simulacra.models._engine_select import draft_path
+from simulacra.models._llama_process import DRAFT_MAX
 
 SEED = 1
-#: Draft lengths tried (``speculative.n_max`` per request, at most the server's cap, DRAFT_MAX).
-DRAFT_LENGTHS = (2, 4, 8)
+#: Draft lengths tried (``--spec-draft-n-max`` of the server; 3 is llama.cpp's default).
+DRAFT_LENGTHS = (3, 8)
 GENERAL = [
     "Explain in a few sentences what a hash map is.",
     "Write a short, friendly email asking a colleague to review my pull request.",
@@ -82,19 +85,32 @@ def _prompts() -> list[list[ChatMessage]]:
     return prompts
 
 
-def _server_model(threads: int, max_tokens: int, draft: str | None) -> Any:
-    spec: dict[str, Any] = {
-        "model": "embedded:default",
-        "engine": "server",
-        "n_slots": 1,
-        "n_threads": threads,
-        "temperature": 0,
-        "max_tokens": max_tokens,
-        "seed": SEED,
-    }
-    if draft:
-        spec["draft"] = draft
-    return get_model(spec, role="user")
+def _server_model(
+    threads: int, max_tokens: int, draft: str | None = None, draft_max: int | None = None
+) -> Model:
+    """``embedded:default`` on ``engine: server`` with one slot (and a draft of ``draft_max``)."""
+    if draft is None:
+        spec = {
+            "model": "embedded:default",
+            "engine": "server",
+            "n_slots": 1,
+            "n_threads": threads,
+            "temperature": 0,
+            "max_tokens": max_tokens,
+            "seed": SEED,
+        }
+        return get_model(spec, role="user")
+    api = ServerEmbeddedAPI(
+        resolve_gguf(CATALOGUE["default"]),
+        name="embedded:default",
+        n_ctx=CATALOGUE["default"].n_ctx,
+        n_threads=threads,
+        n_slots=1,
+        draft=draft_path(draft),
+        draft_max=draft_max or DRAFT_MAX,
+    )
+    config = GenerateConfig(temperature=0, max_tokens=max_tokens, seed=SEED)
+    return Model(api, role="user", config=config)
 
 
 def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -106,13 +122,9 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _decode_run(
-    api: ServerEmbeddedAPI, messages: list[ChatMessage], max_tokens: int, n_max: int | None = None
-) -> Any:
+def _decode_run(api: ServerEmbeddedAPI, messages: list[ChatMessage], max_tokens: int) -> Any:
     body = api.request_body(messages, GenerateConfig(temperature=0, max_tokens=max_tokens))
     body["seed"] = SEED
-    if n_max is not None:
-        body["speculative.n_max"] = n_max
     body["cache_prompt"] = False  # every prompt evaluated alike on both sides
     t0 = time.perf_counter()
     data = _post(f"{api.server.base_url}/completion", body)
@@ -132,27 +144,23 @@ def _decode_run(
 def speculative(args: argparse.Namespace, prompts: list[list[ChatMessage]]) -> dict[str, Any]:
     """No draft, the draft at each draft length, no draft again."""
     sides: dict[str, list[dict[str, Any]]] = {}
-    plan: list[tuple[str, str | None, list[int | None]]] = [
-        ("no_draft", None, [None]),
-        ("draft", "embedded:small", [*DRAFT_LENGTHS]),
-        ("no_draft_2", None, [None]),
+    plan: list[tuple[str, str | None, int | None]] = [
+        ("no_draft", None, None),
+        *((f"draft_{n}", "embedded:small", n) for n in DRAFT_LENGTHS),
+        ("no_draft_2", None, None),
     ]
-    for label, draft, lengths in plan:
-        model = _server_model(args.threads, args.max_tokens, draft)
+    for key, draft, draft_max in plan:
+        model = _server_model(args.threads, args.max_tokens, draft, draft_max)
         api = model.api
         assert isinstance(api, ServerEmbeddedAPI)
         try:
             _decode_run(api, prompts[0], args.max_tokens)  # warm-up
-            for n_max in lengths:
-                key = label if n_max is None else f"{label}_{n_max}"
-                sides[key] = [
-                    _decode_run(api, p, args.max_tokens, n_max)
-                    for _ in range(args.repeats)
-                    for p in prompts
-                ]
-                print(f"{key}: decode {_decode_rate(sides[key]):.2f} tok/s", flush=True)
+            sides[key] = [
+                _decode_run(api, p, args.max_tokens) for _ in range(args.repeats) for p in prompts
+            ]
         finally:
             asyncio.run(model.aclose())
+        print(f"{key}: decode {_decode_rate(sides[key]):.2f} tok/s", flush=True)
     base = sides["no_draft"] + sides["no_draft_2"]
     base_rate = _decode_rate(base)
     n = len(prompts) * args.repeats
@@ -306,8 +314,8 @@ def main() -> None:
             details={
                 **spec,
                 **common,
-                "method": "llama-server started per side (no draft; draft at each length, "
-                "speculative.n_max per request; no draft again), one slot, prompt cache off, "
+                "method": "llama-server started per side (no draft; draft at each length "
+                "(--spec-draft-n-max); no draft again), one slot, prompt cache off, "
                 "1 warm-up per server; decode rate = completion tokens / llama.cpp's "
                 "predicted_ms; ratio = draft / both no-draft runs; value and ratio = the best "
                 "draft length",

@@ -45,8 +45,8 @@ SERVER_ENV = "SIMULACRA_LLAMA_SERVER"
 BUILD_COMMAND = "scripts/build_llama_server.sh"
 #: Seconds a server may take to load its model(s) before the start counts as hung.
 STARTUP_TIMEOUT = 600.0
-#: Most draft tokens per speculative step (a request may ask fewer: ``speculative.n_max``).
-DRAFT_MAX = 8
+#: Draft tokens per speculative step (llama.cpp's default).
+DRAFT_MAX = 3
 
 _PR_SET_PDEATHSIG = 1
 
@@ -122,6 +122,7 @@ class ServerProcess:
         n_slots: Slots (parallel sequences).
         n_threads: CPU threads.
         draft: GGUF of a draft model for speculative decoding (same tokenizer), or ``None``.
+        draft_max: Most tokens drafted per step.
         port: Port to listen on (``None``: a free one).
         startup_timeout: Seconds to wait for ``/health`` (hang guard).
     """
@@ -135,6 +136,7 @@ class ServerProcess:
         n_slots: int,
         n_threads: int,
         draft: Path | None = None,
+        draft_max: int = DRAFT_MAX,
         port: int | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
     ) -> None:
@@ -172,7 +174,7 @@ class ServerProcess:
             args += [
                 "--model-draft", str(draft),
                 "--spec-type", "draft-simple",
-                "--spec-draft-n-max", str(DRAFT_MAX),
+                "--spec-draft-n-max", str(draft_max),
                 "--spec-draft-n-min", "0",
                 "--threads-draft", str(n_threads),
             ]  # fmt: skip
@@ -273,7 +275,7 @@ def _close_all() -> None:
 
 
 _LOCK = threading.Lock()
-_Key = tuple[str, int, int, int, str, int | None]
+_Key = tuple[str, int, int, int, str, int, int | None]
 _SERVERS: dict[_Key, ServerProcess] = {}
 
 
@@ -285,9 +287,10 @@ def shared_server(
     n_threads: int,
     draft: Path | None,
     port: int | None,
+    draft_max: int = DRAFT_MAX,
 ) -> tuple[ServerProcess, _Key]:
     """The server of these settings (started on first use); release it with :func:`release`."""
-    key: _Key = (str(model.resolve()), n_ctx, n_slots, n_threads, str(draft or ""), port)
+    key: _Key = (str(model.resolve()), n_ctx, n_slots, n_threads, str(draft or ""), draft_max, port)
     with _LOCK:
         server = _SERVERS.get(key)
         if server is None or not server.alive:
@@ -300,6 +303,7 @@ def shared_server(
                 n_slots=n_slots,
                 n_threads=n_threads,
                 draft=draft,
+                draft_max=draft_max,
                 port=port,
             )
             _SERVERS[key] = server

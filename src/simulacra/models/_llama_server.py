@@ -30,6 +30,7 @@ from simulacra.errors import MissingExtraError, ModelError, ModelNotAvailableErr
 from simulacra.models._embedded import default_threads
 from simulacra.models._kv_slots import kv_bytes_per_token, slot_count
 from simulacra.models._llama_process import (
+    DRAFT_MAX,
     SERVER_ENV,
     ServerProcess,
     find_server_binary,
@@ -102,6 +103,7 @@ class ServerEmbeddedAPI(ModelAPI):
         reuse_prefix: Keep each slot's cache between calls (``False``: evaluate every prompt).
         sha256: Verified checksum of the file, recorded in ``run.json``.
         draft: GGUF of a draft model (same tokenizer) for speculative decoding.
+        draft_max: Most tokens drafted per step.
         port: Loopback port of the server (default: a free one).
 
     Raises:
@@ -121,6 +123,7 @@ class ServerEmbeddedAPI(ModelAPI):
         reuse_prefix: bool = True,
         sha256: str | None = None,
         draft: str | Path | None = None,
+        draft_max: int = DRAFT_MAX,
         port: int | None = None,
     ) -> None:
         try:
@@ -148,6 +151,7 @@ class ServerEmbeddedAPI(ModelAPI):
             n_slots=slots,
             n_threads=self.n_threads,
             draft=self.draft,
+            draft_max=draft_max,
             port=port,
         )
         self._closed = False
