@@ -2,7 +2,8 @@
 
 The examples name the default (1.5B) model; here each is run on the tiny model with short turns
 and at most two turns per conversation, so every profile kind they use (general, persona,
-role-play, individual, hybrid) goes through a real conversation in CI.
+role-play, individual, hybrid) goes through a real conversation in CI, on the default engine and
+on the ``server`` engine.
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ def _examples() -> list[Path]:
     return sorted(p for p in EXAMPLES.glob("*.yaml") if p.name not in SKIP)
 
 
+# ``server``: the same on a managed llama-server (scripts/test.sh builds the binary).
+ENGINES = {"single": {}, "server": {"engine": "server", "n_slots": 4, "n_threads": 1}}
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("path", _examples(), ids=lambda p: p.stem)
 async def test_example_runs_on_the_embedded_model(
-    path: Path, tiny_gguf: str, tmp_path: Path
+    path: Path, engine: str, tiny_gguf: str, tmp_path: Path
 ) -> None:
     config = load_config(path)
-    models = {
-        role: spec.model_copy(update={"model": "embedded:tiny", "max_tokens": 16})
-        for role, spec in config.models.items()
-    }
+    update = {"model": "embedded:tiny", "max_tokens": 16, **ENGINES[engine]}
+    models = {role: spec.model_copy(update=update) for role, spec in config.models.items()}
     config = config.model_copy(
         update={
             "models": models,

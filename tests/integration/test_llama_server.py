@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from tests._cli import run_cli
 
-from simulacra.errors import ConfigError, ModelError, ModelNotAvailableError
-from simulacra.models import ChatMessage, EmbeddedAPI, GenerateConfig, record_calls
+from simulacra.errors import ConfigError, ModelError, ModelNotAvailableError, TransientError
+from simulacra.models import ChatMessage, EmbeddedAPI, GenerateConfig, _llama_process, record_calls
 from simulacra.models._llama_server import SERVER_ENV, ServerEmbeddedAPI, find_server_binary
 
 pytestmark = pytest.mark.embedded
@@ -171,37 +171,113 @@ def test_adapters_of_one_model_share_one_server_that_stops_with_the_last(
     assert _wait_gone(pid)
 
 
-def test_a_server_crash_becomes_a_model_error_and_a_new_adapter_starts_a_fresh_server(
-    tiny_gguf: str, server_binary: Path
+def test_a_server_crash_mid_call_is_retryable_and_the_next_call_runs_on_a_fresh_server(
+    tiny_gguf: str, server_binary: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(_llama_process, "_RESTARTS", {})
     api = _api(tiny_gguf)
     pid = api.server.pid
     messages = _conversation("You are a travel agent.", "Hello.")
-    long_call = GenerateConfig(temperature=0.0, max_tokens=400, seed=1)
     try:
 
         async def crash_mid_call() -> None:
             # Frozen, the server accepts the connection but cannot answer: the call is in
             # flight for certain when the server dies.
             os.kill(pid, signal.SIGSTOP)
-            call = asyncio.create_task(api.generate(messages, long_call))
+            call = asyncio.create_task(api.generate(messages, GREEDY))
             await asyncio.sleep(0.5)
             assert not call.done()
             os.kill(pid, signal.SIGKILL)
             await asyncio.wait_for(call, EXIT_GUARD_S)
 
-        with pytest.raises(ModelError, match="llama-server exited with status -9"):
+        with pytest.raises(TransientError, match="llama-server exited with status -9"):
             asyncio.run(crash_mid_call())
-        with pytest.raises(ModelError, match="llama-server exited"):
-            asyncio.run(api.generate(messages, GREEDY))
+        assert api.server.pid != pid and api.server.alive
+        assert asyncio.run(api.generate(messages, GREEDY)).text
+        # Killed between calls: the next call starts a fresh server and just works.
+        second = api.server.pid
+        os.kill(second, signal.SIGKILL)
+        api.server.proc.wait(timeout=EXIT_GUARD_S)  # its threads gone too, not just a zombie
+        assert asyncio.run(api.generate(messages, GREEDY)).text
+        assert api.server.pid not in (pid, second)
     finally:
         asyncio.run(api.aclose())
-    fresh = _api(tiny_gguf)
+    assert not _pid_alive(pid)
+
+
+def test_a_crash_loop_stops_after_the_restart_budget(
+    tiny_gguf: str, server_binary: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_llama_process, "_RESTARTS", {})
+    api = _api(tiny_gguf, n_slots=1)
+    messages = _conversation("You are a travel agent.", "Hello.")
     try:
-        assert fresh.server.pid != pid
-        assert asyncio.run(fresh.generate(messages, GREEDY)).text
+        for _ in range(_llama_process.MAX_RESTARTS):
+            os.kill(api.server.pid, signal.SIGKILL)
+            api.server.proc.wait(timeout=EXIT_GUARD_S)
+            assert api.generate_sync(messages, GREEDY).text
+        os.kill(api.server.pid, signal.SIGKILL)
+        api.server.proc.wait(timeout=EXIT_GUARD_S)
+        with pytest.raises(ModelError, match=r"not restarted \(3 restarts already\)"):
+            api.generate_sync(messages, GREEDY)
     finally:
-        asyncio.run(fresh.aclose())
+        asyncio.run(api.aclose())
+
+
+def test_a_run_survives_a_server_killed_mid_run(
+    tiny_gguf: str, server_binary: Path, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, tiny_gguf, ", n_slots: 4")
+    text = (
+        config.read_text().replace("epochs: 2", "epochs: 6").replace("max_turns: 2", "max_turns: 4")
+    )
+    config.write_text(text)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "simulacra", "run", str(config), "-o", str(tmp_path / "out")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + EXIT_GUARD_S
+        server = None
+        while server is None and run.poll() is None and time.monotonic() < deadline:
+            server = _child_named(run.pid, "llama-server")
+            time.sleep(0.05)
+        assert server is not None, "no llama-server child appeared"
+        time.sleep(1.0)  # a few calls in
+        os.kill(server, signal.SIGKILL)
+        _out, err = run.communicate(timeout=EXIT_GUARD_S * 3)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 0, err
+    (directory,) = (tmp_path / "out").iterdir()
+    records = [
+        json.loads(line)
+        for line in (directory / "conversations.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(records) == 6
+    assert all(not r.get("error") for r in records), [r.get("error") for r in records]
+    assert _wait_gone(server)
+
+
+def _child_named(parent: int, name: str) -> int | None:
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                comm = Path(f"/proc/{child}/comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == name:
+                return int(child)
+    return None
 
 
 _CHILD = textwrap.dedent(

@@ -10,6 +10,7 @@ Ctrl-C, an exception or ``kill -9``.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -36,6 +37,7 @@ __all__ = [
     "ServerProcess",
     "find_server_binary",
     "release",
+    "restart",
     "shared_server",
 ]
 
@@ -100,6 +102,24 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+# PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process: every
+# server is started from this one long-lived thread, so it dies only with the process.
+_SPAWNER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="simulacra-llama-spawn")
+
+
+def _spawn(args: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
+
+    return _SPAWNER.submit(start).result()
+
+
 def _last_line(log: Path) -> str:
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
@@ -146,6 +166,8 @@ class ServerProcess:
         self.n_slots = n_slots
         self.n_threads = n_threads
         self.draft = draft
+        self.draft_max = draft_max
+        self.requested_port = port
         self.users = 0
         if port is not None and not _port_free(port):
             raise ConfigError(
@@ -179,13 +201,7 @@ class ServerProcess:
                 "--threads-draft", str(n_threads),
             ]  # fmt: skip
         self.args = args
-        self.proc = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
+        self.proc = _spawn(args, self._log)
         _LIVE.add(self)
         try:
             self._wait_healthy(startup_timeout)
@@ -279,6 +295,40 @@ _Key = tuple[str, int, int, int, str, int, int | None]
 _SERVERS: dict[_Key, ServerProcess] = {}
 
 
+#: Restarts after a crash allowed per model and settings in one process (a crash loop stops).
+MAX_RESTARTS = 3
+_RESTARTS: dict[_Key, int] = {}
+
+
+def restart(key: _Key, dead: ServerProcess) -> ServerProcess | None:
+    """Move one user of a server that exited to a fresh one (started by the first user to ask);
+    ``None`` once :data:`MAX_RESTARTS` fresh servers were started for these settings."""
+    with _LOCK:
+        current = _SERVERS.get(key)
+        if current is not None and current is not dead and current.alive:
+            fresh = current
+        else:
+            if _RESTARTS.get(key, 0) >= MAX_RESTARTS:
+                return None
+            _RESTARTS[key] = _RESTARTS.get(key, 0) + 1
+            fresh = ServerProcess(
+                dead.binary,
+                dead.model,
+                n_ctx=dead.n_ctx,
+                n_slots=dead.n_slots,
+                n_threads=dead.n_threads,
+                draft=dead.draft,
+                draft_max=dead.draft_max,
+                port=dead.requested_port,
+            )
+            _SERVERS[key] = fresh
+        fresh.users += 1
+        dead.users -= 1
+    if dead.users <= 0:
+        dead.close()
+    return fresh
+
+
 def shared_server(
     model: Path,
     *,
@@ -311,11 +361,14 @@ def shared_server(
         return server, key
 
 
-def release(key: _Key) -> None:
-    """Drop one user of a shared server; the last one terminates it."""
+def release(key: _Key, server: ServerProcess) -> None:
+    """Drop one user of a shared server; the last one terminates it. A server that was
+    replaced after a crash (:func:`restart`) is only reaped."""
     with _LOCK:
-        server = _SERVERS.get(key)
-        if server is None:
+        if _SERVERS.get(key) is not server:
+            server.users -= 1
+            if server.users <= 0:
+                server.close()
             return
         server.users -= 1
         if server.users > 0:

@@ -7,9 +7,11 @@ brings what the in-process engines do by hand: a KV slot per sequence, continuou
 prompt cache and, with a draft model, speculative decoding. Prompts are rendered here with the
 same chat formatter as the in-process engines, so every engine sees the same tokens.
 
-A server that exits mid-run turns the calls in flight into :class:`~simulacra.errors.ModelError` s
-naming its exit status and the last line of its log; the conversations end as errors and a rerun
-resumes them on a fresh server.
+A server that exits mid-run (killed, out of memory) is replaced by a fresh one: the calls in flight
+fail with a retryable :class:`~simulacra.errors.TransientError` naming its exit status and the
+last line of its log, and :class:`~simulacra.models.Model`'s retries send them to the new server;
+later calls go there directly. After ``MAX_RESTARTS`` restarts the calls fail for good (a crash
+loop is a fault to fix, not to retry).
 """
 
 from __future__ import annotations
@@ -26,15 +28,23 @@ from typing import Any
 
 import aiohttp
 
-from simulacra.errors import MissingExtraError, ModelError, ModelNotAvailableError
+from simulacra.errors import (
+    ConfigError,
+    MissingExtraError,
+    ModelError,
+    ModelNotAvailableError,
+    TransientError,
+)
 from simulacra.models._embedded import default_threads
 from simulacra.models._kv_slots import kv_bytes_per_token, slot_count
 from simulacra.models._llama_process import (
     DRAFT_MAX,
+    MAX_RESTARTS,
     SERVER_ENV,
     ServerProcess,
     find_server_binary,
     release,
+    restart,
     shared_server,
 )
 from simulacra.models._model import ModelAPI, current_call_log
@@ -176,8 +186,6 @@ class ServerEmbeddedAPI(ModelAPI):
         #: Draft tokens proposed and accepted on this adapter's calls (speculative decoding).
         self.drafted_tokens = 0
         self.accepted_tokens = 0
-        self._session: aiohttp.ClientSession | None = None
-        self._session_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def preferred_concurrency(self) -> int:
@@ -229,39 +237,52 @@ class ServerEmbeddedAPI(ModelAPI):
             body["id_slot"] = self._slots.slot((id(log), id(self), family))
         return body
 
-    async def _http(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0),
-                timeout=aiohttp.ClientTimeout(total=None),
-            )
-            self._session_loop = loop
-        return self._session
-
     async def generate(
         self, messages: Sequence[ChatMessage], config: GenerateConfig
     ) -> ModelOutput:
         if self._closed:
             raise ModelError(f"{self.name}: the model is closed")
-        if not self.server.alive:
-            raise ModelError(f"{self.name}: {self.server.exit_message()}")
+        if not self.server.alive:  # died between calls: this call goes to a fresh server
+            await asyncio.to_thread(self._restart, self.server.exit_message())
         body = self.request_body(messages, config)
-        session = await self._http()
         try:
-            async with session.post(f"{self.server.base_url}/completion", json=body) as resp:
+            # A session per call: loopback connections cost microseconds, and a session kept
+            # across calls would be tied to one event loop.
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session,
+                session.post(f"{self.server.base_url}/completion", json=body) as resp,
+            ):
                 text = await resp.text()
                 if resp.status != 200:
                     raise _http_error(self.name, resp.status, text)
                 data = json.loads(text)
         except (aiohttp.ClientError, ConnectionError) as exc:
             if await asyncio.to_thread(self.server.died):
-                raise ModelError(f"{self.name}: {self.server.exit_message()}") from exc
+                message = self.server.exit_message()
+                await asyncio.to_thread(self._restart, message)
+                raise TransientError(f"{self.name}: {message}; restarted it") from exc
             raise ModelError(f"{self.name}: llama-server request failed: {exc}") from exc
         except json.JSONDecodeError as exc:
             raise ModelError(f"{self.name}: llama-server sent invalid JSON") from exc
         self._count_drafts(data)
         return output_of(data)
+
+    def _restart(self, message: str) -> None:
+        """Move to a fresh server after this one exited (at most ``MAX_RESTARTS`` times).
+
+        Raises:
+            ModelError: The restart budget is spent, or the fresh server does not start.
+        """
+        try:
+            fresh = restart(self._key, self.server)
+        except (ModelNotAvailableError, ConfigError) as exc:
+            raise ModelError(f"{self.name}: {message}; restarting failed: {exc}") from exc
+        if fresh is None:
+            raise ModelError(
+                f"{self.name}: {message}; not restarted ({MAX_RESTARTS} restarts already)"
+            )
+        self.server = fresh
+        self._slots = _TABLES.setdefault(fresh, _SlotTable(fresh.n_slots))
 
     def _count_drafts(self, data: dict[str, Any]) -> None:
         timings = data.get("timings") or {}
@@ -271,7 +292,7 @@ class ServerEmbeddedAPI(ModelAPI):
     def generate_sync(self, messages: Sequence[ChatMessage], config: GenerateConfig) -> ModelOutput:
         """Blocking generation (tests and benchmarks; several threads may call it at once)."""
         if not self.server.alive:
-            raise ModelError(f"{self.name}: {self.server.exit_message()}")
+            self._restart(self.server.exit_message())
         body = json.dumps(self.request_body(messages, config)).encode()
         request = urllib.request.Request(
             f"{self.server.base_url}/completion",
@@ -285,7 +306,9 @@ class ServerEmbeddedAPI(ModelAPI):
             raise _http_error(self.name, exc.code, exc.read().decode(errors="replace")) from exc
         except OSError as exc:
             if self.server.died():
-                raise ModelError(f"{self.name}: {self.server.exit_message()}") from exc
+                message = self.server.exit_message()
+                self._restart(message)
+                raise TransientError(f"{self.name}: {message}; restarted it") from exc
             raise ModelError(f"{self.name}: llama-server request failed: {exc}") from exc
         self._count_drafts(data)
         return output_of(data)
@@ -293,11 +316,9 @@ class ServerEmbeddedAPI(ModelAPI):
     def _release(self) -> None:
         if not self._closed:
             self._closed = True
-            release(self._key)
+            release(self._key, self.server)
 
     async def aclose(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
         await asyncio.to_thread(self._release)
 
 
