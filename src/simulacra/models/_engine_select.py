@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulacra.errors import ConfigError, ModelNotAvailableError
 from simulacra.models._catalogue import CATALOGUE, resolve_gguf
 from simulacra.models._embedded import EmbeddedAPI
 from simulacra.models._embedded_batched import BatchedEmbeddedAPI
+from simulacra.models._llama_server import ServerEmbeddedAPI
 from simulacra.models._model import ModelAPI
 
 if TYPE_CHECKING:
@@ -43,42 +44,21 @@ def embedded_api(spec: ModelSpec, path: Path, *, n_ctx: int, sha256: str | None)
     if engine != "server" and (spec.draft is not None or spec.port is not None):
         field = "draft" if spec.draft is not None else "port"
         raise ConfigError(f"{field}: only the 'server' engine takes it (engine is {engine!r})")
-    if engine == "server":
-        from simulacra.models._llama_server import ServerEmbeddedAPI
-
-        return ServerEmbeddedAPI(
-            path,
-            name=spec.model,
-            n_ctx=n_ctx,
-            n_threads=spec.n_threads,
-            n_slots=spec.n_slots,
-            seed=spec.seed or 0,
-            reuse_prefix=spec.reuse_prefix,
-            sha256=sha256,
-            draft=draft_path(spec.draft),
-            port=spec.port,
-        )
+    common: dict[str, Any] = {
+        "name": spec.model,
+        "n_ctx": n_ctx,
+        "n_threads": spec.n_threads,
+        "seed": spec.seed or 0,
+        "reuse_prefix": spec.reuse_prefix,
+        "sha256": sha256,
+    }
     if engine == "single":
-        return EmbeddedAPI(
-            path,
-            name=spec.model,
-            n_ctx=n_ctx,
-            n_threads=spec.n_threads,
-            seed=spec.seed or 0,
-            reuse_prefix=spec.reuse_prefix,
-            sha256=sha256,
+        return EmbeddedAPI(path, **common)
+    if engine == "server":
+        return ServerEmbeddedAPI(
+            path, n_slots=spec.n_slots, draft=draft_path(spec.draft), port=spec.port, **common
         )
-
-    return BatchedEmbeddedAPI(
-        path,
-        name=spec.model,
-        n_ctx=n_ctx,
-        n_threads=spec.n_threads,
-        n_slots=spec.n_slots,
-        seed=spec.seed or 0,
-        reuse_prefix=spec.reuse_prefix,
-        sha256=sha256,
-    )
+    return BatchedEmbeddedAPI(path, n_slots=spec.n_slots, **common)
 
 
 def draft_path(draft: str | None) -> Path | None:
