@@ -44,7 +44,7 @@ class Layer:
 LAYERS: tuple[Layer, ...] = (
     Layer(("cli", "__main__"), "one module per command; the error boundary of every command"),
     Layer(
-        ("viewer", "recipes", "testing", "pytest_plugin"),
+        ("viewer", "recipes", "testing", "pytest_plugin", "_pytest_support"),
         "local web pages and report; recipes; test doubles, pytest plug-in",
     ),
     Layer(("robustness", "rl", "training"), "perturbed runs; RL environments; fine-tuning users"),
