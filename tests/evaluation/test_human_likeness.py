@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from simulacra.evaluation._fingerprint import FingerprintDialogue, fingerprint
+from simulacra.evaluation._fingerprint import FingerprintDialogue, fingerprint, from_conversation
+from simulacra.evaluation._human_likeness import human_likeness
 from simulacra.evaluation._lexical import hdd, lexical_z_scores, mattr, yules_k
 from simulacra.evaluation._pairwise_judge import calibrated_score, judge_pairs, parse_verdict
 from simulacra.profiles import _markers as m
 from tests._cli import run_cli
+from tests.evaluation._convs import conversation
 
 # --- lexical measures against hand-computed values -------------------------------------------
 
@@ -126,6 +128,35 @@ def test_fingerprint_separates_terse_from_wordy_users() -> None:
     assert apart["trouble_reactions"].real["other"] == 1.0  # "north" after the refusal
     assert apart["trouble_reactions"].simulated["accept"] == 1.0  # "Thank you very much..."
     assert apart["ended_by"].real["user"] == 1.0
+
+
+def test_tokenised_corpus_text_is_compared_as_typed() -> None:
+    """MultiWOZ's spacing ("I 'm", "hotel .") is undone before anything is counted or shown, so
+    the same words tokenised and typed give the same report and the judge never sees it."""
+    typed = ["I'm looking for a cheap hotel, please.", "Sure"]
+    spaced = ["I 'm looking for a cheap hotel , please .", "Sure"]
+    system = ["Which area would you like?", "Booked."]
+
+    def lines(user: list[str]) -> list[str]:
+        return [x for pair in zip(user, system, strict=True) for x in pair]
+
+    real = [conversation(lines(spaced), id=f"r{i}", scenario=f"r{i}") for i in range(4)]
+    sim = [conversation(lines(typed), id=f"s{i}", scenario=f"s{i}") for i in range(4)]
+    d = from_conversation(real[0], "user")
+    assert d.user_turns == typed
+    assert m.words(d.user_turns[0])[:2] == ["i'm", "looking"]
+    prompts: list[str] = []
+
+    async def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return "both"
+
+    report = human_likeness(sim, real, seed=0, resamples=20, judge=ask, judge_pairs_n=2)
+    assert (
+        report.fingerprint["very_short_turns"].real
+        == report.fingerprint["very_short_turns"].simulated
+    )
+    assert prompts and not any(" ." in p or " 'm" in p or " ," in p for p in prompts)
 
 
 # --- the calibration on scripted judges -------------------------------------------------------

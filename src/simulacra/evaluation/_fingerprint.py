@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from simulacra.evaluation._fidelity_classifier import surface_text
 from simulacra.evaluation._fidelity_measures import Comparison, Values, _compare, _draws
 from simulacra.profiles import _markers as m
 
@@ -40,7 +41,10 @@ __all__ = ["FEATURES", "FingerprintDialogue", "fingerprint", "from_conversation"
 
 @dataclass(frozen=True)
 class FingerprintDialogue:
-    """A dialogue reduced to what the fingerprint reads.
+    """A dialogue reduced to what the fingerprint reads. The constructors below keep texts as
+    typed (:func:`~simulacra.evaluation._fidelity_classifier.surface_text`: a corpus tokeniser's
+    spacing undone on both sides), so "I 'm" in MultiWOZ counts as the one word people typed and
+    the pairwise judge never sees spacing no person types.
 
     Attributes:
         id: The dialogue or scenario id.
@@ -64,7 +68,10 @@ def from_conversation(
     """A conversation, ``user_id`` being the user and everyone else the system."""
     return FingerprintDialogue(
         id=c.scenario_id or c.id,
-        turns=tuple(("user" if t.speaker == user_id else "system", t.utterance) for t in c.turns),
+        turns=tuple(
+            ("user" if t.speaker == user_id else "system", surface_text(t.utterance))
+            for t in c.turns
+        ),
         goal_items=tuple(m.goal_items(task)) if task is not None else (),
     )
 
@@ -73,7 +80,9 @@ def from_corpus(d: MultiWOZDialogue) -> FingerprintDialogue:
     """A real MultiWOZ dialogue (read with turns), with its goal's items."""
     return FingerprintDialogue(
         id=d.id,
-        turns=tuple(("user" if t.speaker == "user" else "system", t.text) for t in d.turns),
+        turns=tuple(
+            ("user" if t.speaker == "user" else "system", surface_text(t.text)) for t in d.turns
+        ),
         goal_items=tuple(m.goal_items(d.goal)),
     )
 
