@@ -73,6 +73,86 @@ def _auc(d: dict[str, Any] | None) -> str:
     return _ci(d["auc"])
 
 
+def _top(shares: dict[str, Any]) -> str:
+    cats = {k: v for k, v in shares.items() if k != "n"}
+    if not cats:
+        return "—"
+    k = max(cats, key=lambda c: cats[c])
+    return f"{k} {cats[k]:.2f}"
+
+
+def _feature(c: dict[str, Any] | None) -> str:
+    """A fingerprint comparison: divergence [interval] (real / simulated)."""
+    if not c:
+        return "—"
+    v, stat = c["value"], c["statistic"].upper()
+    real, sim = c["real"], c["simulated"]
+    head = f"{stat} {v['value']:.3f} [{v['low']:.3f}, {v['high']:.3f}]"
+    if "mean" in real:
+        return f"{head} ({real['mean']:.2f} / {sim.get('mean', float('nan')):.2f})"
+    if set(real) <= {"0", "1", "n"}:
+        return f"{head} ({real.get('1', 0.0):.2f} / {sim.get('1', 0.0):.2f})"
+    if c.get("statistic") == "js" and len(real) > 6:  # disclosure order: too many categories
+        return head
+    return f"{head} ({_top(real)} / {_top(sim)})"
+
+
+def _judge(key: str) -> Any:
+    def cell(s: dict[str, Any]) -> str:
+        j = s.get("judge")
+        if not j:
+            return "not judged"
+        if key == "score" and j.get("score") is None:
+            return "n/a (anchors do not separate)" if "separate" in (j.get("note") or "") else "n/a"
+        return _ci(j.get(key), 2)
+
+    return cell
+
+
+def human_likeness(systems: list[str] | None = None) -> str:
+    """The human-likeness table of ``human_likeness.json``: one column per system."""
+    data = json.loads((RESULTS / "human_likeness.json").read_text())
+    allsys: dict[str, Any] = data["details"]["systems"]
+    names = systems or list(allsys)
+    lex = lambda k: lambda s: _ci(s["lexical_z"].get(k), 2)  # noqa: E731
+    fp = lambda k: lambda s: _feature(s["fingerprint"].get(k))  # noqa: E731
+    rows: list[tuple[str, Any]] = [
+        ("dialogues (simulated / real)", lambda s: f"{s['n_simulated']} / {s['n_reference']}"),
+        ("classifier AUC", lambda s: _ci(s["auc"], 2)),
+        ("MATTR-50 z", lex("mattr_50")),
+        ("Yule's K z", lex("yules_k")),
+        ("HD-D-42 z", lex("hdd_42")),
+        ("very short turns (real / sim share)", fp("very_short_turns")),
+        ("politeness", fp("politeness")),
+        ("questions", fp("questions")),
+        ("clarification requests", fp("clarification_requests")),
+        ("reaction to errors/refusals (commonest)", fp("trouble_reactions")),
+        ("goal items said in turn 1 (means)", fp("disclosure_first_turn")),
+        ("disclosure order", fp("disclosure_order")),
+        ("who ends (commonest)", fp("ended_by")),
+        ("judge: HH (real sides called human)", _judge("hh")),
+        ("judge: PP (simulated sides, among themselves)", _judge("pp")),
+        ("judge: s (simulated side beside a real one)", _judge("s")),
+        ("judge: detection (0.5 = cannot tell)", _judge("detection")),
+        ("judge: calibrated score", _judge("score")),
+        ("report without judge, s", lambda s: str(s["report_s"])),
+        ("judge, s", lambda s: str(s.get("judge_s", "—"))),
+    ]
+    out = [
+        "| measure | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
+    for label, f in rows:
+        cells = []
+        for n in names:
+            try:
+                cells.append(f(allsys[n]))
+            except (KeyError, TypeError):
+                cells.append("—")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 PERFORMANCE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 BEGIN, END = "<!-- results-index:begin -->", "<!-- results-index:end -->"
 
@@ -144,5 +224,7 @@ if __name__ == "__main__":
             write_index()
         else:
             print(index())
+    elif which == "human_likeness":
+        print(human_likeness([a for a in sys.argv[2:] if not a.startswith("-")] or None))
     else:
         print({"user_fidelity": user_fidelity}[which]())
