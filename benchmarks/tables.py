@@ -54,13 +54,21 @@ def user_fidelity() -> str:
         ),
         ("seconds per user turn", lambda m: str(m["seconds_per_conversation"]["per_user_turn"])),
     ]
-    names = list(variants)
-    out = ["| | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
+    return _grid("", variants, list(variants), rows)
+
+
+def _grid(corner: str, columns: dict[str, Any], names: list[str], rows: list[Any]) -> str:
+    """A markdown table: one column per name, one row per ``(label, cell function)``; a cell
+    whose data is missing is a dash."""
+    out = [
+        f"| {corner} | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
     for label, f in rows:
         cells = []
         for n in names:
             try:
-                cells.append(f(variants[n]))
+                cells.append(f(columns[n]))
             except (KeyError, TypeError):
                 cells.append("—")
         out.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -138,19 +146,7 @@ def human_likeness(systems: list[str] | None = None) -> str:
         ("report without judge, s", lambda s: str(s["report_s"])),
         ("judge, s", lambda s: str(s.get("judge_s", "—"))),
     ]
-    out = [
-        "| measure | " + " | ".join(f"`{n}`" for n in names) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for label, f in rows:
-        cells = []
-        for n in names:
-            try:
-                cells.append(f(allsys[n]))
-            except (KeyError, TypeError):
-                cells.append("—")
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(out)
+    return _grid("measure", allsys, names, rows)
 
 
 PERFORMANCE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
