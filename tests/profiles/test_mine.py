@@ -8,6 +8,7 @@ import random
 import statistics
 from pathlib import Path
 
+from simulacra.profiles import _markers as m
 from simulacra.profiles._io import load_personas
 from simulacra.profiles._mine import (
     BehaviourVector,
@@ -16,6 +17,7 @@ from simulacra.profiles._mine import (
     sample_behaviour,
     to_persona,
     typo_words,
+    user_dialogue,
 )
 from tests._cli import run_cli
 
@@ -112,6 +114,24 @@ def test_sampling_keeps_exact_zeros_and_missing_values() -> None:
     for v in sample_behaviour(base, 50, seed=1):
         assert v.short_share == 0.0 and v.typo_rate == 0.0
         assert (v.disclosure is None) == (v.patience is not None)
+
+
+def test_tokenised_corpus_text_is_mined_as_typed() -> None:
+    """MultiWOZ's tokeniser spacing ("I 'm", "do n't", "hotel .") is undone before counting: the
+    same user, tokenised or typed, mines the same behaviour."""
+    from tests.evaluation._convs import conversation
+
+    typed = ["I'm after a cheap hotel, please.", "Don't book it yet.", "Ok"]
+    spaced = ["I 'm after a cheap hotel , please .", "Do n't book it yet .", "Ok"]
+    system = ["Which area?", "Fine.", "Bye."]
+
+    def mined(user: list[str]) -> BehaviourVector:
+        lines = [x for pair in zip(user, system, strict=True) for x in pair]
+        return mine_behaviour([user_dialogue(conversation(lines, id="c"), "user")])[0]
+
+    assert m.surface_text("i do n't know , sorry .") == "i don't know, sorry."
+    assert mined(spaced) == mined(typed)
+    assert mined(spaced).words_per_turn == (6 + 4 + 1) / 3  # "i'm" and "don't" are one word
 
 
 def test_typos_are_rare_words_one_edit_from_common_ones() -> None:

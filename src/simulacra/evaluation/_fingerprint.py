@@ -25,55 +25,27 @@ shares of turns, which is 0 when the shares agree; the shares themselves are in 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from simulacra.evaluation._fidelity_classifier import surface_text
 from simulacra.evaluation._fidelity_measures import Comparison, Values, _compare, _draws
 from simulacra.profiles import _markers as m
+from simulacra.profiles._mine import UserDialogue, user_dialogue
 
 if TYPE_CHECKING:
-    from simulacra.conversation import Conversation
     from simulacra.datasets._multiwoz import MultiWOZDialogue
 
 __all__ = ["FEATURES", "FingerprintDialogue", "fingerprint", "from_conversation", "from_corpus"]
 
 
-@dataclass(frozen=True)
-class FingerprintDialogue:
-    """A dialogue reduced to what the fingerprint reads. The constructors below keep texts as
-    typed (:func:`~simulacra.evaluation._fidelity_classifier.surface_text`: a corpus tokeniser's
-    spacing undone on both sides), so "I 'm" in MultiWOZ counts as the one word people typed and
-    the pairwise judge never sees spacing no person types.
+FingerprintDialogue = UserDialogue
+"""A dialogue reduced to what the fingerprint reads: the dialogue profile mining reads
+(:class:`simulacra.profiles._mine.UserDialogue`), so both measure one thing. Its constructors
+keep texts as typed (:func:`~simulacra.profiles._markers.surface_text`: a corpus tokeniser's
+spacing undone on both sides), so "I 'm" in MultiWOZ counts as the one word people typed and the
+pairwise judge never sees spacing no person types."""
 
-    Attributes:
-        id: The dialogue or scenario id.
-        turns: ``(role, text)`` in order, role ``user`` or ``system`` (every other speaker).
-        goal_items: The structured goal's ``(slot, value)`` items (empty when there is none).
-    """
-
-    id: str
-    turns: tuple[tuple[str, str], ...]
-    goal_items: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def user_turns(self) -> list[str]:
-        """The user's turns."""
-        return [t for r, t in self.turns if r == "user"]
-
-
-def from_conversation(
-    c: Conversation, user_id: str, task: object | None = None
-) -> FingerprintDialogue:
-    """A conversation, ``user_id`` being the user and everyone else the system."""
-    return FingerprintDialogue(
-        id=c.scenario_id or c.id,
-        turns=tuple(
-            ("user" if t.speaker == user_id else "system", surface_text(t.utterance))
-            for t in c.turns
-        ),
-        goal_items=tuple(m.goal_items(task)) if task is not None else (),
-    )
+from_conversation = user_dialogue
+"""A conversation, ``user_id`` being the user and everyone else the system."""
 
 
 def from_corpus(d: MultiWOZDialogue) -> FingerprintDialogue:
@@ -81,7 +53,7 @@ def from_corpus(d: MultiWOZDialogue) -> FingerprintDialogue:
     return FingerprintDialogue(
         id=d.id,
         turns=tuple(
-            ("user" if t.speaker == "user" else "system", surface_text(t.text)) for t in d.turns
+            ("user" if t.speaker == "user" else "system", m.surface_text(t.text)) for t in d.turns
         ),
         goal_items=tuple(m.goal_items(d.goal)),
     )

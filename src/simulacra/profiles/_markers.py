@@ -22,6 +22,7 @@ __all__ = [
     "is_short",
     "is_system_trouble",
     "reaction",
+    "surface_text",
     "words",
 ]
 
@@ -29,6 +30,8 @@ SHORT_WORDS = 3
 """A turn of at most this many words is "very short"."""
 
 _WORD = re.compile(r"\w+(?:'\w+)?")
+_SPACED_PUNCT = re.compile(r"\s+([.,!?;:%)])")
+_SPACED_CLITIC = re.compile(r"\s+(n't|'s|'m|'re|'ll|'d|'ve)\b", re.IGNORECASE)
 _POLITE = re.compile(
     r"\b(please|pls|plz|thank|thanks|thankyou|thx|ty|cheers|appreciate[ds]?|kindly|sorry|"
     r"excuse me|pardon me|would you mind|grateful|much obliged|you'?re welcome)\b"
@@ -63,6 +66,17 @@ _ACCEPT = re.compile(
     r"^(?:ok(?:ay)?|fine|sure|alright|all right|no problem|that'?s (?:ok|okay|fine)|"
     r"oh(?: well)?|i see|understood|thanks?|thank you)\b"
 )
+
+
+def surface_text(text: str) -> str:
+    """``text`` as a person types it: a corpus tokeniser's spacing undone ("4 stars ." →
+    "4 stars.", "i do n't" → "i don't"); case, spelling and words stay as written. 94% of
+    MultiWOZ 2.1's user turns were tokenised by the dataset's makers: left in, "I 'm" counts as
+    two words and a reader (classifier or judge) tells any simulator from people by the spacing.
+    The dialogues the markers read (:func:`simulacra.profiles._mine.user_dialogue`) pass
+    through it, real and simulated alike."""
+    text = _SPACED_PUNCT.sub(r"\1", " ".join(text.split()))
+    return _SPACED_CLITIC.sub(r"\1", text)
 
 
 def words(text: str) -> list[str]:

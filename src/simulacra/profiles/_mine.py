@@ -80,10 +80,14 @@ class UserDialogue:
 
 
 def user_dialogue(c: Conversation, user_id: str, task: object | None = None) -> UserDialogue:
-    """A conversation as one user's dialogue (every speaker but ``user_id`` is the system)."""
+    """A conversation as one user's dialogue (every speaker but ``user_id`` is the system), its
+    texts as typed (:func:`~simulacra.profiles._markers.surface_text`)."""
     return UserDialogue(
         id=c.scenario_id or c.id,
-        turns=tuple(("user" if t.speaker == user_id else "system", t.utterance) for t in c.turns),
+        turns=tuple(
+            ("user" if t.speaker == user_id else "system", m.surface_text(t.utterance))
+            for t in c.turns
+        ),
         goal_items=tuple(m.goal_items(task)) if task is not None else (),
     )
 
