@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
 from collections import defaultdict
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from simulacra._atomic import atomic_file
 from simulacra.conversation import Conversation, ParticipantKind, TerminationReason
 from simulacra.errors import ConfigError
 from simulacra.evaluation._annotation_check import check_header, check_task, read_jsonl
@@ -110,14 +110,9 @@ class Study:
 
 def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     """Write JSON lines to a temp file beside ``path``, fsync, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with atomic_file(path, durable=True, mkdir=True) as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def blind_turns(conversation: Conversation) -> list[tuple[str, str]]:

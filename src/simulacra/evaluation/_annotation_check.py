@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from simulacra._validation import parse_json, read_text
+from simulacra._validation import read_jsonl as _read_jsonl
 from simulacra.errors import ConfigError
 
 __all__ = ["check_header", "check_task", "read_jsonl"]
@@ -17,7 +17,8 @@ def _kind(value: object) -> str:
 
 
 def read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each non-blank line of ``path``.
+    """``(line number, object)`` for each non-blank line of ``path``, read by the package's one
+    JSON Lines reader (:func:`simulacra._validation.read_jsonl`).
 
     Raises:
         ConfigError: Missing, a folder, not UTF-8 (byte offset), malformed JSON (line and
@@ -25,15 +26,7 @@ def read_jsonl(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
     """
     if not path.exists():
         raise ConfigError(f"{path}: {what} not found")
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for n, line in enumerate(read_text(path, what=what).splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = parse_json(line, path, line=n)
-        if not isinstance(row, dict):
-            raise ConfigError(f"{path}: line {n}: expected a JSON object, got {_kind(row)}")
-        rows.append((n, row))
-    return rows
+    return list(_read_jsonl(path, what=what))
 
 
 def _integer(value: object) -> TypeGuard[int]:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from simulacra._validation import parse_json, read_text
+from simulacra._atomic import write_text_atomic
+from simulacra._validation import read_jsonl, read_text
 from simulacra.errors import ConfigError
 from simulacra.evaluation._annotation import CHOICES, Study, write_jsonl_atomic
 from simulacra.evaluation._judge import JudgeItem
@@ -122,10 +123,7 @@ def read_annotations(path: str | Path, study: Study) -> list[Rating]:
     if not p.exists():
         raise ConfigError(f"{p}: ratings file not found")
     latest: dict[tuple[str, str, str], Rating] = {}
-    for n, line in enumerate(read_text(p, what="ratings file").splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = parse_json(line, p, line=n)
+    for n, row in read_jsonl(p, what="ratings file", objects=False):
         try:
             if not isinstance(row, dict):
                 raise ValueError("expected a JSON object")
@@ -195,11 +193,7 @@ def export_csv(study: Study, path: str | Path, *, annotators: Sequence[str] = ()
         for a in annotators or [""]:
             writer.writerow([tid, a, *cells, *([""] * len(rating_cols))])
             rows += 1
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, p)
+    write_text_atomic(Path(path), buffer.getvalue(), mkdir=True)
     return rows
 
 
